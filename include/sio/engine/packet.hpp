@@ -1,0 +1,123 @@
+#pragma once
+
+// Engine.IO v4 packets: the type enum, outgoing frames, incoming packets, and the open handshake body.
+// This header knows nothing about transports; payload.hpp joins frames for HTTP long-polling.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sio::engine {
+
+enum class packet_type : char {
+  open = '0',
+  close = '1',
+  ping = '2',
+  pong = '3',
+  message = '4',
+  upgrade = '5',
+  noop = '6',
+};
+
+// Maps a wire type character to a packet type; anything outside '0'..'6' is not a packet.
+constexpr std::optional<packet_type> to_packet_type(char c) noexcept {
+  if (c >= '0' && c <= '6') return static_cast<packet_type>(c);
+  return std::nullopt;
+}
+
+// An encoded packet as it goes out on the wire. The bytes are immutable and shared, so a broadcast
+// is encoded once and the same buffer is queued on every recipient.
+//   text:   bytes = type char + data ("4hello", "2", "3probe")
+//   binary: bytes = the raw bytes of a binary message packet (no type prefix, as on a WS binary frame)
+struct frame {
+  bool binary = false;
+  std::shared_ptr<const std::string> bytes;
+};
+
+inline frame make_text_frame(packet_type type, std::string_view data = {}) {
+  std::string s;
+  s.reserve(1 + data.size());
+  s.push_back(static_cast<char>(type));
+  s.append(data);
+  return frame{false, std::make_shared<const std::string>(std::move(s))};
+}
+
+inline frame make_binary_frame(std::string bytes) {
+  return frame{true, std::make_shared<const std::string>(std::move(bytes))};
+}
+
+// A decoded incoming packet. `binary` is true only for binary message packets (a WS binary frame
+// or a 'b'-prefixed polling segment); `data` then holds the raw bytes.
+struct packet {
+  packet_type type;
+  bool binary = false;
+  std::string data;
+};
+
+// Decodes a WS text frame or one polling segment. An empty string or an unknown type character is
+// a parse error (nullopt). The 'b' base64 prefix is not accepted here: it is only valid inside a
+// polling payload (see parse_payload).
+inline std::optional<packet> parse_text_packet(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const auto type = to_packet_type(text.front());
+  if (!type) return std::nullopt;
+  return packet{*type, false, std::string(text.substr(1))};
+}
+
+// Decodes a WS binary frame: always a binary message.
+inline packet parse_binary_packet(std::string bytes) {
+  return packet{packet_type::message, true, std::move(bytes)};
+}
+
+// Not `detail`: that would shadow sio::detail inside sio::engine.
+namespace open_detail {
+
+// Appends `s` as a JSON string literal. Session ids are URL-safe already, but a user-supplied id
+// generator must not be able to break the handshake JSON.
+inline void append_json_string(std::string& out, std::string_view s) {
+  constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (c < 0x20) {
+      out.append("\\u00");
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace open_detail
+
+// The JSON body of the open packet, without the leading '0' (send it with
+// make_text_frame(packet_type::open, json)). Exactly the five keys the client expects, in the
+// reference server's order. `upgrade_to_websocket` is true for sessions that started on polling.
+inline std::string encode_open(std::string_view sid, bool upgrade_to_websocket,
+                               std::chrono::milliseconds ping_interval,
+                               std::chrono::milliseconds ping_timeout, std::size_t max_payload) {
+  std::string out;
+  out.reserve(120 + sid.size());
+  out.append("{\"sid\":");
+  open_detail::append_json_string(out, sid);
+  out.append(upgrade_to_websocket ? ",\"upgrades\":[\"websocket\"]" : ",\"upgrades\":[]");
+  out.append(",\"pingInterval\":");
+  out.append(std::to_string(ping_interval.count()));
+  out.append(",\"pingTimeout\":");
+  out.append(std::to_string(ping_timeout.count()));
+  out.append(",\"maxPayload\":");
+  out.append(std::to_string(max_payload));
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace sio::engine
