@@ -1,0 +1,62 @@
+// Test harness glue: one engine server per suite, cleanup of client connections after each
+// test, and the list of rules on which the reference server (npm engine.io) deviates from
+// PROTOCOL.md. With SIO_IMPL=ref those tests run as `todo` (expected failures); against sio
+// they are plain tests.
+import { it, before, after, afterEach } from "node:test";
+import { IMPL, startEngineServer } from "./server.mjs";
+import { destroyAll } from "./track.mjs";
+
+export { IMPL };
+
+/** Test name → why the reference server fails it. Keep in sync with tests/README.md. */
+export const refDeviations = {
+  "1.1 the engine path is served with and without the trailing slash":
+    "with engine.io's default addTrailingSlash:true only `/engine.io/...` matches; `/engine.io?...` falls through to the app (404)",
+  "4.6 WS: a text frame starting with b is not a binary message (b is polling-only)":
+    "engine.io-parser decodes a `b` text packet as base64 binary on any transport",
+  "7.6 a WebSocket carrying the sid of a WebSocket-only session is closed":
+    "engine.io treats it as an upgrade: answers 3probe and swaps sockets on 5",
+  "8.2 client close packet 1 over WebSocket closes the socket at once":
+    "engine.io ignores a close packet received on the WebSocket transport",
+  "T.3 --no-upgrades: a WebSocket with the sid of a polling session is refused":
+    "allowUpgrades=false only empties the advertised list; engine.io still accepts the upgrade",
+};
+
+const DEFAULT_TEST_TIMEOUT_MS = 15_000;
+
+/**
+ * Declare a test named after the protocol rule it checks. `opts` are node:test options.
+ * With SIO_IMPL=ref, a test listed in refDeviations becomes `todo`.
+ */
+export function rule(name, opts, fn) {
+  if (typeof opts === "function") {
+    fn = opts;
+    opts = {};
+  }
+  const deviation = refDeviations[name];
+  const todo = IMPL === "ref" && deviation ? `reference deviation: ${deviation}` : undefined;
+  return it(name, { timeout: DEFAULT_TEST_TIMEOUT_MS, ...opts, ...(todo ? { todo } : {}) }, fn);
+}
+
+/**
+ * Start an engine echo server for the enclosing describe() block. Returns an object that gets
+ * the server's fields (port, url, ...) once the `before` hook has run. Client connections
+ * left open by a test are destroyed after it.
+ */
+export function useServer(args = []) {
+  const handle = {};
+  let server = null;
+  before(async () => {
+    server = await startEngineServer(args);
+    Object.assign(handle, server);
+    // keep getters (alive, stderr) live
+    Object.defineProperty(handle, "alive", { get: () => server.alive, configurable: true });
+    Object.defineProperty(handle, "stderr", { get: () => server.stderr, configurable: true });
+  });
+  afterEach(() => destroyAll());
+  after(async () => {
+    destroyAll();
+    if (server) await server.stop();
+  });
+  return handle;
+}
