@@ -1,0 +1,101 @@
+// Raw Engine.IO echo server (no Socket.IO layer): every message comes back as it came.
+// Also the fixture of the protocol and interop tests:
+//   "server-close" -> the server closes the session
+//   "burst:N"      -> the server sends N messages "burst-0" ... "burst-(N-1)" at once
+//
+// Usage: sio_engine_echo [--port N] [--host H] [--transports polling,websocket] [--no-upgrades]
+//                        [--ping-interval MS] [--ping-timeout MS] [--upgrade-timeout MS]
+//                        [--max-payload BYTES] [--path P] [--tls-cert FILE --tls-key FILE]
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <sio/engine/server.hpp>
+
+namespace {
+
+struct settings {
+  unsigned short port = 3000;
+  std::string host = "127.0.0.1";
+  std::string tls_cert, tls_key;
+  sio::engine::options engine;
+};
+
+settings parse_args(int argc, char** argv) {
+  settings s;
+  auto value = [&](int& i) -> std::string {
+    if (i + 1 >= argc) {
+      std::cerr << "missing value for " << argv[i] << "\n";
+      std::exit(2);
+    }
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--port") s.port = static_cast<unsigned short>(std::stoi(value(i)));
+    else if (a == "--host") s.host = value(i);
+    else if (a == "--transports") {
+      std::string t = value(i);
+      s.engine.polling = t.find("polling") != std::string::npos;
+      s.engine.websocket = t.find("websocket") != std::string::npos;
+    } else if (a == "--no-upgrades") s.engine.allow_upgrades = false;
+    else if (a == "--ping-interval") s.engine.ping_interval = std::chrono::milliseconds{std::stol(value(i))};
+    else if (a == "--ping-timeout") s.engine.ping_timeout = std::chrono::milliseconds{std::stol(value(i))};
+    else if (a == "--upgrade-timeout") s.engine.upgrade_timeout = std::chrono::milliseconds{std::stol(value(i))};
+    else if (a == "--max-payload") s.engine.max_payload = std::stoul(value(i));
+    else if (a == "--path") s.engine.path = value(i);
+    else if (a == "--tls-cert") s.tls_cert = value(i);
+    else if (a == "--tls-key") s.tls_key = value(i);
+    else {
+      std::cerr << "unknown option " << a << "\n";
+      std::exit(2);
+    }
+  }
+  return s;
+}
+
+void echo(const sio::engine::session_ptr& s) {
+  s->on_message([weak = std::weak_ptr<sio::engine::session>(s)](std::string data, bool binary) {
+    auto s = weak.lock();
+    if (!s) return;
+    if (binary) return s->send_binary(std::move(data));
+    if (data == "server-close") return s->close();
+    if (data.rfind("burst:", 0) == 0) {
+      int n = std::atoi(data.c_str() + 6);
+      for (int i = 0; i < n; ++i) s->send_text("burst-" + std::to_string(i));
+      return;
+    }
+    s->send_text(data);
+  });
+}
+
+template <class Server>
+int run(asio::io_context& ctx, Server& server, const settings& s) {
+  server.on_connection(echo);
+  server.listen(s.port, s.host);
+  asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](std::error_code, int) {
+    server.close();
+    ctx.stop();
+  });
+  std::cout << "listening " << server.port() << std::endl;
+  ctx.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings s = parse_args(argc, argv);
+  asio::io_context ctx;
+  if (!s.tls_cert.empty()) {
+    asio::ssl::context tls(asio::ssl::context::tls_server);
+    tls.use_certificate_chain_file(s.tls_cert);
+    tls.use_private_key_file(s.tls_key, asio::ssl::context::pem);
+    sio::engine::server<sio::transport::tls<sio::transport::any>> server(ctx, tls, s.engine);
+    return run(ctx, server, s);
+  }
+  sio::engine::server<> server(ctx, s.engine);
+  return run(ctx, server, s);
+}

@@ -1,0 +1,198 @@
+#pragma once
+// The engine's request router: checks each request against the Engine.IO rules (in the reference
+// server's order), answers errors, opens sessions and hands requests to the session they name.
+// It owns the session table. Transport-independent: any listener, or the user's own HTTP server,
+// can feed it through the transport::request_handler interface.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "sio/engine/error.hpp"
+#include "sio/engine/options.hpp"
+#include "sio/engine/session.hpp"
+#include "sio/engine/sid_generator.hpp"
+#include "sio/transport/handler.hpp"
+
+namespace sio::engine {
+
+class core final : public transport::request_handler, public std::enable_shared_from_this<core> {
+ public:
+  using connection_handler = std::function<void(session_ptr)>;
+  /// Runs before the engine sees a request; returns true when it answered the request itself.
+  using http_middleware = std::function<bool(const std::shared_ptr<transport::http_exchange>&)>;
+
+  /// `policy_polling` / `policy_websocket`: what the transport policy compiles in.
+  core(asio::io_context& ctx, options opts, bool policy_polling, bool policy_websocket)
+      : ctx_(ctx), options_(restricted(std::move(opts), policy_polling, policy_websocket)) {}
+
+  const options& opts() const noexcept { return *options_; }
+  void on_connection(connection_handler fn) { on_connection_ = std::move(fn); }
+  void add_http_middleware(http_middleware fn) { middleware_.push_back(std::move(fn)); }
+  /// Answers requests outside the engine path (default 404).
+  void set_fallback(std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) { fallback_ = std::move(fn); }
+
+  std::size_t session_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sessions_.size();
+  }
+  session_ptr find(const std::string& id) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+  /// Closes every session (each client gets a close packet).
+  void close_all() {
+    std::vector<session_ptr> all;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& [id, s] : sessions_) all.push_back(s);
+    }
+    for (auto& s : all) s->close();
+  }
+
+  // transport::request_handler
+  void handle_http(std::shared_ptr<transport::http_exchange> ex) override {
+    for (auto& mw : middleware_)
+      if (mw(ex)) return;
+    auto& req = ex->request();
+    if (!matches_path(req.path)) {
+      if (fallback_) return fallback_(ex);
+      transport::http_response res;
+      res.status = 404;
+      return ex->respond(std::move(res));
+    }
+    auto failure = verify(req, false);
+    if (failure) return ex->respond(with_headers(error_response(*failure), req));
+    if (const std::string* sid = req.query.find("sid")) {
+      auto s = find(*sid);
+      if (!s) return ex->respond(with_headers(error_response(request_error::unknown_sid), req));
+      asio::dispatch(s->strand(), [s, ex = std::move(ex)]() mutable { s->handle_polling(std::move(ex)); });
+      return;
+    }
+    check_allowed(req, [self = shared_from_this(), ex](std::optional<std::string> refusal) mutable {
+      if (refusal) return ex->respond(self->with_headers(error_response(request_error::forbidden, *refusal), ex->request()));
+      self->open_polling_session(std::move(ex));
+    });
+  }
+
+  void handle_upgrade(std::shared_ptr<transport::websocket_upgrade> up) override {
+    auto& req = up->request();
+    if (!matches_path(req.path)) return up->reject(websocket_error_response(request_error::bad_request));
+    auto failure = verify(req, true);
+    if (failure) return up->reject(websocket_error_response(*failure));
+    if (const std::string* sid = req.query.find("sid")) {
+      auto s = find(*sid);
+      if (!s) return up->reject(websocket_error_response(request_error::unknown_sid));
+      // The decision needs the session's state: take it on the session's strand. The connection
+      // waits, idle, until accept or reject.
+      asio::dispatch(s->strand(), [s, up = std::move(up)]() mutable { s->handle_upgrade(std::move(up)); });
+      return;
+    }
+    check_allowed(req, [self = shared_from_this(), up](std::optional<std::string> refusal) mutable {
+      if (refusal) return up->reject(websocket_error_response(request_error::forbidden, *refusal));
+      self->open_websocket_session(std::move(up));
+    });
+  }
+
+ private:
+  static std::shared_ptr<const options> restricted(options o, bool policy_polling, bool policy_websocket) {
+    o.polling = o.polling && policy_polling;
+    o.websocket = o.websocket && policy_websocket;
+    return std::make_shared<const options>(std::move(o));
+  }
+
+  bool matches_path(std::string_view path) const noexcept {
+    std::string_view p = options_->path;
+    if (path == p) return true;
+    if (!p.empty() && p.back() == '/') p.remove_suffix(1);
+    return path == p;
+  }
+
+  /// The reference server's checks, in its order.
+  std::optional<request_error> verify(const transport::http_request& req, bool upgrade) const {
+    std::string_view transport = req.query.get("transport");
+    bool known = (transport == "polling" && options_->polling) || (transport == "websocket" && options_->websocket);
+    if (!known) return request_error::unknown_transport;
+    if (const std::string* origin = req.headers.find("Origin")) {
+      for (char c : *origin)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7f) return request_error::bad_request;
+    }
+    if (const std::string* sid = req.query.find("sid")) {
+      (void)sid;
+      // A request for an existing session must use that session's transport unless it upgrades;
+      // checked on the session's strand (transport mismatch → bad request).
+      if (!upgrade && transport == "websocket") return request_error::bad_request;
+      return std::nullopt;
+    }
+    if (req.method != "GET") return request_error::bad_handshake_method;
+    if (transport == "websocket" && !upgrade) return request_error::bad_request;
+    if (req.query.get("EIO") != "4") return request_error::unsupported_protocol_version;
+    return std::nullopt;
+  }
+
+  void check_allowed(const transport::http_request& req, allow_callback done) {
+    if (!options_->allow_request) return done(std::nullopt);
+    options_->allow_request(req, std::move(done));
+  }
+
+  transport::http_response with_headers(transport::http_response res, const transport::http_request& req) const {
+    if (options_->headers) options_->headers(res.headers, req);
+    return res;
+  }
+
+  std::string next_id(const transport::http_request& req) {
+    if (options_->generate_id) return options_->generate_id(req);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ids_.next();
+  }
+
+  session_ptr create_session(const transport::http_request& req, transport::strand_type strand) {
+    std::string id = next_id(req);
+    auto s = std::make_shared<session>(id, std::move(strand), options_, req,
+                                       [weak = weak_from_this()](const std::string& sid) {
+                                         if (auto self = weak.lock()) self->forget(sid);
+                                       });
+    std::lock_guard<std::mutex> lock(mutex_);
+    sessions_.emplace(std::move(id), s);
+    return s;
+  }
+
+  void forget(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sessions_.erase(id);
+  }
+
+  void open_polling_session(std::shared_ptr<transport::http_exchange> ex) {
+    auto s = create_session(ex->request(), asio::make_strand(ctx_));
+    asio::dispatch(s->strand(), [self = shared_from_this(), s, ex = std::move(ex)]() mutable {
+      s->start_polling(std::move(ex));
+      if (self->on_connection_) self->on_connection_(s);
+    });
+  }
+
+  void open_websocket_session(std::shared_ptr<transport::websocket_upgrade> up) {
+    auto strand = asio::make_strand(ctx_);
+    up->accept(strand, options_->max_payload,
+               [self = shared_from_this(), strand](std::shared_ptr<transport::websocket_channel> ws) {
+                 auto s = self->create_session(ws->request(), strand);
+                 s->start_websocket(std::move(ws));
+                 if (self->on_connection_) self->on_connection_(s);
+               });
+  }
+
+  asio::io_context& ctx_;
+  std::shared_ptr<const options> options_;
+  connection_handler on_connection_;
+  std::vector<http_middleware> middleware_;
+  std::function<void(const std::shared_ptr<transport::http_exchange>&)> fallback_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, session_ptr> sessions_;
+  sid_generator ids_;
+};
+
+}  // namespace sio::engine

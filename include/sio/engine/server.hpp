@@ -1,0 +1,87 @@
+#pragma once
+// sio::engine::server<Policy>: a raw Engine.IO v4 server, like npm's `engine.io`, usable without
+// the Socket.IO layer. It runs on the user's io_context and never starts a thread.
+//
+//   asio::io_context ctx;
+//   sio::engine::server<> eio{ctx};
+//   eio.on_connection([](sio::engine::session_ptr s) {
+//     s->on_message([s](std::string data, bool binary) { binary ? s->send_binary(data) : s->send_text(data); });
+//   });
+//   eio.listen(3000);
+//   ctx.run();
+//
+// Thread safety: configure (on_connection, listen) before running the context; after that the
+// context may be run by several threads. Session callbacks run on the session's strand.
+#include <memory>
+#include <string>
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include "sio/engine/core.hpp"
+#include "sio/engine/options.hpp"
+#include "sio/engine/session.hpp"
+#include "sio/transport/listener.hpp"
+#include "sio/transport/policy.hpp"
+#include "sio/transport/wspp.hpp"
+
+namespace sio::engine {
+
+template <class Policy = transport::any>
+class server {
+  static_assert(transport::is_policy<Policy>::value,
+                "sio: a transport policy needs `static constexpr bool polling, websocket` (one of them true) "
+                "and `using stream_type = transport::tcp_stream or transport::tls_stream`; see sio/transport/policy.hpp");
+  using stream_type = typename Policy::stream_type;
+
+ public:
+  /// A plain (non-TLS) server.
+  explicit server(asio::io_context& ctx, options opts = {})
+      : ctx_(ctx), core_(std::make_shared<core>(ctx, std::move(opts), Policy::polling, Policy::websocket)) {
+    static_assert(!transport::is_secure_policy<Policy>, "sio: a TLS policy needs an asio::ssl::context: server(ctx, tls_context, options)");
+  }
+  /// A TLS server; `tls` holds the certificate and key and must outlive the server.
+  server(asio::io_context& ctx, asio::ssl::context& tls, options opts = {})
+      : ctx_(ctx), tls_(&tls), core_(std::make_shared<core>(ctx, std::move(opts), Policy::polling, Policy::websocket)) {
+    static_assert(transport::is_secure_policy<Policy>, "sio: only a TLS policy (transport::tls<...>) takes an ssl::context");
+  }
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  ~server() { close(); }
+
+  void on_connection(core::connection_handler fn) { core_->on_connection(std::move(fn)); }
+
+  /// Listens on host:port (port 0 picks a free port; see port()).
+  void listen(unsigned short port, const std::string& host = "0.0.0.0") {
+    listen(asio::ip::tcp::endpoint{asio::ip::make_address(host), port});
+  }
+  void listen(const asio::ip::tcp::endpoint& endpoint) {
+    auto settings = std::make_shared<transport::connection_settings>();
+    settings->limits.max_body_bytes = core_->opts().max_payload;
+    settings->idle_timeout = core_->opts().http_idle_timeout;
+    settings->handler = core_;
+    settings->websocket_endpoint = std::make_shared<transport::wspp_server>();
+    settings->websocket_endpoint->set_user_agent(std::string{});
+    listener_ = std::make_shared<transport::listener<stream_type>>(ctx_, std::move(settings), tls_);
+    listener_->listen(endpoint);
+  }
+  unsigned short port() const { return listener_ ? listener_->port() : 0; }
+
+  /// Stops listening and closes every session.
+  void close() {
+    if (listener_) listener_->close();
+    core_->close_all();
+  }
+
+  /// The request handler, for feeding requests from another listener (sharing a port).
+  const std::shared_ptr<core>& engine() const noexcept { return core_; }
+  std::size_t session_count() const { return core_->session_count(); }
+
+ private:
+  asio::io_context& ctx_;
+  asio::ssl::context* tls_ = nullptr;
+  std::shared_ptr<core> core_;
+  std::shared_ptr<transport::listener<stream_type>> listener_;
+};
+
+}  // namespace sio::engine

@@ -1,0 +1,444 @@
+#pragma once
+// One Engine.IO session (a "socket" in the JavaScript engine): its transport (long-polling or
+// WebSocket), the write queue, the heartbeat, and the polling -> WebSocket upgrade.
+//
+// Thread safety: every member function runs on the session's strand, except those documented as
+// callable from any thread (send, close), which post there. User callbacks run on the strand.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "sio/engine/error.hpp"
+#include "sio/engine/options.hpp"
+#include "sio/engine/packet.hpp"
+#include "sio/engine/payload.hpp"
+#include "sio/transport/handler.hpp"
+
+namespace sio::engine {
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  using message_handler = std::function<void(std::string data, bool binary)>;
+  using close_handler = std::function<void(close_reason reason)>;
+  enum class transport_kind { polling, websocket };
+
+  session(std::string id, transport::strand_type strand, std::shared_ptr<const options> opts,
+          transport::http_request handshake, std::function<void(const std::string&)> on_removed)
+      : id_(std::move(id)),
+        strand_(std::move(strand)),
+        options_(std::move(opts)),
+        handshake_(std::move(handshake)),
+        on_removed_(std::move(on_removed)),
+        heartbeat_(strand_) {
+    handshake_.body.clear();
+  }
+
+  const std::string& id() const noexcept { return id_; }
+  /// "polling" or "websocket": the transport in use now.
+  std::string_view transport_name() const noexcept {
+    return transport_ == transport_kind::websocket ? "websocket" : "polling";
+  }
+  /// The request that opened the session (headers, query, address; no body).
+  const transport::http_request& handshake() const noexcept { return handshake_; }
+  const transport::strand_type& strand() const noexcept { return strand_; }
+  bool is_open() const noexcept { return state_ == state::open; }
+
+  /// Set these in the connection callback, before returning from it.
+  void on_message(message_handler fn) { on_message_ = std::move(fn); }
+  void on_close(close_handler fn) { on_close_ = std::move(fn); }
+
+  /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
+  /// Thread safety: any thread.
+  void send(frame f, bool is_volatile = false) {
+    if (strand_.running_in_this_thread()) return send_here(std::move(f), is_volatile);
+    asio::post(strand_, [self = shared_from_this(), f = std::move(f), is_volatile]() mutable {
+      self->send_here(std::move(f), is_volatile);
+    });
+  }
+  void send_text(std::string_view text) { send(make_text_frame(packet_type::message, text)); }
+  void send_binary(std::string bytes) { send(make_binary_frame(std::move(bytes))); }
+
+  /// Server-side close: the client gets a close packet after what is already queued.
+  /// Thread safety: any thread.
+  void close() {
+    asio::dispatch(strand_, [self = shared_from_this()] { self->close_with(close_reason::forced_close); });
+  }
+
+  /// Whether a volatile frame would be written now rather than queued.
+  bool writable() const noexcept {
+    if (upgrade_ || state_ != state::open) return false;
+    if (transport_ == transport_kind::websocket) return ws_ && ws_->buffered_bytes() == 0;
+    return pending_get_ != nullptr;
+  }
+
+  // ---- called by the engine core (on this strand) ------------------------------------------
+
+  void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
+    transport_ = transport_kind::polling;
+    queue_.push_back(open_frame(options_->allow_upgrades && options_->websocket));
+    schedule_ping();
+    handle_get(std::move(first_get));
+  }
+
+  void start_websocket(std::shared_ptr<transport::websocket_channel> ws) {
+    transport_ = transport_kind::websocket;
+    attach_main_websocket(std::move(ws));
+    send_here(open_frame(false), false);
+    schedule_ping();
+  }
+
+  void handle_polling(std::shared_ptr<transport::http_exchange> ex) {
+    auto& req = ex->request();
+    if (state_ == state::closed) return ex->respond(error_response(request_error::unknown_sid));
+    if (transport_ != transport_kind::polling) return ex->respond(error_response(request_error::bad_request));
+    if (req.method == "GET") return handle_get(std::move(ex));
+    if (req.method == "POST") return handle_post(std::move(ex));
+    transport::http_response res;
+    res.status = 500;
+    ex->respond(std::move(res));
+  }
+
+  void handle_upgrade(std::shared_ptr<transport::websocket_upgrade> up) {
+    if (state_ != state::open) return up->reject(websocket_error_response(request_error::unknown_sid));
+    if (!options_->allow_upgrades) return up->reject(websocket_error_response(request_error::bad_request));
+    // A session already on WebSocket, or already upgrading, gets no second one (spec: MUST close).
+    bool refuse = transport_ == transport_kind::websocket || upgrade_ != nullptr;
+    up->accept(strand_, options_->max_payload, [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
+      if (refuse) return ws->close(1000);
+      self->begin_upgrade(std::move(ws));
+    });
+  }
+
+ private:
+  enum class state { open, closing, closed };
+  enum class upgrade_step { none, probing, probed };
+
+  frame open_frame(bool with_upgrade) const {
+    return make_text_frame(packet_type::open,
+                           encode_open(id_, with_upgrade, options_->ping_interval, options_->ping_timeout, options_->max_payload));
+  }
+
+  void add_common_headers(transport::http_response& res, const transport::http_request& req) const {
+    if (options_->headers) options_->headers(res.headers, req);
+  }
+
+  // ---- long-polling ------------------------------------------------------------------------
+
+  void handle_get(std::shared_ptr<transport::http_exchange> ex) {
+    if (pending_get_) {
+      // Two GETs at once: protocol error. The held one is closed, the new one refused.
+      transport::http_response bad;
+      bad.status = 400;
+      ex->respond(std::move(bad));
+      close_with(close_reason::transport_error);
+      return;
+    }
+    if (state_ == state::closing) {
+      respond_get(ex, take_payload());
+      return finish_closing();
+    }
+    if (upgrade_step_ == upgrade_step::probed) return respond_get(ex, "6");
+    pending_get_ = std::move(ex);
+    pending_get_->on_abort([weak = weak_from_this(), get = pending_get_.get()] {
+      if (auto self = weak.lock())
+        asio::post(self->strand_, [self, get] {
+          if (self->pending_get_.get() == get) {
+            self->pending_get_.reset();
+            self->close_with(close_reason::transport_close);
+          }
+        });
+    });
+    if (!queue_.empty()) flush_polling();
+  }
+
+  void handle_post(std::shared_ptr<transport::http_exchange> ex) {
+    auto& req = ex->request();
+    if (state_ != state::open) return respond_ok(ex);
+    if (transport::iequals(req.headers.get("Content-Type"), "application/octet-stream")) {
+      ex->respond(error_response(request_error::bad_request));
+      return close_with(close_reason::transport_error);
+    }
+    auto packets = parse_payload(req.body);
+    if (!packets) {
+      ex->respond(error_response(request_error::bad_request));
+      return close_with(close_reason::parse_error);
+    }
+    for (auto& p : *packets) {
+      if (state_ != state::open) break;
+      if (p.type == packet_type::close) {
+        // The held GET is released with a noop; the session ends.
+        if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+        close_with(close_reason::transport_close);
+        break;
+      }
+      on_packet(std::move(p));
+    }
+    respond_ok(ex);
+  }
+
+  void respond_ok(const std::shared_ptr<transport::http_exchange>& ex) {
+    transport::http_response res;
+    res.headers.add("Content-Type", "text/html");
+    res.headers.add("Cache-Control", "no-store");
+    add_common_headers(res, ex->request());
+    res.body = "ok";
+    ex->respond(std::move(res));
+  }
+
+  void respond_get(const std::shared_ptr<transport::http_exchange>& ex, std::string body) {
+    transport::http_response res;
+    res.headers.add("Content-Type", "text/plain; charset=UTF-8");
+    res.headers.add("Cache-Control", "no-store");
+    if (!handshake_sent_) {
+      handshake_sent_ = true;
+      if (options_->initial_headers) options_->initial_headers(res.headers, ex->request());
+    }
+    add_common_headers(res, ex->request());
+    res.body = std::move(body);
+    ex->respond(std::move(res));
+  }
+
+  std::string take_payload() {
+    std::string body;
+    std::size_t size = 0;
+    for (const auto& f : queue_) size += f.bytes->size() + 1;
+    body.reserve(size);
+    for (const auto& f : queue_) append_to_payload(body, f);
+    queue_.clear();
+    queued_bytes_ = 0;
+    return body;
+  }
+
+  void flush_polling() {
+    flush_scheduled_ = false;
+    if (!pending_get_ || queue_.empty() || upgrade_step_ == upgrade_step::probed) return;
+    respond_get(std::exchange(pending_get_, nullptr), take_payload());
+  }
+
+  // ---- sending -----------------------------------------------------------------------------
+
+  void send_here(frame f, bool is_volatile) {
+    if (state_ != state::open || !f.bytes) return;
+    if (is_volatile && !writable()) return;
+    if (transport_ == transport_kind::websocket && !upgrade_) {
+      if (ws_->buffered_bytes() + f.bytes->size() > options_->max_buffered_bytes)
+        return close_with(close_reason::transport_error);
+      ws_->send(f.binary, std::move(f.bytes));
+      return;
+    }
+    queued_bytes_ += f.bytes->size();
+    queue_.push_back(std::move(f));
+    if (queued_bytes_ > options_->max_buffered_bytes) return close_with(close_reason::transport_error);
+    // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
+    if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
+      flush_scheduled_ = true;
+      asio::post(strand_, [self = shared_from_this()] { self->flush_polling(); });
+    }
+  }
+
+  // ---- incoming packets and heartbeat ------------------------------------------------------
+
+  void on_packet(packet p) {
+    if (awaiting_pong_ && !pong_grace_used_ && p.type != packet_type::pong) {
+      // Incoming data is a sign of life: give the pong one more ping_timeout (as the reference does).
+      pong_grace_used_ = true;
+      arm_heartbeat(options_->ping_timeout, &session::on_ping_timeout);
+    }
+    switch (p.type) {
+      case packet_type::pong:
+        if (awaiting_pong_) {
+          awaiting_pong_ = false;
+          schedule_ping();
+        }
+        break;
+      case packet_type::ping:  // v4: only the server pings
+        close_with(close_reason::transport_error);
+        break;
+      case packet_type::message:
+        if (on_message_) on_message_(std::move(p.data), p.binary);
+        break;
+      case packet_type::close:
+        close_with(close_reason::transport_close);
+        break;
+      default:  // open, upgrade, noop: nothing to do on an established transport
+        break;
+    }
+  }
+
+  void schedule_ping() { arm_heartbeat(options_->ping_interval, &session::on_ping_due); }
+
+  void on_ping_due() {
+    send_here(make_text_frame(packet_type::ping), false);
+    awaiting_pong_ = true;
+    pong_grace_used_ = false;
+    // The clock starts when the ping is queued, not when a GET carries it out.
+    arm_heartbeat(options_->ping_timeout, &session::on_ping_timeout);
+  }
+
+  void on_ping_timeout() {
+    if (awaiting_pong_) close_with(close_reason::ping_timeout);
+  }
+
+  void arm_heartbeat(std::chrono::milliseconds after, void (session::*what)()) {
+    heartbeat_.expires_after(after);
+    std::uint64_t generation = ++heartbeat_generation_;
+    heartbeat_.async_wait([weak = weak_from_this(), generation, what](std::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->heartbeat_generation_ != generation || self->state_ != state::open) return;
+      (self.get()->*what)();
+    });
+  }
+
+  // ---- WebSocket ---------------------------------------------------------------------------
+
+  void attach_main_websocket(std::shared_ptr<transport::websocket_channel> ws) {
+    ws_ = std::move(ws);
+    ws_->set_handlers(
+        [self = shared_from_this()](std::string data, bool binary) { self->on_websocket_message(std::move(data), binary); },
+        [self = shared_from_this(), ws = ws_.get()] {
+          if (self->ws_.get() == ws) self->close_with(close_reason::transport_close);
+        });
+  }
+
+  void on_websocket_message(std::string data, bool binary) {
+    if (state_ != state::open) return;
+    if (binary) return on_packet(parse_binary_packet(std::move(data)));
+    auto p = parse_text_packet(data);
+    if (!p) return close_with(close_reason::parse_error);
+    on_packet(std::move(*p));
+  }
+
+  void begin_upgrade(std::shared_ptr<transport::websocket_channel> ws) {
+    if (state_ != state::open || transport_ != transport_kind::polling || upgrade_) return ws->close(1000);
+    upgrade_ = std::move(ws);
+    upgrade_step_ = upgrade_step::probing;
+    auto* candidate = upgrade_.get();
+    upgrade_->set_handlers(
+        [self = shared_from_this(), candidate](std::string data, bool binary) {
+          if (self->upgrade_.get() == candidate) self->on_upgrade_message(std::move(data), binary);
+        },
+        [self = shared_from_this(), candidate] {
+          if (self->upgrade_.get() == candidate) self->abort_upgrade();
+        });
+    upgrade_timer_ = std::make_unique<asio::steady_timer>(strand_, options_->upgrade_timeout);
+    upgrade_timer_->async_wait([self = shared_from_this(), candidate](std::error_code ec) {
+      if (!ec && self->upgrade_.get() == candidate) self->abort_upgrade();
+    });
+  }
+
+  void on_upgrade_message(std::string data, bool binary) {
+    auto p = binary ? std::nullopt : parse_text_packet(data);
+    if (p && p->type == packet_type::ping && p->data == "probe" && upgrade_step_ == upgrade_step::probing) {
+      upgrade_->send(false, make_text_frame(packet_type::pong, "probe").bytes);
+      upgrade_step_ = upgrade_step::probed;
+      // The client waits for its pending GET to end before it sends the upgrade packet.
+      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+      return;
+    }
+    if (p && p->type == packet_type::upgrade) return complete_upgrade();
+    abort_upgrade();
+  }
+
+  void abort_upgrade() {
+    if (!upgrade_) return;
+    auto ws = std::move(upgrade_);
+    upgrade_step_ = upgrade_step::none;
+    upgrade_timer_.reset();
+    ws->set_handlers(nullptr, nullptr);
+    ws->close(1000);
+    if (pending_get_ && !queue_.empty()) flush_polling();
+  }
+
+  void complete_upgrade() {
+    upgrade_timer_.reset();
+    upgrade_step_ = upgrade_step::none;
+    transport_ = transport_kind::websocket;
+    attach_main_websocket(std::exchange(upgrade_, nullptr));
+    if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+    for (auto& f : queue_) ws_->send(f.binary, std::move(f.bytes));
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
+
+  // ---- closing -----------------------------------------------------------------------------
+
+  void close_with(close_reason reason) {
+    if (state_ != state::open) return;
+    heartbeat_.cancel();
+    ++heartbeat_generation_;
+    if (upgrade_) abort_upgrade();
+    bool forced = reason == close_reason::forced_close;
+    if (transport_ == transport_kind::websocket) {
+      if (forced) ws_->send(false, make_text_frame(packet_type::close).bytes);
+      auto ws = std::exchange(ws_, nullptr);
+      ws->set_handlers(nullptr, nullptr);
+      ws->close(1000);
+      state_ = state::closed;
+    } else if (pending_get_) {
+      queue_.push_back(make_text_frame(packet_type::close));
+      respond_get(std::exchange(pending_get_, nullptr), take_payload());
+      state_ = state::closed;
+    } else if (forced) {
+      // Keep the session a while so that the client's next GET gets the close packet.
+      queue_.push_back(make_text_frame(packet_type::close));
+      state_ = state::closing;
+      heartbeat_.expires_after(options_->close_timeout);
+      heartbeat_.async_wait([self = shared_from_this()](std::error_code ec) {
+        if (!ec) self->finish_closing();
+      });
+    } else {
+      state_ = state::closed;
+    }
+    if (state_ == state::closed) remove();
+    on_message_ = nullptr;
+    if (auto fn = std::exchange(on_close_, nullptr)) fn(reason);
+  }
+
+  void finish_closing() {
+    heartbeat_.cancel();
+    queue_.clear();
+    state_ = state::closed;
+    remove();
+  }
+
+  void remove() {
+    if (auto fn = std::exchange(on_removed_, nullptr)) fn(id_);
+  }
+
+  std::string id_;
+  transport::strand_type strand_;
+  std::shared_ptr<const options> options_;
+  transport::http_request handshake_;
+  std::function<void(const std::string&)> on_removed_;
+
+  state state_ = state::open;
+  transport_kind transport_ = transport_kind::polling;
+  message_handler on_message_;
+  close_handler on_close_;
+
+  std::vector<frame> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::shared_ptr<transport::http_exchange> pending_get_;
+  bool flush_scheduled_ = false;
+  bool handshake_sent_ = false;
+
+  std::shared_ptr<transport::websocket_channel> ws_;
+  std::shared_ptr<transport::websocket_channel> upgrade_;
+  upgrade_step upgrade_step_ = upgrade_step::none;
+  std::unique_ptr<asio::steady_timer> upgrade_timer_;
+
+  asio::steady_timer heartbeat_;
+  std::uint64_t heartbeat_generation_ = 0;
+  bool awaiting_pong_ = false;
+  bool pong_grace_used_ = false;
+};
+
+using session_ptr = std::shared_ptr<session>;
+
+}  // namespace sio::engine

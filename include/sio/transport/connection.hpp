@@ -1,0 +1,451 @@
+#pragma once
+// One accepted TCP (or TLS) connection: parses HTTP/1.1 requests (keep-alive), hands them to the
+// engine, writes the answers, and, when a request upgrades, runs the WebSocket protocol on the same
+// socket through websocketpp. All of it on one strand; writes are gathered into one system call.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "sio/transport/handler.hpp"
+#include "sio/transport/http_message.hpp"
+#include "sio/transport/http_parser.hpp"
+#include "sio/transport/stream.hpp"
+#include "sio/transport/wspp.hpp"
+
+namespace sio::transport {
+
+/// What every connection of one listener shares (read-only once the listener runs).
+struct connection_settings {
+  http_limits limits;
+  std::chrono::milliseconds idle_timeout{30000};       ///< keep-alive idle, or an incomplete request
+  std::chrono::milliseconds close_timeout{5000};       ///< WebSocket closing handshake
+  std::shared_ptr<request_handler> handler;
+  std::shared_ptr<wspp_server> websocket_endpoint;     ///< factory for websocketpp connections
+};
+
+template <class Stream>
+class connection final : public std::enable_shared_from_this<connection<Stream>>,
+                         public websocket_upgrade,
+                         public websocket_channel {
+  using traits = stream_traits<Stream>;
+
+ public:
+  connection(Stream stream, strand_type strand, std::shared_ptr<const connection_settings> settings)
+      : stream_(std::move(stream)),
+        strand_(std::move(strand)),
+        settings_(std::move(settings)),
+        parser_(settings_->limits),
+        timer_(strand_.get_inner_executor()) {}
+
+  /// Starts the TLS handshake if any, then reads requests.
+  void start() {
+    asio::dispatch(strand_, [self = this->shared_from_this()] { self->do_start(); });
+  }
+
+  // websocket_upgrade
+  http_request& request() noexcept override { return upgrade_request_; }
+  void reject(http_response response) override {
+    upgrade_pending_ = false;
+    close_after_write_ = true;
+    queue_response(std::move(response), false);
+  }
+  void accept(strand_type strand, std::size_t max_message_size,
+              std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
+    // Called on the current strand with no operation pending: from here on the session's strand
+    // owns this connection, so session code and socket code never race.
+    upgrade_pending_ = false;
+    strand_ = std::move(strand);
+    asio::post(strand_, [self = this->shared_from_this(), max_message_size, fn = std::move(on_open)]() mutable {
+      self->start_websocket(max_message_size, std::move(fn));
+    });
+  }
+
+  // websocket_channel
+  const http_request& request() const noexcept override { return upgrade_request_; }
+  void set_handlers(message_handler on_message, close_handler on_close) override {
+    on_message_ = std::move(on_message);
+    on_close_ = std::move(on_close);
+    if (mode_ == mode::closed) notify_websocket_closed();
+  }
+  void send(bool binary, std::shared_ptr<const std::string> bytes) override {
+    if (mode_ != mode::websocket || ws_closing_ || !bytes) return;
+    out_chunk chunk;
+    chunk.head_size = write_frame_header(chunk.head, binary, bytes->size());
+    chunk.shared = std::move(bytes);
+    enqueue(std::move(chunk));
+  }
+  void close(std::uint16_t code) override {
+    if (mode_ != mode::websocket || ws_closing_) return;
+    ws_closing_ = true;
+    std::error_code ec;
+    ws_->close(code, std::string{}, ec);
+    if (ec) return shutdown_now();
+    // The peer has close_timeout to answer our close frame.
+    timer_.expires_after(settings_->close_timeout);
+    timer_.async_wait(asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code e) {
+      if (!e) self->shutdown_now();
+    }));
+  }
+  std::size_t buffered_bytes() const noexcept override { return queued_bytes_; }
+
+ private:
+  enum class mode { handshake, http, websocket, closed };
+
+  struct out_chunk {
+    std::array<char, 10> head{};
+    std::uint8_t head_size = 0;
+    std::string owned;
+    std::shared_ptr<const std::string> shared;
+    std::size_t size() const noexcept { return head_size + owned.size() + (shared ? shared->size() : 0); }
+  };
+
+  /// A request waiting for the engine's answer. Holds the connection until it is answered.
+  class exchange final : public http_exchange {
+   public:
+    exchange(std::shared_ptr<connection> owner, http_request req)
+        : owner_(std::move(owner)), request_(std::move(req)) {}
+    http_request& request() noexcept override { return request_; }
+    void respond(http_response response) override {
+      if (responded_.exchange(true)) return;
+      auto owner = std::move(owner_);
+      asio::dispatch(owner->strand_, [owner, self = this, res = std::move(response)]() mutable {
+        owner->finish_exchange(self, std::move(res));
+      });
+    }
+    void on_abort(std::function<void()> fn) override { abort_ = std::move(fn); }
+    /// Runs the abort callback once, if no response was given. On the connection's strand.
+    void abort() {
+      if (responded_.exchange(true)) return;
+      owner_.reset();
+      if (auto fn = std::move(abort_)) fn();
+    }
+
+   private:
+    std::shared_ptr<connection> owner_;
+    http_request request_;
+    std::function<void()> abort_;
+    std::atomic<bool> responded_{false};
+  };
+
+  void do_start() {
+    auto& sock = traits::lowest_layer(stream_);
+    std::error_code ec;
+    sock.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto remote = sock.remote_endpoint(ec);
+    if (!ec) {
+      remote_address_ = remote.address().to_string();
+      remote_port_ = remote.port();
+    }
+    arm_idle_timer();
+    traits::async_handshake(stream_, asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code e) {
+      if (e) return self->shutdown_now();
+      self->mode_ = mode::http;
+      self->do_read();
+    }));
+  }
+
+  // ---- reading ----------------------------------------------------------------------------
+
+  void do_read() {
+    if (reading_ || mode_ == mode::closed) return;
+    reading_ = true;
+    if constexpr (!traits::secure) {
+      // Wait for readiness, then read into a per-thread scratch buffer: an idle connection holds
+      // no read buffer of its own (this matters at 100k connections).
+      stream_.async_wait(asio::socket_base::wait_read,
+                         asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec) {
+                           self->reading_ = false;
+                           if (ec) return self->on_read(ec, nullptr, 0);
+                           thread_local std::array<char, 64 * 1024> scratch;
+                           std::error_code rec;
+                           self->stream_.non_blocking(true, rec);
+                           std::size_t n = self->stream_.read_some(asio::buffer(scratch), rec);
+                           if (rec == asio::error::would_block || rec == asio::error::try_again) return self->do_read();
+                           self->on_read(rec, scratch.data(), n);
+                         }));
+    } else {
+      if (!tls_buffer_) tls_buffer_ = std::make_unique<std::array<char, 16 * 1024>>();
+      stream_.async_read_some(asio::buffer(*tls_buffer_),
+                              asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                                self->reading_ = false;
+                                self->on_read(ec, self->tls_buffer_->data(), n);
+                              }));
+    }
+  }
+
+  void on_read(std::error_code ec, const char* data, std::size_t size) {
+    if (mode_ == mode::closed) return;
+    if (ec) return peer_gone();
+    if (mode_ == mode::websocket) {
+      feed_websocket(data, size);
+      if (mode_ != mode::closed) do_read();
+      return;
+    }
+    parser_.feed(data, size);
+    if (!current_ && !upgrade_pending_) {
+      process_requests();
+    }
+    // Keep reading while a response is pending so that a client that goes away is noticed, but
+    // stop buffering a client that pipelines far ahead.
+    if (mode_ == mode::http && !upgrade_pending_ && !close_after_write_ && !parser_buffer_full()) do_read();
+  }
+
+  bool parser_buffer_full() const noexcept {
+  }
+
+  void process_requests() {
+    auto r = parser_.parse();
+    if (r.state == http_request_parser::status::need_more) {
+      return;
+    }
+    if (r.state == http_request_parser::status::error) {
+      http_response res;
+      res.status = r.error_status;
+      close_after_write_ = true;
+      queue_response(std::move(res), false);
+      return;
+    }
+    timer_.cancel();
+    http_request& parsed = parser_.request();
+    parsed.remote_address = remote_address_;
+    parsed.remote_port = remote_port_;
+    parsed.secure = traits::secure;
+    if (parsed.is_upgrade_to_websocket()) {
+      upgrade_request_ = std::move(parsed);
+      upgrade_pending_ = true;
+      settings_->handler->handle_upgrade(std::static_pointer_cast<websocket_upgrade>(this->shared_from_this()));
+      return;
+    }
+    current_ = std::make_shared<exchange>(this->shared_from_this(), std::move(parsed));
+    settings_->handler->handle_http(current_);
+  }
+
+  void finish_exchange(exchange* ex, http_response res) {
+    if (current_.get() != ex) return;
+    bool keep = current_->request().keep_alive() && mode_ == mode::http;
+    current_.reset();
+    if (mode_ != mode::http) return;
+    if (!keep) close_after_write_ = true;
+    queue_response(std::move(res), keep);
+    if (keep) {
+      arm_idle_timer();
+      if (parser_.has_unparsed()) process_requests();
+      do_read();
+    }
+  }
+
+  void queue_response(http_response res, bool keep_alive) {
+    out_chunk head;
+    write_response_head(res, keep_alive, head.owned);
+    if (res.status >= 200 && res.status != 204 && res.status != 304 && !res.body.empty()) {
+      if (res.body.size() < 4096) {
+        head.owned.append(res.body);
+      } else {
+        out_chunk body;
+        body.owned = std::move(res.body);
+        enqueue(std::move(head));
+        enqueue(std::move(body));
+        return;
+      }
+    }
+    enqueue(std::move(head));
+  }
+
+  void peer_gone() {
+    auto pending = std::move(current_);
+    shutdown_now();
+    if (pending) pending->abort();
+  }
+
+  void arm_idle_timer() {
+    timer_.expires_after(settings_->idle_timeout);
+    timer_.async_wait(asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec) {
+      if (!ec && self->mode_ != mode::websocket && !self->current_ && !self->upgrade_pending_) self->shutdown_now();
+    }));
+  }
+
+  // ---- WebSocket ----------------------------------------------------------------------------
+
+  void start_websocket(std::size_t max_message_size, std::function<void(std::shared_ptr<websocket_channel>)> on_open) {
+    if (mode_ == mode::closed) return;
+    mode_ = mode::websocket;
+    timer_.cancel();
+    ws_ = settings_->websocket_endpoint->get_connection();
+    ws_->set_max_message_size(max_message_size);
+    ws_->set_write_handler([this](websocketpp::connection_hdl, const char* data, std::size_t size) {
+      out_chunk chunk;
+      chunk.owned.assign(data, size);
+      enqueue(std::move(chunk));
+      return std::error_code{};
+    });
+    ws_->set_vector_write_handler([this](websocketpp::connection_hdl, const std::vector<websocketpp::transport::buffer>& bufs) {
+      out_chunk chunk;
+      for (const auto& b : bufs) chunk.owned.append(b.buf, b.len);
+      enqueue(std::move(chunk));
+      return std::error_code{};
+    });
+    ws_->set_shutdown_handler([this](websocketpp::connection_hdl) {
+      ws_closing_ = true;
+      close_after_write_ = true;
+      if (!writing_) shutdown_now();
+      return std::error_code{};
+    });
+    ws_->set_open_handler([this, fn = std::move(on_open)](websocketpp::connection_hdl) {
+      fn(std::static_pointer_cast<websocket_channel>(this->shared_from_this()));
+    });
+    ws_->set_message_handler([this](websocketpp::connection_hdl, wspp_server::message_ptr msg) {
+      if (on_message_) on_message_(std::move(msg->get_raw_payload()), msg->get_opcode() == websocketpp::frame::opcode::binary);
+    });
+    ws_->set_close_handler([this](websocketpp::connection_hdl) { notify_websocket_closed(); });
+    ws_->set_fail_handler([this](websocketpp::connection_hdl) {
+      notify_websocket_closed();
+      shutdown_now();
+    });
+    ws_->start();
+    // websocketpp parses the handshake itself: give it the request as received, then whatever
+    // the client sent after it.
+    std::string head = upgrade_request_.method + ' ' + upgrade_request_.target + " HTTP/1." +
+                       std::to_string(upgrade_request_.version_minor) + "\r\n";
+    for (const auto& f : upgrade_request_.headers) head += f.first + ": " + f.second + "\r\n";
+    head += "\r\n";
+    feed_websocket(head.data(), head.size());
+    std::string rest = parser_.take_unparsed();
+    parser_ = http_request_parser{};
+    if (!rest.empty() && mode_ == mode::websocket) feed_websocket(rest.data(), rest.size());
+    if (mode_ == mode::websocket) do_read();
+  }
+
+  void feed_websocket(const char* data, std::size_t size) {
+    auto keep = ws_;  // a handler may close and reset things while websocketpp runs
+    std::size_t offset = 0;
+    while (offset < size && mode_ == mode::websocket) {
+      std::size_t used = keep->read_some(data + offset, size - offset);
+      if (used == 0) break;
+      offset += used;
+    }
+  }
+
+  void notify_websocket_closed() {
+    on_message_ = nullptr;
+    if (auto fn = std::move(on_close_)) {
+      on_close_ = nullptr;
+      fn();
+    }
+  }
+
+  static std::uint8_t write_frame_header(std::array<char, 10>& h, bool binary, std::size_t size) noexcept {
+    h[0] = static_cast<char>(0x80 | (binary ? 0x2 : 0x1));  // FIN + opcode; server frames are unmasked
+    if (size < 126) {
+      h[1] = static_cast<char>(size);
+      return 2;
+    }
+    if (size <= 0xFFFF) {
+      h[1] = 126;
+      h[2] = static_cast<char>((size >> 8) & 0xFF);
+      h[3] = static_cast<char>(size & 0xFF);
+      return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; ++i) h[2 + i] = static_cast<char>((static_cast<std::uint64_t>(size) >> (56 - 8 * i)) & 0xFF);
+    return 10;
+  }
+
+  // ---- writing and closing -----------------------------------------------------------------
+
+  void enqueue(out_chunk chunk) {
+    if (mode_ == mode::closed) return;
+    queued_bytes_ += chunk.size();
+    queue_.push_back(std::move(chunk));
+    if (!writing_) do_write();
+  }
+
+  void do_write() {
+    if (queue_.empty()) {
+      writing_ = false;
+      if (close_after_write_) shutdown_now();
+      return;
+    }
+    writing_ = true;
+    buffers_.clear();
+    in_flight_ = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && in_flight_ < 128; ++it, ++in_flight_) {
+      if (it->head_size) buffers_.emplace_back(it->head.data(), it->head_size);
+      if (!it->owned.empty()) buffers_.emplace_back(it->owned.data(), it->owned.size());
+      if (it->shared && !it->shared->empty()) buffers_.emplace_back(it->shared->data(), it->shared->size());
+    }
+    asio::async_write(stream_, buffers_, asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+      self->on_written(ec);
+    }));
+  }
+
+  void on_written(std::error_code ec) {
+    if (mode_ == mode::closed) return;
+    for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) {
+      queued_bytes_ -= queue_.front().size();
+      queue_.pop_front();
+    }
+    in_flight_ = 0;
+    if (ec) return peer_gone_after_write_error();
+    do_write();
+  }
+
+  void peer_gone_after_write_error() {
+    writing_ = false;
+    peer_gone();
+  }
+
+  /// Closes the socket now; pending operations complete with errors and release the connection.
+  void shutdown_now() {
+    if (mode_ == mode::closed) return;
+    bool was_websocket = mode_ == mode::websocket;
+    mode_ = mode::closed;
+    timer_.cancel();
+    std::error_code ec;
+    auto& sock = traits::lowest_layer(stream_);
+    sock.shutdown(asio::socket_base::shutdown_both, ec);
+    sock.close(ec);
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (was_websocket) {
+      if (ws_) ws_->eof();
+      notify_websocket_closed();
+    }
+    if (auto pending = std::move(current_)) pending->abort();
+  }
+
+  Stream stream_;
+  strand_type strand_;
+  std::shared_ptr<const connection_settings> settings_;
+  http_request_parser parser_;
+  asio::steady_timer timer_;
+  std::unique_ptr<std::array<char, 16 * 1024>> tls_buffer_;
+  std::string remote_address_;
+  unsigned short remote_port_ = 0;
+
+  mode mode_ = mode::handshake;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool close_after_write_ = false;
+  std::shared_ptr<exchange> current_;
+  bool upgrade_pending_ = false;
+  http_request upgrade_request_;
+
+  std::deque<out_chunk> queue_;
+  std::vector<asio::const_buffer> buffers_;
+  std::size_t in_flight_ = 0;
+  std::size_t queued_bytes_ = 0;
+
+  wspp_connection_ptr ws_;
+  bool ws_closing_ = false;
+  message_handler on_message_;
+  close_handler on_close_;
+};
+
+}  // namespace sio::transport

@@ -1,0 +1,35 @@
+#pragma once
+// The two byte streams a connection can run on, plain TCP and TLS, behind one small trait so that
+// the connection code is written once.
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+namespace sio::transport {
+
+using tcp_stream = asio::ip::tcp::socket;
+using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
+
+template <class Stream>
+struct stream_traits;
+
+template <>
+struct stream_traits<tcp_stream> {
+  static constexpr bool secure = false;
+  static asio::ip::tcp::socket& lowest_layer(tcp_stream& s) noexcept { return s; }
+  template <class Handler>
+  static void async_handshake(tcp_stream&, Handler&& h) {
+    std::forward<Handler>(h)(std::error_code{});
+  }
+};
+
+template <>
+struct stream_traits<tls_stream> {
+  static constexpr bool secure = true;
+  static asio::ip::tcp::socket& lowest_layer(tls_stream& s) noexcept { return s.next_layer(); }
+  template <class Handler>
+  static void async_handshake(tls_stream& s, Handler&& h) {
+    s.async_handshake(asio::ssl::stream_base::server, std::forward<Handler>(h));
+  }
+};
+
+}  // namespace sio::transport

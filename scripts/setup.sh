@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, test and run sio.
+# Idempotent: it only calls apt/npm when something is missing.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+apt_packages=(build-essential cmake pkg-config clang libasio-dev libwebsocketpp-dev rapidjson-dev
+              libssl-dev openssl curl chromium)
+missing=()
+# Node may come from another source (e.g. NodeSource, which bundles npm): only ask apt when absent.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Catch2 v3 lives in bookworm-backports on Debian 12.
+catch2_ok=0
+if dpkg-query -W -f='${Version}' libcatch2-dev 2>/dev/null | grep -q '^3'; then catch2_ok=1; fi
+
+if [ ${#missing[@]} -gt 0 ] || [ $catch2_ok -eq 0 ]; then
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+  if [ $catch2_ok -eq 0 ] && [ "$codename" = "bookworm" ] &&
+     ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "deb http://deb.debian.org/debian bookworm-backports main" |
+      $SUDO tee /etc/apt/sources.list.d/sio-backports.list >/dev/null
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  if [ ${#missing[@]} -gt 0 ]; then
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  if [ $catch2_ok -eq 0 ]; then
+    if [ "$codename" = "bookworm" ]; then
+      $SUDO apt-get install -y -qq -t bookworm-backports libcatch2-dev
+    else
+      $SUDO apt-get install -y -qq libcatch2-dev
+    fi
+  fi
+fi
+
+# npm packages for the interop and browser tests (versions pinned by the lockfile).
+if [ -f "$here/tests/package.json" ]; then
+  if [ ! -d "$here/tests/node_modules" ] ||
+     [ "$here/tests/package-lock.json" -nt "$here/tests/node_modules/.package-lock.json" ]; then
+    (cd "$here/tests" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
