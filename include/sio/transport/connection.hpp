@@ -194,10 +194,11 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }
     // Keep reading while a response is pending so that a client that goes away is noticed, but
     // stop buffering a client that pipelines far ahead.
-    if (mode_ == mode::http && !upgrade_pending_ && !close_after_write_ && !parser_buffer_full()) do_read();
+    if (mode_ == mode::http && !upgrade_pending_ && !close_after_write_ && !pipelined_too_far()) do_read();
   }
 
-  bool parser_buffer_full() const noexcept {
+  bool pipelined_too_far() const noexcept {
+    return current_ && parser_.unparsed_size() > settings_->limits.max_head_bytes + settings_->limits.max_body_bytes;
   }
 
   void process_requests() {
