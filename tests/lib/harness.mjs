@@ -12,6 +12,8 @@ export { IMPL };
 export const refDeviations = {
   "1.1 the engine path is served with and without the trailing slash":
     "with engine.io's default addTrailingSlash:true only `/engine.io/...` matches; `/engine.io?...` falls through to the app (404)",
+  "4.5 polling: a b packet that is not valid base64 is a parse error that closes the session":
+    "Buffer.from(…, 'base64') is lenient: engine.io drops the bad characters and delivers whatever decodes",
   "4.6 WS: a text frame starting with b is not a binary message (b is polling-only)":
     "engine.io-parser decodes a `b` text packet as base64 binary on any transport",
   "7.6 a WebSocket carrying the sid of a WebSocket-only session is closed":

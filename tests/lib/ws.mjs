@@ -79,6 +79,16 @@ export class RawWs {
     });
   }
 
+  /** Next frame, or null once the socket is closed; rejects on timeout. */
+  async nextOrClose(timeout = DEFAULT_TIMEOUT_MS) {
+    try {
+      return await this.next(timeout);
+    } catch (err) {
+      if (this.closeInfo && !this.queue.length) return null;
+      throw err;
+    }
+  }
+
   /** Next frame, which must be a text frame; returns its string. */
   async nextText(timeout) {
     const f = await this.next(timeout);
