@@ -80,6 +80,13 @@ class core final : public transport::request_handler, public std::enable_shared_
     });
   }
 
+  std::shared_ptr<void> on_request_head(const transport::http_request& req) override {
+    if (req.method != "POST" || !matches_path(req.path)) return nullptr;
+    const std::string* sid = req.query.find("sid");
+    auto s = sid ? find(*sid) : nullptr;
+    return s ? s->track_post() : nullptr;
+  }
+
   void handle_upgrade(std::shared_ptr<transport::websocket_upgrade> up) override {
     auto& req = up->request();
     if (!matches_path(req.path)) return up->reject(websocket_error_response(request_error::bad_request));

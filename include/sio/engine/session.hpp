@@ -4,6 +4,7 @@
 //
 // Thread safety: every member function runs on the session's strand, except those documented as
 // callable from any thread (send, close), which post there. User callbacks run on the strand.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -77,7 +78,15 @@ class session : public std::enable_shared_from_this<session> {
     return pending_get_ != nullptr;
   }
 
-  // ---- called by the engine core (on this strand) ------------------------------------------
+  // ---- called by the engine core (on this strand unless noted) -----------------------------
+
+  /// Counts a POST from its head to its answer; any thread. Two at once are a protocol error.
+  std::shared_ptr<void> track_post() {
+    posts_in_flight_.fetch_add(1, std::memory_order_relaxed);
+    return std::shared_ptr<void>(nullptr, [self = shared_from_this()](void*) {
+      self->posts_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    });
+  }
 
   void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
     transport_ = transport_kind::polling;
@@ -160,6 +169,12 @@ class session : public std::enable_shared_from_this<session> {
   void handle_post(std::shared_ptr<transport::http_exchange> ex) {
     auto& req = ex->request();
     if (state_ != state::open) return respond_ok(ex);
+    if (posts_in_flight_.load(std::memory_order_relaxed) > 1) {
+      transport::http_response bad;
+      bad.status = 400;
+      ex->respond(std::move(bad));
+      return close_with(close_reason::transport_error);
+    }
     if (transport::iequals(req.headers.get("Content-Type"), "application/octet-stream")) {
       ex->respond(error_response(request_error::bad_request));
       return close_with(close_reason::transport_error);
@@ -261,7 +276,12 @@ class session : public std::enable_shared_from_this<session> {
         close_with(close_reason::transport_error);
         break;
       case packet_type::message:
-        if (on_message_) on_message_(std::move(p.data), p.binary);
+        if (on_message_) {
+          // The handler may close the session, which releases it: keep it alive while it runs.
+          ++callback_depth_;
+          on_message_(std::move(p.data), p.binary);
+          if (--callback_depth_ == 0 && state_ != state::open) on_message_ = nullptr;
+        }
         break;
       case packet_type::close:
         close_with(close_reason::transport_close);
@@ -396,7 +416,7 @@ class session : public std::enable_shared_from_this<session> {
       state_ = state::closed;
     }
     if (state_ == state::closed) remove();
-    on_message_ = nullptr;
+    if (callback_depth_ == 0) on_message_ = nullptr;
     if (auto fn = std::exchange(on_close_, nullptr)) fn(reason);
   }
 
@@ -421,12 +441,14 @@ class session : public std::enable_shared_from_this<session> {
   transport_kind transport_ = transport_kind::polling;
   message_handler on_message_;
   close_handler on_close_;
+  int callback_depth_ = 0;
 
   std::vector<frame> queue_;
   std::size_t queued_bytes_ = 0;
   std::shared_ptr<transport::http_exchange> pending_get_;
   bool flush_scheduled_ = false;
   bool handshake_sent_ = false;
+  std::atomic<int> posts_in_flight_{0};
 
   std::shared_ptr<transport::websocket_channel> ws_;
   std::shared_ptr<transport::websocket_channel> upgrade_;

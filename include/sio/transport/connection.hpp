@@ -70,6 +70,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   // websocket_channel
   const http_request& request() const noexcept override { return upgrade_request_; }
   void set_handlers(message_handler on_message, close_handler on_close) override {
+    // Replacing the message handler from inside it would destroy the running callable: keep the
+    // old one alive until the callback returns.
+    if (in_message_callback_) retired_handler_ = std::move(on_message_);
     on_message_ = std::move(on_message);
     on_close_ = std::move(on_close);
     if (mode_ == mode::closed) notify_websocket_closed();
@@ -109,11 +112,12 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   /// A request waiting for the engine's answer. Holds the connection until it is answered.
   class exchange final : public http_exchange {
    public:
-    exchange(std::shared_ptr<connection> owner, http_request req)
-        : owner_(std::move(owner)), request_(std::move(req)) {}
+    exchange(std::shared_ptr<connection> owner, http_request req, std::shared_ptr<void> guard)
+        : owner_(std::move(owner)), request_(std::move(req)), guard_(std::move(guard)) {}
     http_request& request() noexcept override { return request_; }
     void respond(http_response response) override {
       if (responded_.exchange(true)) return;
+      guard_.reset();
       auto owner = std::move(owner_);
       asio::dispatch(owner->strand_, [owner, self = this, res = std::move(response)]() mutable {
         owner->finish_exchange(self, std::move(res));
@@ -123,6 +127,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     /// Runs the abort callback once, if no response was given. On the connection's strand.
     void abort() {
       if (responded_.exchange(true)) return;
+      guard_.reset();
       owner_.reset();
       if (auto fn = std::move(abort_)) fn();
     }
@@ -130,6 +135,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
    private:
     std::shared_ptr<connection> owner_;
     http_request request_;
+    std::shared_ptr<void> guard_;
     std::function<void()> abort_;
     std::atomic<bool> responded_{false};
   };
@@ -203,6 +209,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void process_requests() {
     auto r = parser_.parse();
+    if (r.state == http_request_parser::status::head) {
+      request_guard_ = settings_->handler->on_request_head(parser_.request());
+      r = parser_.parse();
+    }
     if (r.state == http_request_parser::status::need_more) {
       return;
     }
@@ -224,7 +234,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       settings_->handler->handle_upgrade(std::static_pointer_cast<websocket_upgrade>(this->shared_from_this()));
       return;
     }
-    current_ = std::make_shared<exchange>(this->shared_from_this(), std::move(parsed));
+    current_ = std::make_shared<exchange>(this->shared_from_this(), std::move(parsed), std::move(request_guard_));
     settings_->handler->handle_http(current_);
   }
 
@@ -302,7 +312,11 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       fn(std::static_pointer_cast<websocket_channel>(this->shared_from_this()));
     });
     ws_->set_message_handler([this](websocketpp::connection_hdl, wspp_server::message_ptr msg) {
-      if (on_message_) on_message_(std::move(msg->get_raw_payload()), msg->get_opcode() == websocketpp::frame::opcode::binary);
+      if (!on_message_) return;
+      in_message_callback_ = true;
+      on_message_(std::move(msg->get_raw_payload()), msg->get_opcode() == websocketpp::frame::opcode::binary);
+      in_message_callback_ = false;
+      retired_handler_ = nullptr;
     });
     ws_->set_close_handler([this](websocketpp::connection_hdl) { notify_websocket_closed(); });
     ws_->set_fail_handler([this](websocketpp::connection_hdl) {
@@ -334,6 +348,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   }
 
   void notify_websocket_closed() {
+    if (in_message_callback_) retired_handler_ = std::move(on_message_);
     on_message_ = nullptr;
     if (auto fn = std::move(on_close_)) {
       on_close_ = nullptr;
@@ -418,6 +433,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       if (ws_) ws_->eof();
       notify_websocket_closed();
     }
+    request_guard_.reset();
     if (auto pending = std::move(current_)) pending->abort();
   }
 
@@ -435,6 +451,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   bool writing_ = false;
   bool close_after_write_ = false;
   std::shared_ptr<exchange> current_;
+  std::shared_ptr<void> request_guard_;  ///< from on_request_head, until the request is complete
   bool upgrade_pending_ = false;
   http_request upgrade_request_;
 
@@ -446,6 +463,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   wspp_connection_ptr ws_;
   bool ws_closing_ = false;
   message_handler on_message_;
+  message_handler retired_handler_;
+  bool in_message_callback_ = false;
   close_handler on_close_;
 };
 

@@ -18,7 +18,9 @@ struct http_limits {
 
 class http_request_parser {
  public:
-  enum class status { need_more, complete, error };
+  /// head: the request line and headers are in (request() holds them, body still empty); call
+  /// parse() again for the body.
+  enum class status { need_more, head, complete, error };
   struct result {
     status state = status::need_more;
     int error_status = 0;  ///< HTTP status to answer with when state == error (400, 413, 431, 501)
@@ -53,6 +55,7 @@ class http_request_parser {
       std::size_t end = view.find("\r\n\r\n");
       if (end == std::string_view::npos) {
         if (view.size() > limits_.max_head_bytes) return {status::error, 431};
+        if (!plausible_partial_head(view)) return {status::error, 400};
         return {};
       }
       if (end + 4 > limits_.max_head_bytes) return {status::error, 431};
@@ -61,6 +64,7 @@ class http_request_parser {
       consumed_ += end + 4;
       head_done_ = true;
       if (auto r = plan_body(); r.state == status::error) return r;
+      return {status::head, 0};
     }
     if (chunked_) {
       auto r = parse_chunks();
@@ -81,6 +85,19 @@ class http_request_parser {
   static bool is_token_char(char c) noexcept {
     if (static_cast<unsigned char>(c) <= 32 || static_cast<unsigned char>(c) >= 127) return false;
     return std::string_view{"()<>@,;:\\\"/[]?={}"}.find(c) == std::string_view::npos;
+  }
+
+  /// Rejects early what can never become a request, instead of waiting for the head's end: a
+  /// method that is not a token, or a bare LF line ending.
+  static bool plausible_partial_head(std::string_view view) noexcept {
+    std::size_t method_end = view.find(' ');
+    std::string_view method = view.substr(0, method_end);
+    if (method.size() > 32) return false;
+    for (char c : method)
+      if (!is_token_char(c)) return false;
+    for (std::size_t i = view.find('\n'); i != std::string_view::npos; i = view.find('\n', i + 1))
+      if (i == 0 || view[i - 1] != '\r') return false;
+    return true;
   }
 
   bool parse_head(std::string_view head) {
