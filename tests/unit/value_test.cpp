@@ -1,0 +1,326 @@
+// sio::value, sio::binary and the typed conversions of convert.hpp.
+#include <sio/convert.hpp>
+#include <sio/value.hpp>
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <list>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace shop {
+// A user type converted through ADL: to_json / from_json next to the type.
+struct item {
+    std::string name;
+    int qty = 0;
+};
+inline void to_json(sio::value& out, const item& i) { out = sio::object{{"name", i.name}, {"qty", i.qty}}; }
+inline bool from_json(const sio::value& in, item& i) {
+    const sio::value* name = in.find("name");
+    const sio::value* qty = in.find("qty");
+    return name && qty && sio::from_value(*name, i.name) && sio::from_value(*qty, i.qty);
+}
+
+// A user type whose from_json returns void and reports failure by throwing.
+struct point {
+    double x = 0, y = 0;
+};
+inline void to_json(sio::value& out, const point& p) { out = sio::array{p.x, p.y}; }
+inline void from_json(const sio::value& in, point& p) {
+    p.x = in[0].as_double();  // throws on a wrong shape
+    p.y = in[1].as_double();
+}
+}  // namespace shop
+
+// A type in a namespace one cannot add to: converted by specialising sio::converter.
+struct legacy_id {
+    std::uint32_t raw = 0;
+};
+template <> struct sio::converter<legacy_id> {
+    static void to(value& out, const legacy_id& id) { out = "id-" + std::to_string(id.raw); }
+    static bool from(const value& in, legacy_id& id) {
+        const auto* text = in.get_if<std::string>();
+        if (!text || text->rfind("id-", 0) != 0) return false;
+        id.raw = static_cast<std::uint32_t>(std::stoul(text->substr(3)));
+        return true;
+    }
+};
+
+TEST_CASE("value: kinds and construction", "[value]") {
+    CHECK(sio::value{}.is_null());
+    CHECK(sio::value{nullptr}.is_null());
+    CHECK(sio::value{true}.is_bool());
+    CHECK(sio::value{42}.is_int64());
+    CHECK(sio::value{42u}.is_int64());  // fits int64: one representation per number
+    CHECK(sio::value{std::numeric_limits<std::uint64_t>::max()}.is_uint64());
+    CHECK(sio::value{std::int64_t{-1}}.as_int64() == -1);
+    CHECK(sio::value{1.5}.is_double());
+    CHECK(sio::value{1.5f}.as_double() == 1.5);
+    CHECK(sio::value{"text"}.is_string());
+    CHECK(sio::value{std::string_view{"text"}}.as_string() == "text");
+    CHECK(sio::value{std::string{"text"}}.is_string());
+    CHECK(sio::value{sio::binary{1, 2}}.is_binary());
+    CHECK(sio::value{sio::array{1, "a", true}}.is_array());
+    CHECK(sio::value{sio::object{{"a", 1}}}.is_object());
+    CHECK(sio::value{}.kind() == sio::value_kind::null);
+    CHECK(sio::value{sio::array{}}.kind() == sio::value_kind::array);
+    CHECK(sio::value{7}.is_number());
+    CHECK(sio::value{7}.as_double() == 7.0);
+}
+
+TEST_CASE("value: wrong-kind access is reported, never UB", "[value]") {
+    sio::value v = "text";
+    CHECK_THROWS_AS(v.as_int64(), std::bad_variant_access);
+    CHECK_THROWS_AS(v.as_array(), std::bad_variant_access);
+    CHECK(v.get_if<std::int64_t>() == nullptr);
+    REQUIRE(v.get_if<std::string>() != nullptr);
+    CHECK(v.find("x") == nullptr);
+
+    const sio::value list = sio::array{1, 2};
+    CHECK(list[1] == 2);
+    CHECK_THROWS_AS(list[2], std::out_of_range);
+    const sio::value obj = sio::object{{"a", 1}};
+    CHECK(obj["a"] == 1);
+    CHECK_THROWS_AS(obj["b"], std::out_of_range);
+    CHECK_THROWS_AS(obj.at("b"), std::out_of_range);
+}
+
+TEST_CASE("value: objects keep insertion order, emplace replaces in place", "[value]") {
+    sio::value v;
+    v["z"] = 1;
+    v["a"] = 2;
+    v.emplace("m", 3);
+    v.emplace("z", 9);  // existing key: value replaced, position kept
+    const auto& members = v.as_object();
+    REQUIRE(members.size() == 3);
+    CHECK(members[0].first == "z");
+    CHECK(members[0].second == 9);
+    CHECK(members[1].first == "a");
+    CHECK(members[2].first == "m");
+    CHECK(v.contains("a"));
+    CHECK_FALSE(v.contains("b"));
+    REQUIRE(v.find("m") != nullptr);
+    CHECK(*v.find("m") == 3);
+}
+
+TEST_CASE("value: arrays", "[value]") {
+    sio::value v;
+    v.push_back(1);
+    v.push_back("two");
+    v.push_back(sio::array{3});
+    REQUIRE(v.as_array().size() == 3);
+    CHECK(v[0] == 1);
+    CHECK(v[1] == "two");
+    CHECK(v[2][0] == 3);
+    v[0] = false;
+    CHECK(v[0] == false);
+}
+
+TEST_CASE("value: equality follows JS", "[value]") {
+    CHECK(sio::value{1} == sio::value{1.0});
+    CHECK(sio::value{1.0} == sio::value{1});
+    CHECK(sio::value{1} != sio::value{1.5});
+    CHECK(sio::value{1} != sio::value{"1"});
+    CHECK_FALSE(sio::value{std::numeric_limits<std::uint64_t>::max()} == sio::value{18446744073709551616.0});  // 2^64
+    CHECK(sio::value{std::uint64_t{1} << 63} == sio::value{9223372036854775808.0});
+    CHECK(sio::value{std::int64_t{1} << 53} != sio::value{(std::int64_t{1} << 53) + 1});
+    CHECK(sio::value{9007199254740993LL} != sio::value{9007199254740992.0});  // no rounding through double
+    CHECK(sio::value{sio::object{{"a", 1}, {"b", 2}}} == sio::value{sio::object{{"b", 2}, {"a", 1}}});
+    CHECK(sio::value{sio::object{{"a", 1}}} != sio::value{sio::object{{"a", 1}, {"b", 2}}});
+    CHECK(sio::value{sio::array{1, 2}} != sio::value{sio::array{2, 1}});
+    CHECK(sio::value{sio::binary{1, 2}} != sio::value{sio::array{1, 2}});
+    CHECK(sio::value{sio::binary{1, 2}} == sio::value{sio::binary{1, 2}});
+    CHECK(sio::value{} == sio::value{nullptr});
+    CHECK(sio::value{true} != sio::value{1});
+}
+
+TEST_CASE("value: moves are cheap and leave no copies behind", "[value]") {
+    sio::value big = sio::array{sio::binary(std::vector<std::uint8_t>(1000, 7)), "x"};
+    const auto* bytes = big[0].as_binary().data();
+    sio::value moved = std::move(big);
+    CHECK(moved[0].as_binary().data() == bytes);
+}
+
+TEST_CASE("binary: construction and access", "[value][binary]") {
+    const sio::binary a{1, 2, 3};
+    const sio::binary b(std::vector<std::uint8_t>{1, 2, 3});
+    const char raw[] = {1, 2, 3};
+    const sio::binary c(raw, sizeof raw);
+    const sio::binary d(std::string_view("\x01\x02\x03", 3));
+    const sio::binary e(std::vector<std::byte>{std::byte{1}, std::byte{2}, std::byte{3}});
+    CHECK(a == b);
+    CHECK(a == c);
+    CHECK(a == d);
+    CHECK(a == e);
+    CHECK(a.size() == 3);
+    CHECK_FALSE(a.empty());
+    CHECK(sio::binary{}.empty());
+    CHECK(a.data()[2] == 3);
+    CHECK(std::vector<std::uint8_t>(a.begin(), a.end()) == std::vector<std::uint8_t>{1, 2, 3});
+    CHECK(a.view() == std::string_view("\x01\x02\x03", 3));
+    CHECK(a != sio::binary{1, 2});
+}
+
+TEST_CASE("convert: scalars", "[convert]") {
+    CHECK(sio::to_value(true) == true);
+    CHECK(sio::to_value(42) == 42);
+    CHECK(sio::to_value(2.5) == 2.5);
+    CHECK(sio::to_value(std::string("s")) == "s");
+    CHECK(sio::to_value(std::string_view("sv")) == "sv");
+    CHECK(sio::to_value("literal") == "literal");
+    const char* c_string = "c";
+    CHECK(sio::to_value(c_string) == "c");
+    const char* no_string = nullptr;
+    CHECK(sio::to_value(no_string).is_null());
+    CHECK(sio::to_value(nullptr).is_null());
+
+    CHECK(sio::from_value<bool>(sio::value{true}) == true);
+    CHECK(sio::from_value<int>(sio::value{42}) == 42);
+    CHECK(sio::from_value<double>(sio::value{2.5}) == 2.5);
+    CHECK(sio::from_value<double>(sio::value{2}) == 2.0);
+    CHECK(sio::from_value<float>(sio::value{0.5}) == 0.5f);
+    CHECK(sio::from_value<std::string>(sio::value{"s"}) == "s");
+    CHECK(sio::from_value<std::nullptr_t>(sio::value{}).has_value());
+    CHECK(sio::from_value<sio::value>(sio::value{sio::array{1}}) == sio::value{sio::array{1}});
+
+    std::string out;
+    CHECK(sio::from_value(sio::value{"into"}, out));
+    CHECK(out == "into");
+}
+
+TEST_CASE("convert: integers are range-checked, integral doubles accepted", "[convert]") {
+    CHECK(sio::from_value<int>(sio::value{3.0}) == 3);           // JS has only numbers
+    CHECK(sio::from_value<std::uint8_t>(sio::value{255}) == 255);
+    CHECK_FALSE(sio::from_value<std::uint8_t>(sio::value{256}));
+    CHECK_FALSE(sio::from_value<std::uint8_t>(sio::value{-1}));
+    CHECK_FALSE(sio::from_value<unsigned>(sio::value{-1}));
+    CHECK(sio::from_value<std::int8_t>(sio::value{-128}) == -128);
+    CHECK_FALSE(sio::from_value<std::int8_t>(sio::value{-129}));
+    CHECK_FALSE(sio::from_value<int>(sio::value{3.5}));          // fraction
+    CHECK_FALSE(sio::from_value<int>(sio::value{1e10}));         // out of range
+    CHECK_FALSE(sio::from_value<int>(sio::value{std::numeric_limits<double>::infinity()}));
+    CHECK_FALSE(sio::from_value<int>(sio::value{std::numeric_limits<double>::quiet_NaN()}));
+    CHECK(sio::from_value<std::int64_t>(sio::value{-9223372036854775808.0}) == std::numeric_limits<std::int64_t>::min());
+    CHECK_FALSE(sio::from_value<std::int64_t>(sio::value{9223372036854775808.0}));  // 2^63
+    CHECK(sio::from_value<std::uint64_t>(sio::value{9223372036854775808.0}) == (std::uint64_t{1} << 63));
+    CHECK_FALSE(sio::from_value<std::uint64_t>(sio::value{18446744073709551616.0}));  // 2^64
+    const std::uint64_t big = std::numeric_limits<std::uint64_t>::max();
+    CHECK(sio::from_value<std::uint64_t>(sio::value{big}) == big);
+    CHECK_FALSE(sio::from_value<std::int64_t>(sio::value{big}));
+    CHECK_FALSE(sio::from_value<int>(sio::value{"3"}));          // no string parsing
+    CHECK_FALSE(sio::from_value<int>(sio::value{true}));
+    CHECK_FALSE(sio::from_value<bool>(sio::value{1}));           // no truthiness
+    CHECK_FALSE(sio::from_value<float>(sio::value{1e300}));      // beyond float
+    CHECK_FALSE(sio::from_value<double>(sio::value{"1"}));
+    CHECK_FALSE(sio::from_value<std::string>(sio::value{1}));
+    CHECK_FALSE(sio::from_value<std::nullptr_t>(sio::value{0}));
+}
+
+TEST_CASE("convert: byte vectors are binary, like a JS Buffer", "[convert]") {
+    const std::vector<std::uint8_t> bytes{1, 2, 3};
+    const sio::value v = sio::to_value(bytes);
+    REQUIRE(v.is_binary());
+    CHECK(v.as_binary() == sio::binary{1, 2, 3});
+    CHECK(sio::from_value<std::vector<std::uint8_t>>(v) == bytes);
+    CHECK(sio::to_value(std::vector<std::byte>{std::byte{9}}) == sio::value{sio::binary{9}});
+    CHECK(sio::from_value<std::vector<std::byte>>(v) == std::vector<std::byte>{std::byte{1}, std::byte{2}, std::byte{3}});
+    CHECK(sio::from_value<sio::binary>(v) == sio::binary{1, 2, 3});
+    CHECK(sio::to_value(sio::binary{4}).is_binary());
+    // An array of numbers is not a buffer, and a buffer is not an array.
+    CHECK_FALSE(sio::from_value<std::vector<std::uint8_t>>(sio::value{sio::array{1, 2}}));
+    CHECK_FALSE(sio::from_value<std::vector<int>>(v));
+}
+
+TEST_CASE("convert: containers", "[convert]") {
+    CHECK(sio::to_value(std::vector<int>{1, 2}) == sio::value{sio::array{1, 2}});
+    CHECK(sio::to_value(std::list<std::string>{"a"}) == sio::value{sio::array{"a"}});
+    CHECK(sio::to_value(std::deque<bool>{true}) == sio::value{sio::array{true}});
+    CHECK(sio::to_value(std::array<int, 2>{5, 6}) == sio::value{sio::array{5, 6}});
+    CHECK(sio::to_value(std::vector<bool>{true, false}) == sio::value{sio::array{true, false}});
+    CHECK(sio::to_value(std::pair<int, std::string>{1, "x"}) == sio::value{sio::array{1, "x"}});
+    CHECK(sio::to_value(std::tuple<int, bool, double>{1, true, 0.5}) == sio::value{sio::array{1, true, 0.5}});
+
+    const sio::value map_value = sio::to_value(std::map<std::string, int>{{"b", 2}, {"a", 1}});
+    REQUIRE(map_value.is_object());
+    CHECK(map_value.as_object()[0].first == "a");  // std::map order
+    CHECK(map_value == sio::value{sio::object{{"a", 1}, {"b", 2}}});
+    CHECK(sio::to_value(std::unordered_map<std::string, int>{{"k", 1}}) == sio::value{sio::object{{"k", 1}}});
+
+    CHECK(sio::from_value<std::vector<int>>(sio::value{sio::array{1, 2.0}}) == std::vector<int>{1, 2});
+    CHECK(sio::from_value<std::list<int>>(sio::value{sio::array{3}}) == std::list<int>{3});
+    CHECK(sio::from_value<std::array<int, 2>>(sio::value{sio::array{1, 2}}) == std::array<int, 2>{1, 2});
+    CHECK_FALSE(sio::from_value<std::array<int, 2>>(sio::value{sio::array{1, 2, 3}}));
+    CHECK(sio::from_value<std::pair<int, std::string>>(sio::value{sio::array{1, "x"}}) ==
+          std::pair<int, std::string>{1, "x"});
+    CHECK_FALSE(sio::from_value<std::pair<int, std::string>>(sio::value{sio::array{1, 2}}));
+    CHECK(sio::from_value<std::tuple<int, bool>>(sio::value{sio::array{1, true}}) == std::tuple<int, bool>{1, true});
+    CHECK_FALSE(sio::from_value<std::tuple<int, bool>>(sio::value{sio::array{1}}));
+    CHECK_FALSE(sio::from_value<std::vector<int>>(sio::value{sio::array{1, "2"}}));
+    CHECK_FALSE(sio::from_value<std::vector<int>>(sio::value{sio::object{}}));
+
+    const auto map = sio::from_value<std::map<std::string, int>>(sio::value{sio::object{{"a", 1}, {"b", 2}}});
+    REQUIRE(map);
+    CHECK(map->at("b") == 2);
+    CHECK_FALSE(sio::from_value<std::map<std::string, int>>(sio::value{sio::object{{"a", "x"}}}));
+    CHECK_FALSE(sio::from_value<std::unordered_map<std::string, int>>(sio::value{sio::array{}}));
+    CHECK(sio::from_value<std::vector<std::vector<int>>>(sio::value{sio::array{sio::array{1}, sio::array{}}}) ==
+          std::vector<std::vector<int>>{{1}, {}});
+
+    // sio's own arrays and objects map to themselves, not to arrays of pairs.
+    CHECK(sio::to_value(sio::object{{"a", 1}}).is_object());
+    CHECK(sio::from_value<sio::object>(sio::value{sio::object{{"a", 1}}}));
+    CHECK_FALSE(sio::from_value<sio::array>(sio::value{sio::object{}}));
+}
+
+TEST_CASE("convert: optional maps nullopt to null", "[convert]") {
+    CHECK(sio::to_value(std::optional<int>{}).is_null());
+    CHECK(sio::to_value(std::optional<int>{3}) == 3);
+    const auto absent = sio::from_value<std::optional<int>>(sio::value{});
+    REQUIRE(absent);          // the conversion succeeded...
+    CHECK_FALSE(*absent);     // ...to nullopt
+    CHECK(sio::from_value<std::optional<int>>(sio::value{4}) == std::optional<std::optional<int>>{4});
+    CHECK_FALSE(sio::from_value<std::optional<int>>(sio::value{"x"}));  // failure, not nullopt
+    CHECK(sio::to_value(std::vector<std::optional<int>>{1, std::nullopt}) == sio::value{sio::array{1, nullptr}});
+}
+
+TEST_CASE("convert: user types through ADL and converter specialisation", "[convert]") {
+    const shop::item item{"pen", 3};
+    const sio::value v = sio::to_value(item);
+    CHECK(v == sio::value{sio::object{{"name", "pen"}, {"qty", 3}}});
+    const auto back = sio::from_value<shop::item>(v);
+    REQUIRE(back);
+    CHECK(back->name == "pen");
+    CHECK(back->qty == 3);
+    CHECK_FALSE(sio::from_value<shop::item>(sio::value{sio::object{{"name", "pen"}}}));
+    CHECK_FALSE(sio::from_value<shop::item>(sio::value{sio::object{{"name", "pen"}, {"qty", 1.5}}}));
+
+    // Nested in standard containers.
+    const auto items = sio::from_value<std::vector<shop::item>>(sio::value{sio::array{v, v}});
+    REQUIRE(items);
+    CHECK(items->size() == 2);
+    CHECK(sio::to_value(std::map<std::string, shop::item>{{"x", item}})["x"]["qty"] == 3);
+
+    // void from_json: a thrown std::exception is a failed conversion.
+    CHECK(sio::to_value(shop::point{1, 2}) == sio::value{sio::array{1, 2}});
+    const auto p = sio::from_value<shop::point>(sio::value{sio::array{1, 2.5}});
+    REQUIRE(p);
+    CHECK(p->y == 2.5);
+    CHECK_FALSE(sio::from_value<shop::point>(sio::value{sio::array{1}}));
+    CHECK_FALSE(sio::from_value<shop::point>(sio::value{"nope"}));
+
+    CHECK(sio::to_value(legacy_id{7}) == "id-7");
+    REQUIRE(sio::from_value<legacy_id>(sio::value{"id-9"}));
+    CHECK(sio::from_value<legacy_id>(sio::value{"id-9"})->raw == 9);
+    CHECK_FALSE(sio::from_value<legacy_id>(sio::value{9}));
+}
