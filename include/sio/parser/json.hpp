@@ -1,0 +1,461 @@
+#pragma once
+// JSON text <-> sio::value. The only header of sio that includes RapidJSON.
+//
+// Reading goes through RapidJSON's SAX Reader straight into sio::value (no DOM in between), with
+// UTF-8 validation, a nesting limit, and numbers handed over as text so that integers stay integers
+// and doubles are converted by std::from_chars (correctly rounded, locale-independent).
+//
+// Writing is done here, not by RapidJSON, because the output must be byte-for-byte what
+// JavaScript's JSON.stringify produces for the same data (see write() below).
+
+#include <sio/value.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#ifndef RAPIDJSON_HAS_STDSTRING
+#define RAPIDJSON_HAS_STDSTRING 1
+#endif
+
+// RapidJSON 1.1.0 trips newer compilers' warnings (std::iterator deprecation under g++ 12, reversed
+// operator== candidates under clang in C++20). They are RapidJSON's, not ours: keep them out.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+#if __has_warning("-Wambiguous-reversed-operator")
+#pragma clang diagnostic ignored "-Wambiguous-reversed-operator"
+#endif
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace sio::json {
+
+enum class json_error {
+    none,
+    syntax,               // not JSON, or something after the value (whitespace aside)
+    too_deep,             // more nested arrays/objects than allowed
+    number_out_of_range,  // a number literal beyond double's range (JS would make it Infinity or 0)
+    invalid_unicode,      // invalid UTF-8, or a \u escape naming a lone surrogate
+    too_large,            // input longer than RapidJSON can index (4 GiB)
+};
+
+inline std::string_view to_string(json_error e) noexcept {
+    switch (e) {
+    case json_error::none: return "no error";
+    case json_error::syntax: return "invalid JSON";
+    case json_error::too_deep: return "JSON nested too deeply";
+    case json_error::number_out_of_range: return "JSON number out of range";
+    case json_error::invalid_unicode: return "invalid UTF-8 or lone surrogate in JSON";
+    case json_error::too_large: return "JSON text too large";
+    }
+    return "unknown JSON error";
+}
+
+// Nesting limit for parse(): [[1]] has depth 2. Socket.IO payloads are shallow; this bounds the
+// recursion (RapidJSON's and ours) that a hostile peer could otherwise drive.
+inline constexpr std::size_t default_max_depth = 64;
+
+namespace detail {
+
+// Turns a JSON number token (already validated by RapidJSON) into an integer when it is one and
+// fits 64 bits, otherwise into a double. Returns false when it is beyond double's range.
+inline bool parse_number(std::string_view token, value& out) {
+    const char* first = token.data();
+    const char* last = first + token.size();
+    if (token.find_first_of(".eE") == std::string_view::npos) {
+        if (token.front() == '-') {
+            std::int64_t n = 0;
+            auto [end, ec] = std::from_chars(first, last, n);
+            if (ec == std::errc{} && end == last) {
+                out = n;
+                return true;
+            }
+        } else {
+            std::uint64_t n = 0;
+            auto [end, ec] = std::from_chars(first, last, n);
+            if (ec == std::errc{} && end == last) {
+                out = n;
+                return true;
+            }
+        }
+        // Too big for 64 bits: a double, as in JS.
+    }
+    double d = 0;
+    auto [end, ec] = std::from_chars(first, last, d);
+    if (ec != std::errc{} || end != last) return false;
+    out = d;
+    return true;
+}
+
+// JSON.parse keeps the position of a key's first occurrence and the value of its last one.
+// Called once per finished object; quadratic only for small objects.
+inline void merge_duplicate_keys(sio::object& members) {
+    const std::size_t n = members.size();
+    if (n < 2) return;
+    constexpr std::size_t small = 16;
+    if (n <= small) {
+        bool any = false;
+        for (std::size_t i = 1; i < n && !any; ++i)
+            for (std::size_t j = 0; j < i && !any; ++j) any = members[i].first == members[j].first;
+        if (!any) return;
+    }
+    // Sort member indices by key (stable: equal keys stay in input order), then fold each run.
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return members[a].first < members[b].first; });
+    std::vector<bool> dropped(n, false);
+    for (std::size_t run = 0; run < n;) {
+        std::size_t end = run + 1;
+        while (end < n && members[order[end]].first == members[order[run]].first) ++end;
+        if (end - run > 1) {
+            members[order[run]].second = std::move(members[order[end - 1]].second);
+            for (std::size_t k = run + 1; k < end; ++k) dropped[order[k]] = true;
+        }
+        run = end;
+    }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (!dropped[i]) {
+            if (kept != i) members[kept] = std::move(members[i]);
+            ++kept;
+        }
+    members.resize(kept);
+}
+
+// SAX handler that assembles an sio::value. Open containers live on a stack; each open object
+// also has its pending key on a parallel stack.
+class value_builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, value_builder> {
+public:
+    explicit value_builder(std::size_t max_depth) : max_depth_(max_depth) {}
+
+    bool Null() { return add(value{}); }
+    bool Bool(bool b) { return add(value(b)); }
+    bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
+        value number;
+        if (!parse_number(std::string_view(text, length), number)) return fail(json_error::number_out_of_range);
+        return add(std::move(number));
+    }
+    bool String(const char* text, rapidjson::SizeType length, bool) {
+        return add(value(std::string(text, length)));
+    }
+    bool StartObject() {
+        if (!enter()) return false;
+        open_.emplace_back(sio::object{});
+        keys_.emplace_back();
+        return true;
+    }
+    bool Key(const char* text, rapidjson::SizeType length, bool) {
+        keys_.back().assign(text, length);
+        return true;
+    }
+    bool EndObject(rapidjson::SizeType) {
+        keys_.pop_back();
+        merge_duplicate_keys(open_.back().as_object());
+        return close();
+    }
+    bool StartArray() {
+        if (!enter()) return false;
+        open_.emplace_back(sio::array{});
+        return true;
+    }
+    bool EndArray(rapidjson::SizeType) { return close(); }
+
+    json_error error() const noexcept { return error_; }
+    value take_root() { return std::move(root_); }
+
+private:
+    bool fail(json_error e) {
+        error_ = e;
+        return false;  // makes RapidJSON stop with kParseErrorTermination
+    }
+    bool enter() { return open_.size() < max_depth_ || fail(json_error::too_deep); }
+    bool close() {
+        value finished = std::move(open_.back());
+        open_.pop_back();
+        return add(std::move(finished));
+    }
+    bool add(value v) {
+        if (open_.empty()) {
+            root_ = std::move(v);
+        } else if (auto* elements = open_.back().get_if<sio::array>()) {
+            elements->push_back(std::move(v));
+        } else {
+            open_.back().as_object().emplace_back(std::move(keys_.back()), std::move(v));
+        }
+        return true;
+    }
+
+    std::size_t max_depth_;
+    std::vector<value> open_;
+    std::vector<std::string> keys_;
+    value root_;
+    json_error error_ = json_error::none;
+};
+
+inline json_error from_rapidjson(rapidjson::ParseErrorCode code) noexcept {
+    switch (code) {
+    case rapidjson::kParseErrorNumberTooBig: return json_error::number_out_of_range;
+    case rapidjson::kParseErrorStringInvalidEncoding:
+    case rapidjson::kParseErrorStringUnicodeSurrogateInvalid: return json_error::invalid_unicode;
+    default: return json_error::syntax;
+    }
+}
+
+}  // namespace detail
+
+// Parses exactly one JSON value (surrounding whitespace allowed, as JSON.parse does) into `out`.
+// On failure `out` is left untouched. Duplicate keys keep the first position and the last value.
+inline json_error parse(std::string_view text, value& out, std::size_t max_depth = default_max_depth) {
+    if (text.size() >= std::numeric_limits<rapidjson::SizeType>::max()) return json_error::too_large;
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    detail::value_builder builder(max_depth);
+    rapidjson::Reader reader;
+    constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
+    const rapidjson::ParseResult result = reader.Parse<flags>(stream, builder);
+    if (result.IsError()) {
+        return builder.error() != json_error::none ? builder.error() : detail::from_rapidjson(result.Code());
+    }
+    // RapidJSON takes a NUL byte for the end of input: anything left after it is garbage.
+    if (stream.Tell() != text.size()) return json_error::syntax;
+    out = builder.take_root();
+    return json_error::none;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Writing
+
+namespace detail {
+
+inline void append_u_escape(std::string& out, unsigned code_unit) {
+    constexpr char hex[] = "0123456789abcdef";  // JSON.stringify uses lowercase
+    const char escape[6] = {'\\', 'u', hex[(code_unit >> 12) & 0xF], hex[(code_unit >> 8) & 0xF],
+                            hex[(code_unit >> 4) & 0xF], hex[code_unit & 0xF]};
+    out.append(escape, sizeof escape);
+}
+
+// Length of the well-formed UTF-8 sequence at s[i] (non-ASCII lead byte), or, when ill-formed,
+// minus the length of its maximal ill-formed prefix (Unicode's "maximal subpart", at least 1).
+// Surrogates encoded as 3 bytes (ED A0..BF xx, "WTF-8") are reported through `surrogate`.
+inline int utf8_sequence(std::string_view s, std::size_t i, unsigned& surrogate) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned lead = byte(i);
+    int length = 0;
+    unsigned low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+    else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) low = 0xA0;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) low = 0x90;
+        if (lead == 0xF4) high = 0x8F;
+    } else {
+        return -1;
+    }
+    for (int k = 1; k < length; ++k) {
+        if (i + static_cast<std::size_t>(k) >= s.size()) return -k;
+        const unsigned c = byte(i + static_cast<std::size_t>(k));
+        if (c < (k == 1 ? low : 0x80u) || c > (k == 1 ? high : 0xBFu)) return -k;
+    }
+    surrogate = 0;
+    if (lead == 0xED && byte(i + 1) >= 0xA0)
+        surrogate = 0xD000u | ((byte(i + 1) & 0x3Fu) << 6) | (byte(i + 2) & 0x3Fu);
+    return length;
+}
+
+// A JSON string as JSON.stringify writes it: only '"', '\\' and control characters are escaped
+// (short forms where JSON has them), '/' and non-ASCII are written as they are. Surrogate code
+// points (which valid UTF-8 cannot hold, but WTF-8 can) are written as \udxxx, like JS's lone
+// surrogates; other ill-formed UTF-8 becomes U+FFFD so that the output is always valid UTF-8.
+inline void write_string(std::string_view s, std::string& out) {
+    out.push_back('"');
+    std::size_t run = 0;  // start of the pending stretch that needs no change
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            unsigned surrogate = 0;
+            const int length = utf8_sequence(s, i, surrogate);
+            if (length > 0 && surrogate == 0) {
+                i += static_cast<std::size_t>(length);
+                continue;
+            }
+            out.append(s, run, i - run);
+            if (length > 0) append_u_escape(out, surrogate);
+            else out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+            i += static_cast<std::size_t>(length > 0 ? length : -length);
+            run = i;
+            continue;
+        }
+        out.append(s, run, i - run);
+        switch (c) {
+        case '"': out.append("\\\""); break;
+        case '\\': out.append("\\\\"); break;
+        case '\b': out.append("\\b"); break;
+        case '\f': out.append("\\f"); break;
+        case '\n': out.append("\\n"); break;
+        case '\r': out.append("\\r"); break;
+        case '\t': out.append("\\t"); break;
+        default: append_u_escape(out, c); break;
+        }
+        run = ++i;
+    }
+    out.append(s, run, s.size() - run);
+    out.push_back('"');
+}
+
+template <class Int> void write_integer(Int n, std::string& out) {
+    std::array<char, 24> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), n);
+    out.append(buffer.data(), result.ptr);
+}
+
+// A double as JS's Number.prototype.toString (ECMA-262 Number::toString) writes it: the shortest
+// digits that round-trip, plain notation for 1e-7 < |x| < 1e21, otherwise d.ddde±n. NaN and the
+// infinities are not JSON: JSON.stringify writes null. -0 is written 0.
+inline void write_double(double d, std::string& out) {
+    if (!std::isfinite(d)) {
+        out.append("null");
+        return;
+    }
+    if (d == 0) {
+        out.push_back('0');
+        return;
+    }
+    // Shortest round-trip digits in scientific form, e.g. "-1.2345e+02": take digits and exponent.
+    std::array<char, 32> buffer{};
+    const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), d, std::chars_format::scientific);
+    const std::string_view sci(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
+    const std::size_t e_pos = sci.find('e');
+    std::string_view mantissa = sci.substr(0, e_pos);
+    if (mantissa.front() == '-') {
+        out.push_back('-');
+        mantissa.remove_prefix(1);
+    }
+    std::array<char, 20> digit_buffer{};  // at most 17 significant digits
+    std::size_t k = 0;
+    for (char c : mantissa)
+        if (c != '.') digit_buffer[k++] = c;
+    const std::string_view digits(digit_buffer.data(), k);
+    int exponent = 0;
+    const std::string_view exp_text = sci.substr(e_pos + 1);
+    std::from_chars(exp_text.data() + (exp_text.front() == '+' ? 1 : 0), exp_text.data() + exp_text.size(), exponent);
+    const int n = exponent + 1;  // value = 0.digits × 10^n
+    const int count = static_cast<int>(k);
+
+    if (count <= n && n <= 21) {  // integral: digits then zeros
+        out.append(digits);
+        out.append(static_cast<std::size_t>(n - count), '0');
+    } else if (0 < n && n <= 21) {  // decimal point inside the digits
+        out.append(digits.substr(0, static_cast<std::size_t>(n)));
+        out.push_back('.');
+        out.append(digits.substr(static_cast<std::size_t>(n)));
+    } else if (-6 < n && n <= 0) {  // 0.000ddd
+        out.append("0.");
+        out.append(static_cast<std::size_t>(-n), '0');
+        out.append(digits);
+    } else {  // exponential
+        out.push_back(digits.front());
+        if (count > 1) {
+            out.push_back('.');
+            out.append(digits.substr(1));
+        }
+        out.push_back('e');
+        out.push_back(n - 1 < 0 ? '-' : '+');
+        write_integer(n - 1 < 0 ? 1 - n : n - 1, out);
+    }
+}
+
+// What JSON.stringify does with a Node Buffer (Buffer.prototype.toJSON).
+inline void write_buffer_object(const binary& bytes, std::string& out) {
+    out.append(R"({"type":"Buffer","data":[)");
+    bool first = true;
+    for (std::uint8_t byte : bytes) {
+        if (!first) out.push_back(',');
+        first = false;
+        write_integer(static_cast<unsigned>(byte), out);
+    }
+    out.append("]}");
+}
+
+// Writes `v`; every binary is handed to on_binary(const binary&, std::string& out), which writes
+// whatever stands for it (the encoder writes a placeholder there).
+template <class OnBinary> void write_value(const value& v, std::string& out, OnBinary& on_binary) {
+    switch (v.kind()) {
+    case value_kind::null: out.append("null"); break;
+    case value_kind::boolean: out.append(v.as_bool() ? "true" : "false"); break;
+    case value_kind::integer: write_integer(v.as_int64(), out); break;
+    case value_kind::unsigned_integer: write_integer(v.as_uint64(), out); break;
+    case value_kind::floating: write_double(v.as_double(), out); break;
+    case value_kind::string: write_string(v.as_string(), out); break;
+    case value_kind::binary: on_binary(v.as_binary(), out); break;
+    case value_kind::array: {
+        out.push_back('[');
+        bool first = true;
+        for (const value& element : v.as_array()) {
+            if (!first) out.push_back(',');
+            first = false;
+            write_value(element, out, on_binary);
+        }
+        out.push_back(']');
+        break;
+    }
+    case value_kind::object: {
+        out.push_back('{');
+        bool first = true;
+        for (const auto& member : v.as_object()) {
+            if (!first) out.push_back(',');
+            first = false;
+            write_string(member.first, out);
+            out.push_back(':');
+            write_value(member.second, out, on_binary);
+        }
+        out.push_back('}');
+        break;
+    }
+    }
+}
+
+}  // namespace detail
+
+// Appends `v` as compact JSON, exactly as JavaScript's JSON.stringify would write the same data:
+// no whitespace, members in insertion order, integers as integers, doubles as Number#toString
+// (1.0 -> 1, 1e21 -> 1e+21, 1e-7 -> 1e-7, NaN/Infinity -> null). A binary is written the way
+// JSON.stringify writes a Node Buffer: {"type":"Buffer","data":[1,2,3]}. (The Socket.IO encoder
+// does not use this form: it moves binaries out as attachments.)
+inline void write(const value& v, std::string& out) {
+    auto as_buffer_object = [](const binary& bytes, std::string& text) { detail::write_buffer_object(bytes, text); };
+    detail::write_value(v, out, as_buffer_object);
+}
+
+inline std::string stringify(const value& v) {
+    std::string out;
+    write(v, out);
+    return out;
+}
+
+}  // namespace sio::json
