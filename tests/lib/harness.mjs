@@ -2,7 +2,7 @@
 // test, and the list of rules on which the reference server (npm engine.io) deviates from
 // PROTOCOL.md. With SIO_IMPL=ref those tests run as `todo` (expected failures); against sio
 // they are plain tests.
-import { it, before, after, afterEach } from "node:test";
+import { it, before, after, beforeEach, afterEach } from "node:test";
 import { IMPL, startEngineServer } from "./server.mjs";
 import { destroyAll } from "./track.mjs";
 
@@ -41,28 +41,58 @@ export function rule(name, opts, fn) {
   }
   const deviation = refDeviations[name];
   const todo = IMPL === "ref" && deviation ? `reference deviation: ${deviation}` : undefined;
-  return it(name, { timeout: DEFAULT_TEST_TIMEOUT_MS, ...opts, ...(todo ? { todo } : {}) }, fn);
+  const wrapped = async (t) => {
+    try {
+      return await fn(t);
+    } catch (err) {
+      // name the real cause when the server process crashed under the test
+      for (const srv of liveServers) {
+        if (!srv.alive && err && typeof err.message === "string" && !err.message.startsWith("[")) {
+          err.message = `[the ${srv.impl} server process died during this test] ${err.message}`;
+        }
+      }
+      throw err;
+    }
+  };
+  return it(name, { timeout: DEFAULT_TEST_TIMEOUT_MS, ...opts, ...(todo ? { todo } : {}) }, wrapped);
 }
+
+const liveServers = new Set();
 
 /**
  * Start an engine echo server for the enclosing describe() block. Returns an object that gets
  * the server's fields (port, url, ...) once the `before` hook has run. Client connections
- * left open by a test are destroyed after it.
+ * left open by a test are destroyed after it. A server that dies during a test fails that
+ * test (afterEach) and is started again before the next one, so that one crash does not
+ * fail the rest of the suite.
  */
 export function useServer(args = []) {
   const handle = {};
   let server = null;
-  before(async () => {
+  const start = async () => {
+    if (server) liveServers.delete(server);
     server = await startEngineServer(args);
-    Object.assign(handle, server);
-    // keep getters (alive, stderr) live
-    Object.defineProperty(handle, "alive", { get: () => server.alive, configurable: true });
-    Object.defineProperty(handle, "stderr", { get: () => server.stderr, configurable: true });
+    liveServers.add(server);
+    const { alive, stderr, ...fields } = server; // eslint-disable-line no-unused-vars
+    Object.assign(handle, fields);
+    Object.defineProperty(handle, "alive", { get: () => server.alive, configurable: true, enumerable: true });
+    Object.defineProperty(handle, "stderr", { get: () => server.stderr, configurable: true, enumerable: true });
+  };
+  before(start);
+  beforeEach(async () => {
+    if (server && !server.alive) await start();
   });
-  afterEach(() => destroyAll());
+  afterEach(async () => {
+    destroyAll();
+    if (server && !server.alive) {
+      const info = await server.exited;
+      throw new Error(`the ${server.impl} server died during this test (exit code ${info.code}, signal ${info.signal})\nstderr: ${server.stderr.slice(-2000)}`);
+    }
+  });
   after(async () => {
     destroyAll();
-    if (server) await server.stop();
+    liveServers.delete(server);
+    if (server && server.alive) await server.stop();
   });
   return handle;
 }

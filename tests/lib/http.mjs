@@ -73,8 +73,9 @@ function decodeChunked(buf) {
  *   written    Promise resolved once the bytes given so far were handed to the kernel
  *   closed     Promise resolved when the TCP connection is closed (by either side), with the time
  *   abort()    destroy the connection
+ * Options: timeout (0 = none), keepOpenAfterResponse, halfClose (send FIN after writing `raw`).
  */
-export function rawRequest(server, raw, { timeout = DEFAULT_TIMEOUT_MS, keepOpenAfterResponse = false } = {}) {
+export function rawRequest(server, raw, { timeout = DEFAULT_TIMEOUT_MS, keepOpenAfterResponse = false, halfClose = false } = {}) {
   const opts = { host: server.host, port: server.port };
   const socket = server.tls
     ? tls.connect({ ...opts, rejectUnauthorized: false, servername: "localhost" })
@@ -163,6 +164,7 @@ export function rawRequest(server, raw, { timeout = DEFAULT_TIMEOUT_MS, keepOpen
     return written;
   };
   for (const p of pieces) write(p);
+  if (halfClose) socket.end(); // send FIN after the bytes: the server sees EOF
   return {
     socket,
     response,

@@ -24,8 +24,8 @@ async function assertServing(server) {
 }
 
 /** Send raw bytes; the server must answer with an error status or close the connection, within the timeout. */
-async function assertRejected(server, raw, what) {
-  const h = rawRequest(server, raw, { timeout: 5000 });
+async function assertRejected(server, raw, what, { halfClose = false } = {}) {
+  const h = rawRequest(server, raw, { timeout: 5000, halfClose });
   const res = await settle(h.response).catch((err) => {
     throw new Error(`${what}: ${err.message}`);
   });
@@ -38,18 +38,21 @@ describe("robustness", () => {
   rule("R.1 garbage requests get an error or a closed connection and the server keeps serving", async () => {
     const q = engineQuery();
     const cases = [
-      ["random bytes", Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 73 + 19) % 256))],
+      // complete heads (terminated by an empty line) so that any parser can judge them
+      ["random bytes", Buffer.concat([Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 73 + 19) % 256)), Buffer.from("\r\n\r\n")])],
       ["not HTTP", "HELLO WORLD\r\n\r\n"],
       ["bad version", `GET ${server.path}?${q} HTTP/9.9\r\nHost: x\r\n\r\n`],
       ["header without colon", `GET ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n`],
       ["negative content-length", `POST ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n`],
       ["two content-lengths", `POST ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n4ab`],
       ["NUL in path", `GET ${server.path}\0?${q} HTTP/1.1\r\nHost: x\r\n\r\n`],
-      ["bare LF line endings then close", `GET ${server.path}?${q}&sid=zzz HTTP/1.1\nHost: x\n\n`],
+      ["bare LF line endings then EOF", `GET ${server.path}?${q}&sid=zzz HTTP/1.1\nHost: x\n\n`, { halfClose: true }],
+      ["truncated head then EOF", `GET ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nX-Cut: abc`, { halfClose: true }],
+      ["truncated body then EOF", `POST ${server.path}?${q}&sid=zzz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4abc`, { halfClose: true }],
       ["bad chunked body", `POST ${server.path}?${q}&sid=zzz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nxx\r\n0\r\n\r\n`],
       ["bogus upgrade", `GET ${server.path}?${engineQuery({ transport: "websocket" })} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`],
     ];
-    for (const [what, raw] of cases) await assertRejected(server, raw, what);
+    for (const [what, raw, opts] of cases) await assertRejected(server, raw, what, opts);
     await assertServing(server);
   });
 
