@@ -62,6 +62,16 @@ class session : public std::enable_shared_from_this<session> {
       self->send_here(std::move(f), is_volatile);
     });
   }
+  /// Queues several frames that belong together (a Socket.IO packet and its attachments): all of
+  /// them, or none when volatile and not writable. Thread safety: any thread.
+  void send(std::shared_ptr<const std::vector<frame>> frames, bool is_volatile = false) {
+    auto run = [self = shared_from_this(), frames = std::move(frames), is_volatile] {
+      if (is_volatile && !self->writable()) return;
+      for (const auto& f : *frames) self->send_here(f, false);
+    };
+    if (strand_.running_in_this_thread()) return run();
+    asio::post(strand_, std::move(run));
+  }
   void send_text(std::string_view text) { send(make_text_frame(packet_type::message, text)); }
   void send_binary(std::string bytes) { send(make_binary_frame(std::move(bytes))); }
 

@@ -1,0 +1,60 @@
+#pragma once
+// The adapter: which sockets are in which rooms, and delivery of an already-encoded packet to a
+// selection of them. An interface of its own so that a Redis adapter (compatible with the Node
+// one) can replace the in-memory default without the namespace knowing.
+//
+// Thread safety: every member may be called from any thread.
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sio/engine/packet.hpp"
+
+namespace sio {
+
+using room_id = std::string;
+using socket_id = std::string;
+/// A Socket.IO packet encoded once: an Engine.IO text frame, then its binary attachments.
+using frame_list = std::shared_ptr<const std::vector<engine::frame>>;
+
+struct broadcast_options {
+  std::vector<room_id> rooms;   ///< empty: every socket of the namespace
+  std::vector<room_id> except;  ///< sockets in any of these rooms are skipped
+  bool is_volatile = false;     ///< drop for clients that cannot take it now
+  bool local = false;           ///< this server only (matters for multi-server adapters)
+  bool compress = true;
+};
+
+/// What an adapter needs from its namespace: handing a packet to one local socket.
+class adapter_host {
+ public:
+  virtual ~adapter_host() = default;
+  virtual void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) = 0;
+};
+
+class adapter {
+ public:
+  explicit adapter(adapter_host& host) : host_(host) {}
+  virtual ~adapter() = default;
+
+  virtual void add_all(const socket_id& id, const std::vector<room_id>& rooms) = 0;
+  virtual void del(const socket_id& id, const room_id& room) = 0;
+  virtual void del_all(const socket_id& id) = 0;
+  /// Sockets selected by `opts` (rooms ∪, minus except), each once.
+  virtual std::vector<socket_id> select(const broadcast_options& opts) const = 0;
+  virtual std::vector<room_id> socket_rooms(const socket_id& id) const = 0;
+  virtual std::size_t room_size(const room_id& room) const = 0;
+
+  /// Delivers `frames` to every selected socket; returns how many that was.
+  virtual std::size_t broadcast(const frame_list& frames, const broadcast_options& opts) {
+    auto ids = select(opts);
+    for (const auto& id : ids) host_.deliver(id, frames, opts.is_volatile);
+    return ids.size();
+  }
+
+ protected:
+  adapter_host& host_;
+};
+
+}  // namespace sio

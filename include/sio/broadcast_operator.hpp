@@ -1,0 +1,102 @@
+#pragma once
+// sio::broadcast_operator: a selection of sockets (to/in/except rooms) plus flags, as an
+// immutable value: every modifier returns a new operator (io.to(r).except(x).emit(...)).
+// The packet is encoded once and the same buffer is queued on every recipient.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sio/adapter.hpp"
+#include "sio/arguments.hpp"
+#include "sio/fwd.hpp"
+
+namespace sio {
+
+using broadcast_ack_handler = std::function<void(std::error_code, std::vector<arguments>)>;
+
+class broadcast_operator {
+ public:
+  broadcast_operator(std::shared_ptr<namespace_> nsp, broadcast_options opts = {})
+      : nsp_(std::move(nsp)), opts_(std::move(opts)) {}
+
+  broadcast_operator to(const room_id& room) const {
+    auto b = *this;
+    b.opts_.rooms.push_back(room);
+    return b;
+  }
+  broadcast_operator in(const room_id& room) const { return to(room); }
+  broadcast_operator except(const room_id& room) const {
+    auto b = *this;
+    b.opts_.except.push_back(room);
+    return b;
+  }
+  broadcast_operator volatile_() const {
+    auto b = *this;
+    b.opts_.is_volatile = true;
+    return b;
+  }
+  broadcast_operator local() const {
+    auto b = *this;
+    b.opts_.local = true;
+    return b;
+  }
+  broadcast_operator compress(bool on) const {
+    auto b = *this;
+    b.opts_.compress = on;
+    return b;
+  }
+  broadcast_operator timeout(std::chrono::milliseconds ms) const {
+    auto b = *this;
+    b.timeout_ = ms;
+    return b;
+  }
+
+  template <class... A>
+  void emit(std::string_view event, const A&... args) const {
+    emit_arguments(event, arguments::of(args...));
+  }
+  void emit_arguments(std::string_view event, arguments args) const;
+
+  /// Emits and collects every recipient's acknowledgement: the token gets
+  /// (error_code, std::vector<arguments>); errc::ack_timeout (with what arrived) when timeout()
+  /// expires first.
+  template <class... A>
+  auto emit_with_ack(std::string_view event, A&&... args_then_token) const {
+    return emit_with_ack_in(event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
+                            std::make_index_sequence<sizeof...(A) - 1>{});
+  }
+
+  /// The selected sockets of this server.
+  std::vector<socket_ref> fetch_sockets() const;
+  void sockets_join(const std::vector<room_id>& rooms) const;
+  void sockets_leave(const std::vector<room_id>& rooms) const;
+  void disconnect_sockets(bool close = false) const;
+
+  const broadcast_options& options() const noexcept { return opts_; }
+
+ private:
+  void emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const;
+  template <class Tuple, std::size_t... I>
+  auto emit_with_ack_in(std::string_view event, Tuple&& tuple, std::index_sequence<I...>) const {
+    arguments args = arguments::of(std::get<I>(tuple)...);
+    auto&& token = std::get<sizeof...(I)>(tuple);
+    return asio::async_initiate<decltype(token), void(std::error_code, std::vector<arguments>)>(
+        [self = *this, event = std::string{event}](auto handler, arguments args) mutable {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          self.emit_with_ack_erased(std::move(event), std::move(args), [shared](std::error_code ec, std::vector<arguments> r) {
+            auto ex = asio::get_associated_executor(*shared);
+            asio::dispatch(ex, [shared, ec, r = std::move(r)]() mutable { (*shared)(ec, std::move(r)); });
+          });
+        },
+        token, std::move(args));
+  }
+
+  std::shared_ptr<namespace_> nsp_;
+  broadcast_options opts_;
+  std::optional<std::chrono::milliseconds> timeout_;
+};
+
+}  // namespace sio

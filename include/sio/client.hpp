@@ -1,0 +1,54 @@
+#pragma once
+// sio::client: one Engine.IO session seen from the Socket.IO layer. Decodes packets, routes them
+// to the namespace sockets it holds, enforces the connect timeout, and writes encoded packets.
+// Everything runs on the session's strand.
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <asio.hpp>
+
+#include "sio/adapter.hpp"
+#include "sio/engine/session.hpp"
+#include "sio/fwd.hpp"
+#include "sio/parser/decoder.hpp"
+
+namespace sio {
+
+class client : public std::enable_shared_from_this<client> {
+ public:
+  client(std::shared_ptr<server_core> server, engine::session_ptr session);
+
+  void start();
+  void write(const frame_list& frames, bool is_volatile) { session_->send(frames, is_volatile); }
+  /// Closes the Engine.IO connection (and with it every socket of this client).
+  void close_connection() { session_->close(); }
+  const engine::session& session() const noexcept { return *session_; }
+  const transport::strand_type& strand() const noexcept { return session_->strand(); }
+  void remove_socket(const std::string& nsp) {
+    sockets_.erase(nsp);
+    connecting_.erase(nsp);
+  }
+  /// Called once a socket passed its middleware and is connected.
+  void add_socket(const std::string& nsp, std::shared_ptr<socket> s) {
+    connecting_.erase(nsp);
+    sockets_[nsp] = std::move(s);
+  }
+
+ private:
+  void on_message(std::string data, bool binary);
+  void on_packet(parser::packet&& p);
+  void connect(parser::packet&& p);
+  void on_close(engine::close_reason reason);
+  /// A protocol violation: the whole connection goes.
+  void fail() { session_->close(); }
+
+  std::shared_ptr<server_core> server_;
+  engine::session_ptr session_;
+  parser::decoder decoder_;
+  std::unordered_map<std::string, std::shared_ptr<socket>> sockets_;
+  std::unordered_map<std::string, std::shared_ptr<socket>> connecting_;  ///< in middleware
+  std::unique_ptr<asio::steady_timer> connect_timer_;
+};
+
+}  // namespace sio

@@ -1,0 +1,82 @@
+#pragma once
+// Why a socket disconnected (the JavaScript server's nine reasons) and what a middleware refusal
+// carries back to the client.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "sio/engine/error.hpp"
+#include "sio/value.hpp"
+
+namespace sio {
+
+enum class disconnect_reason {
+  transport_error,
+  transport_close,
+  forced_close,
+  ping_timeout,
+  parse_error,
+  server_shutting_down,
+  forced_server_close,
+  client_namespace_disconnect,
+  server_namespace_disconnect,
+};
+
+constexpr std::string_view to_string(disconnect_reason r) noexcept {
+  switch (r) {
+    case disconnect_reason::transport_error: return "transport error";
+    case disconnect_reason::transport_close: return "transport close";
+    case disconnect_reason::forced_close: return "forced close";
+    case disconnect_reason::ping_timeout: return "ping timeout";
+    case disconnect_reason::parse_error: return "parse error";
+    case disconnect_reason::server_shutting_down: return "server shutting down";
+    case disconnect_reason::forced_server_close: return "forced server close";
+    case disconnect_reason::client_namespace_disconnect: return "client namespace disconnect";
+    case disconnect_reason::server_namespace_disconnect: return "server namespace disconnect";
+  }
+  return "transport error";
+}
+
+constexpr disconnect_reason from_engine(engine::close_reason r) noexcept {
+  switch (r) {
+    case engine::close_reason::transport_close: return disconnect_reason::transport_close;
+    case engine::close_reason::transport_error: return disconnect_reason::transport_error;
+    case engine::close_reason::ping_timeout: return disconnect_reason::ping_timeout;
+    case engine::close_reason::parse_error: return disconnect_reason::parse_error;
+    case engine::close_reason::forced_close: return disconnect_reason::forced_close;
+  }
+  return disconnect_reason::transport_error;
+}
+
+/// A middleware refusal: the client's connect_error gets `message` and, when set, `data`.
+struct connect_error {
+  std::string message;
+  std::optional<value> data;
+};
+
+/// Errors delivered to acknowledgement callbacks.
+enum class errc { ack_timeout = 1, socket_disconnected };
+
+class error_category_impl : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "sio"; }
+  std::string message(int e) const override {
+    switch (static_cast<errc>(e)) {
+      case errc::ack_timeout: return "operation has timed out";
+      case errc::socket_disconnected: return "socket has been disconnected";
+    }
+    return "unknown sio error";
+  }
+};
+
+inline const std::error_category& error_category() noexcept {
+  static const error_category_impl category;
+  return category;
+}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
+
+}  // namespace sio
+
+template <>
+struct std::is_error_code_enum<sio::errc> : std::true_type {};

@@ -1,0 +1,77 @@
+#pragma once
+// Out-of-line definitions of sio::client.
+#include "sio/client.hpp"
+#include "sio/impl/namespace.hpp"
+#include "sio/server_core.hpp"
+
+namespace sio {
+
+inline client::client(std::shared_ptr<server_core> server, engine::session_ptr session)
+    : server_(std::move(server)),
+      session_(std::move(session)),
+      decoder_(parser::decoder_options{server_->options().max_attachments, json::default_max_depth}) {}
+
+inline void client::start() {
+  // These callbacks keep the client alive; the session drops them when it closes.
+  session_->on_message([self = shared_from_this()](std::string data, bool binary) { self->on_message(std::move(data), binary); });
+  session_->on_close([self = shared_from_this()](engine::close_reason r) { self->on_close(r); });
+  connect_timer_ = std::make_unique<asio::steady_timer>(session_->strand(), server_->options().connect_timeout);
+  connect_timer_->async_wait([weak = weak_from_this()](std::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self && self->sockets_.empty() && self->connecting_.empty()) self->fail();
+  });
+}
+
+inline void client::on_message(std::string data, bool binary) {
+  auto r = binary ? decoder_.feed_binary(std::string_view{data}) : decoder_.feed_text(data);
+  if (r.failed()) return fail();
+  if (r.has_packet()) on_packet(std::move(r.decoded));
+}
+
+inline void client::on_packet(parser::packet&& p) {
+  auto it = sockets_.find(p.nsp);
+  if (it == sockets_.end()) {
+    if (p.type == parser::packet_type::connect && !connecting_.count(p.nsp)) return connect(std::move(p));
+    return fail();  // anything but CONNECT for a namespace not joined, or a CONNECT while one is pending
+  }
+  if (p.type == parser::packet_type::connect || p.type == parser::packet_type::connect_error) return fail();
+  auto s = it->second;
+  s->handle_packet(std::move(p));
+}
+
+inline void client::connect(parser::packet&& p) {
+  value auth = p.data.is_object() ? std::move(p.data) : value{sio::object{}};
+  const auto& req = session_->handshake();
+  auto nsp = server_->resolve(p.nsp, req, auth);
+  if (!nsp) {
+    parser::packet refusal;
+    refusal.type = parser::packet_type::connect_error;
+    refusal.nsp = p.nsp;
+    refusal.data = value{sio::object{{"message", value{"Invalid namespace"}}}};
+    return write(detail::encode_frames(refusal), false);
+  }
+  handshake_info hs;
+  hs.headers = req.headers;
+  hs.query = req.query;
+  hs.auth = std::move(auth);
+  hs.address = req.remote_address;
+  hs.time = std::chrono::system_clock::now();
+  hs.url = req.target;
+  hs.secure = req.secure;
+  hs.xdomain = req.headers.contains("Origin");
+  auto s = std::make_shared<socket>(nsp, shared_from_this(), server_->next_socket_id(), std::move(hs));
+  connecting_[p.nsp] = s;
+  if (connect_timer_) connect_timer_->cancel();
+  nsp->connect(s);
+}
+
+inline void client::on_close(engine::close_reason reason) {
+  if (connect_timer_) connect_timer_->cancel();
+  disconnect_reason why = server_->shutting_down() ? disconnect_reason::server_shutting_down : from_engine(reason);
+  auto all = std::move(sockets_);
+  sockets_.clear();
+  connecting_.clear();
+  for (auto& [name, s] : all) s->handle_close(why);
+}
+
+}  // namespace sio

@@ -1,0 +1,87 @@
+#pragma once
+// The default adapter: rooms kept in this process (socket.io-adapter's in-memory adapter).
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "sio/adapter.hpp"
+
+namespace sio {
+
+class in_memory_adapter : public adapter {
+ public:
+  using adapter::adapter;
+
+  void add_all(const socket_id& id, const std::vector<room_id>& rooms) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& mine = socket_rooms_[id];
+    for (const auto& r : rooms) {
+      mine.insert(r);
+      rooms_[r].insert(id);
+    }
+  }
+
+  void del(const socket_id& id, const room_id& room) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = socket_rooms_.find(id); it != socket_rooms_.end()) it->second.erase(room);
+    erase_member(room, id);
+  }
+
+  void del_all(const socket_id& id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = socket_rooms_.find(id);
+    if (it == socket_rooms_.end()) return;
+    for (const auto& r : it->second) erase_member(r, id);
+    socket_rooms_.erase(it);
+  }
+
+  std::vector<socket_id> select(const broadcast_options& opts) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::unordered_set<socket_id> excluded;
+    for (const auto& r : opts.except)
+      if (auto it = rooms_.find(r); it != rooms_.end()) excluded.insert(it->second.begin(), it->second.end());
+    std::vector<socket_id> out;
+    if (opts.rooms.empty()) {
+      out.reserve(socket_rooms_.size());
+      for (const auto& [id, rooms] : socket_rooms_)
+        if (!excluded.count(id)) out.push_back(id);
+      return out;
+    }
+    std::unordered_set<socket_id> seen;
+    for (const auto& r : opts.rooms) {
+      auto it = rooms_.find(r);
+      if (it == rooms_.end()) continue;
+      for (const auto& id : it->second)
+        if (!excluded.count(id) && seen.insert(id).second) out.push_back(id);
+    }
+    return out;
+  }
+
+  std::vector<room_id> socket_rooms(const socket_id& id) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = socket_rooms_.find(id);
+    if (it == socket_rooms_.end()) return {};
+    return {it->second.begin(), it->second.end()};
+  }
+
+  std::size_t room_size(const room_id& room) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = rooms_.find(room);
+    return it == rooms_.end() ? 0 : it->second.size();
+  }
+
+ private:
+  void erase_member(const room_id& room, const socket_id& id) {
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    it->second.erase(id);
+    if (it->second.empty()) rooms_.erase(it);  // rooms exist while they have members
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_map<room_id, std::unordered_set<socket_id>> rooms_;
+  std::unordered_map<socket_id, std::unordered_set<room_id>> socket_rooms_;
+};
+
+}  // namespace sio

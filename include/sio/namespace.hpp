@@ -1,0 +1,101 @@
+#pragma once
+// sio::namespace_: a Socket.IO namespace ("/" or "/chat", or a child of a dynamic one): its
+// middleware, its connection handlers, its sockets and its adapter (rooms).
+// (`namespace` is a C++ keyword, hence the trailing underscore.)
+//
+// Thread safety: configure (on_connection, use) before clients arrive; emit and the operators
+// are callable from any thread.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sio/adapter.hpp"
+#include "sio/broadcast_operator.hpp"
+#include "sio/error.hpp"
+#include "sio/socket.hpp"
+
+namespace sio {
+
+using connection_handler = std::function<void(socket_ref)>;
+/// Namespace middleware (io.use / nsp.use): call next() to accept, next(connect_error{...}) to
+/// refuse; it may call next later, from any thread.
+using middleware = std::function<void(socket_ref, std::function<void(std::optional<connect_error>)> next)>;
+using adapter_factory = std::function<std::unique_ptr<adapter>(adapter_host&)>;
+
+class namespace_ : public std::enable_shared_from_this<namespace_>, public adapter_host {
+ public:
+  namespace_(std::string name, const adapter_factory& make_adapter) : name_(std::move(name)), adapter_(make_adapter(*this)) {}
+
+  const std::string& name() const noexcept { return name_; }
+  namespace_& on_connection(connection_handler fn) {
+    on_connection_.push_back(std::move(fn));
+    return *this;
+  }
+  namespace_& use(middleware fn) {
+    middleware_.push_back(std::move(fn));
+    return *this;
+  }
+
+  broadcast_operator to(const room_id& room) { return all().to(room); }
+  broadcast_operator in(const room_id& room) { return all().to(room); }
+  broadcast_operator except(const room_id& room) { return all().except(room); }
+  broadcast_operator volatile_() { return all().volatile_(); }
+  broadcast_operator local() { return all().local(); }
+  broadcast_operator timeout(std::chrono::milliseconds ms) { return all().timeout(ms); }
+  template <class... A>
+  void emit(std::string_view event, const A&... args) {
+    all().emit(event, args...);
+  }
+  template <class... A>
+  void send(const A&... args) {
+    all().emit("message", args...);
+  }
+  std::vector<socket_ref> fetch_sockets() { return all().fetch_sockets(); }
+  void sockets_join(const std::vector<room_id>& rooms) { all().sockets_join(rooms); }
+  void sockets_leave(const std::vector<room_id>& rooms) { all().sockets_leave(rooms); }
+  void disconnect_sockets(bool close = false) { all().disconnect_sockets(close); }
+
+  adapter& get_adapter() noexcept { return *adapter_; }
+  std::size_t socket_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sockets_.size();
+  }
+  socket_ref find(const socket_id& id) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = sockets_.find(id);
+    return it == sockets_.end() ? socket_ref{} : socket_ref{it->second};
+  }
+
+  // ---- internal ----------------------------------------------------------------------------
+  void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) override;
+  /// Runs the middleware, then connects the socket (or refuses it); on the client's strand.
+  void connect(std::shared_ptr<socket> s);
+  void remove(const socket& s);
+  std::uint64_t next_ack_id() noexcept { return ack_ids_.fetch_add(1, std::memory_order_relaxed); }
+  /// A dynamic namespace's child copies its parent's middleware and handlers.
+  void inherit_from(const namespace_& parent) {
+    middleware_ = parent.middleware_;
+    on_connection_ = parent.on_connection_;
+  }
+  std::function<void(namespace_&)> on_empty;  ///< set for cleanable children
+
+ private:
+  broadcast_operator all() { return broadcast_operator{shared_from_this()}; }
+  void run_middleware(std::size_t index, std::shared_ptr<socket> s);
+  void accept(std::shared_ptr<socket> s);
+
+  std::string name_;
+  std::unique_ptr<adapter> adapter_;
+  std::vector<middleware> middleware_;
+  std::vector<connection_handler> on_connection_;
+  mutable std::mutex mutex_;
+  std::unordered_map<socket_id, std::shared_ptr<socket>> sockets_;
+  std::atomic<std::uint64_t> ack_ids_{0};
+};
+
+}  // namespace sio

@@ -1,0 +1,111 @@
+#pragma once
+// sio::server<Transport, Adapter>: the Socket.IO server, the C++ reading of the JavaScript one.
+// The umbrella header: including it brings the whole public API.
+//
+//   asio::io_context ctx;
+//   sio::server<> io{ctx};
+//   io.on_connection([&](sio::socket_ref s) {
+//     s.on("chat message", [&](std::string msg) { io.emit("chat message", msg); });
+//   });
+//   io.listen(3000);
+//   ctx.run();
+//
+// Thread safety: sio never starts a thread. Configure the server (namespaces, middleware,
+// handlers, listen) before running the io_context; then it may be run by any number of threads.
+// Each client's work runs on its own strand; emit, to(...).emit, join, leave and disconnect are
+// callable from any thread.
+#include <regex>
+#include <string>
+
+#include "sio/engine/server.hpp"
+#include "sio/fwd.hpp"
+#include "sio/impl/server_core.hpp"
+#include "sio/in_memory_adapter.hpp"
+#include "sio/options.hpp"
+#include "sio/version.hpp"
+
+namespace sio {
+
+template <class Transport, class Adapter>
+class server {
+ public:
+  explicit server(asio::io_context& ctx, server_options opts = {})
+      : core_(make_core(std::move(opts))), engine_(ctx, core_->engine_options()) {
+    core_->attach(*engine_.engine());
+  }
+  server(asio::io_context& ctx, asio::ssl::context& tls, server_options opts = {})
+      : core_(make_core(std::move(opts))), engine_(ctx, tls, core_->engine_options()) {
+    core_->attach(*engine_.engine());
+  }
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  ~server() { close(); }
+
+  /// io.on("connection", fn) on the main namespace.
+  server& on_connection(connection_handler fn) {
+    main().on_connection(std::move(fn));
+    return *this;
+  }
+  /// io.use(fn): middleware of the main namespace.
+  server& use(middleware fn) {
+    main().use(std::move(fn));
+    return *this;
+  }
+  /// io.of("/name").
+  namespace_& of(const std::string& name) { return *core_->of(name); }
+  /// io.of(/regex/): a dynamic namespace; every matching name gets its own child namespace.
+  namespace_& of(const std::regex& pattern) {
+    return *core_->of([pattern](const std::string& name, const transport::http_request&, const value&) {
+      return std::regex_match(name, pattern);
+    });
+  }
+  /// io.of((name, auth, next) => ...): a dynamic namespace decided by a predicate.
+  namespace_& of(namespace_matcher matcher) { return *core_->of(std::move(matcher)); }
+  void on_new_namespace(std::function<void(namespace_&)> fn) { core_->on_new_namespace(std::move(fn)); }
+
+  void listen(unsigned short port, const std::string& host = "0.0.0.0") { engine_.listen(port, host); }
+  void listen(const asio::ip::tcp::endpoint& endpoint) { engine_.listen(endpoint); }
+  unsigned short port() const { return engine_.port(); }
+
+  template <class... A>
+  void emit(std::string_view event, const A&... args) {
+    main().emit(event, args...);
+  }
+  template <class... A>
+  void send(const A&... args) {
+    main().emit("message", args...);
+  }
+  broadcast_operator to(const room_id& room) { return main().to(room); }
+  broadcast_operator in(const room_id& room) { return main().to(room); }
+  broadcast_operator except(const room_id& room) { return main().except(room); }
+  broadcast_operator volatile_() { return main().volatile_(); }
+  broadcast_operator local() { return main().local(); }
+  broadcast_operator timeout(std::chrono::milliseconds ms) { return main().timeout(ms); }
+  std::vector<socket_ref> fetch_sockets() { return main().fetch_sockets(); }
+  void sockets_join(const std::vector<room_id>& rooms) { main().sockets_join(rooms); }
+  void sockets_leave(const std::vector<room_id>& rooms) { main().sockets_leave(rooms); }
+  void disconnect_sockets(bool close = false) { main().disconnect_sockets(close); }
+
+  /// Stops listening; every socket is disconnected with "server shutting down" (its client gets
+  /// a close packet after what is already queued).
+  void close() {
+    core_->set_shutting_down();
+    engine_.close();
+  }
+
+  engine::server<Transport>& engine() noexcept { return engine_; }
+  const server_options& options() const noexcept { return core_->options(); }
+
+ private:
+  static std::shared_ptr<server_core> make_core(server_options opts) {
+    return std::make_shared<server_core>(std::move(opts), [](adapter_host& host) -> std::unique_ptr<adapter> {
+      return std::make_unique<Adapter>(host);
+    });
+  }
+  namespace_& main() { return *core_->of("/"); }
+
+  std::shared_ptr<server_core> core_;
+  engine::server<Transport> engine_;
+};
+
+}  // namespace sio
