@@ -63,6 +63,12 @@ class server {
   namespace_& of(namespace_matcher matcher) { return *core_->of(std::move(matcher)); }
   void on_new_namespace(std::function<void(namespace_&)> fn) { core_->on_new_namespace(std::move(fn)); }
 
+  /// Answers HTTP requests outside the Socket.IO path (default: 404), e.g. to serve a page from
+  /// the same port. Runs on the connection's strand; answer with exchange->respond().
+  void on_http_request(std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
+    engine_.engine()->set_fallback(std::move(fn));
+  }
+
   void listen(unsigned short port, const std::string& host = "0.0.0.0") { engine_.listen(port, host); }
   void listen(const asio::ip::tcp::endpoint& endpoint) { engine_.listen(endpoint); }
   unsigned short port() const { return engine_.port(); }
