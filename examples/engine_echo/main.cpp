@@ -9,7 +9,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
+#include <algorithm>
 
 #include <sio/engine/server.hpp>
 
@@ -70,32 +74,52 @@ void echo(const sio::engine::session_ptr& s) {
   });
 }
 
-template <class Server>
-int run(asio::io_context& ctx, Server& server, const settings& s) {
-  server.on_connection(echo);
-  server.listen(s.port, s.host);
+template <class Policy>
+int run(asio::io_context& ctx, const settings& s) {
+  std::optional<asio::ssl::context> tls;
+  std::optional<sio::engine::server<Policy>> server;
+  if constexpr (sio::transport::is_secure_policy<Policy>) {
+    tls.emplace(asio::ssl::context::tls_server);
+    tls->use_certificate_chain_file(s.tls_cert);
+    tls->use_private_key_file(s.tls_key, asio::ssl::context::pem);
+    server.emplace(ctx, *tls, s.engine);
+  } else {
+    server.emplace(ctx, s.engine);
+  }
+  server->on_connection(echo);
+  server->listen(s.port, s.host);
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   signals.async_wait([&](std::error_code, int) {
-    server.close();
+    server->close();
     ctx.stop();
   });
-  std::cout << "listening " << server.port() << std::endl;
+  std::cout << "listening " << server->port() << std::endl;
+  // SIO_ECHO_THREADS=N runs the context on N threads (the tests use it to check the strands).
+  const char* env = std::getenv("SIO_ECHO_THREADS");
+  int threads = env ? std::max(1, std::atoi(env)) : 1;
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ctx.run(); });
   ctx.run();
+  for (auto& t : pool) t.join();
   return 0;
 }
+
+/// --transports picks the compile-time transport policy, so each one is exercised.
+template <template <class> class Wrap>
+int run_with_policy(asio::io_context& ctx, const settings& s) {
+  if (s.engine.polling && !s.engine.websocket) return run<Wrap<sio::transport::polling_only>>(ctx, s);
+  if (!s.engine.polling && s.engine.websocket) return run<Wrap<sio::transport::websocket_only>>(ctx, s);
+  return run<Wrap<sio::transport::any>>(ctx, s);
+}
+
+template <class P>
+using plain = P;
 
 }  // namespace
 
 int main(int argc, char** argv) {
   settings s = parse_args(argc, argv);
   asio::io_context ctx;
-  if (!s.tls_cert.empty()) {
-    asio::ssl::context tls(asio::ssl::context::tls_server);
-    tls.use_certificate_chain_file(s.tls_cert);
-    tls.use_private_key_file(s.tls_key, asio::ssl::context::pem);
-    sio::engine::server<sio::transport::tls<sio::transport::any>> server(ctx, tls, s.engine);
-    return run(ctx, server, s);
-  }
-  sio::engine::server<> server(ctx, s.engine);
-  return run(ctx, server, s);
+  if (!s.tls_cert.empty()) return run_with_policy<sio::transport::tls>(ctx, s);
+  return run_with_policy<plain>(ctx, s);
 }
