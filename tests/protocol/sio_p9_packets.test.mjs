@@ -187,6 +187,11 @@ describe("§9 Socket.IO packet format", () => {
     }
   });
 
+  sioRule("9.8 EVENT with no payload at all closes (42, 421)", async () => {
+    await assertCloses(server, "2");
+    await assertCloses(server, "21");
+  });
+
   sioRule("9.8 EVENT with a reserved name closes (connect, connect_error, disconnect, disconnecting, newListener, removeListener)", async () => {
     for (const name of ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"]) {
       await assertCloses(server, `2["${name}"]`);
