@@ -158,14 +158,18 @@ describe("§10 connect timeout (--connect-timeout 500)", () => {
     await s.expectClosed(3000, "a client without a namespace was not closed at the connect timeout");
   });
 
-  sioRule("10.10 a CONNECT in time disarms the connect timeout", async () => {
+  sioRule("10.10 a CONNECT in time disarms the connect timeout, even if the client leaves the namespace later", async () => {
     const s = await rawSio(server);
     await s.connect("/");
+    const left = await rawSio(server);
+    await left.connect("/custom");
+    await left.send("1/custom,");
     const until = s.ws.openedAt + 1000;
     while (Date.now() < until) {
       await s.assertAlive({ id: 1 });
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(s.isOpen, "still open twice the connect timeout after the open");
+    assert.ok(left.isOpen, "a connection that joined and left is not closed by the connect timeout");
   });
 });

@@ -3,7 +3,7 @@
 // thing is a ping" is observable quickly; the raw client answers pings.
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { sioRule, useSioServer, rawSio, rawConnected, sleep } from "../lib/sio.mjs";
+import { sioRule, useSioServer, rawConnected, sleep } from "../lib/sio.mjs";
 import { handshake, postOk, poll, pollMessages, decodePayload, expectSidGone } from "../lib/engine.mjs";
 
 const PING_INTERVAL = 300;
