@@ -20,3 +20,10 @@ echo "== clang++ C++20: unit tests"
 cmake -S . -B build-test-clang20 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20 >/dev/null
 cmake --build build-test-clang20 -j"$jobs"
 ctest --test-dir build-test-clang20 --output-on-failure -R '^unit: '
+
+# Further stages, each a script of its own (packaging consumer builds, benchmark smoke, ...).
+for stage in scripts/test.d/*.sh; do
+  [ -e "$stage" ] || continue
+  echo "== $(basename "$stage" .sh)"
+  bash "$stage"
+done
