@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "sio/detail/json_string.hpp"
 #include "sio/transport/http_message.hpp"
 
 namespace sio::engine {
@@ -29,30 +30,13 @@ constexpr std::string_view message(request_error e) noexcept {
   return "Bad request";
 }
 
-inline void append_json_escaped(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      out.append("\\u00");
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 0xF]);
-    } else {
-      out.push_back(c);
-    }
-  }
-}
-
 /// The polling error reply: 400 (403 for forbidden) with {"code":N,"message":"..."}.
 inline transport::http_response error_response(request_error e, std::string_view custom_message = {}) {
   transport::http_response res;
   res.status = e == request_error::forbidden ? 403 : 400;
   res.headers.add("Content-Type", "application/json");
   res.body = "{\"code\":" + std::to_string(static_cast<int>(e)) + ",\"message\":\"";
-  append_json_escaped(res.body, custom_message.empty() ? message(e) : custom_message);
+  sio::detail::append_json_escaped(res.body, custom_message.empty() ? message(e) : custom_message);
   res.body += "\"}";
   return res;
 }

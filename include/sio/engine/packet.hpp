@@ -11,6 +11,8 @@
 #include <string_view>
 #include <utility>
 
+#include "sio/detail/json_string.hpp"
+
 namespace sio::engine {
 
 enum class packet_type : char {
@@ -73,31 +75,6 @@ inline packet parse_binary_packet(std::string bytes) {
   return packet{packet_type::message, true, std::move(bytes)};
 }
 
-// Not `detail`: that would shadow sio::detail inside sio::engine.
-namespace open_detail {
-
-// Appends `s` as a JSON string literal. Session ids are URL-safe already, but a user-supplied id
-// generator must not be able to break the handshake JSON.
-inline void append_json_string(std::string& out, std::string_view s) {
-  constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (c < 0x20) {
-      out.append("\\u00");
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xF]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace open_detail
 
 // The JSON body of the open packet, without the leading '0' (send it with
 // make_text_frame(packet_type::open, json)). Exactly the five keys the client expects, in the
@@ -108,7 +85,9 @@ inline std::string encode_open(std::string_view sid, bool upgrade_to_websocket,
   std::string out;
   out.reserve(120 + sid.size());
   out.append("{\"sid\":");
-  open_detail::append_json_string(out, sid);
+  out.push_back('"');
+  sio::detail::append_json_escaped(out, sid);  // a user-supplied id must not break the JSON
+  out.push_back('"');
   out.append(upgrade_to_websocket ? ",\"upgrades\":[\"websocket\"]" : ",\"upgrades\":[]");
   out.append(",\"pingInterval\":");
   out.append(std::to_string(ping_interval.count()));
