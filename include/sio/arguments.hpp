@@ -2,6 +2,7 @@
 // sio::arguments: an event's arguments exactly as they came (JSON values, binary included), for
 // handlers that take everything (`(...args)` in JavaScript), proxies, echoes and on_any.
 #include <initializer_list>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,12 +17,13 @@ class arguments {
   explicit arguments(std::vector<value> values) noexcept : values_(std::move(values)) {}
   arguments(std::initializer_list<value> values) : values_(values) {}
 
-  /// Builds the list from C++ values through sio::to_value.
+  /// Builds the list from C++ values through sio::to_value. An `arguments` among them is spread
+  /// in place, like `...args` in JavaScript: emit("ev", 1, args) sends 1 followed by every one of args.
   template <class... A>
   static arguments of(const A&... a) {
     std::vector<value> v;
     v.reserve(sizeof...(A));
-    (v.push_back(to_value(a)), ...);
+    (append(v, a), ...);
     return arguments(std::move(v));
   }
 
@@ -43,6 +45,14 @@ class arguments {
   std::vector<value>&& values() && noexcept { return std::move(values_); }
 
  private:
+  template <class T>
+  static void append(std::vector<value>& v, const T& x) {
+    if constexpr (std::is_same_v<T, arguments>)
+      v.insert(v.end(), x.values_.begin(), x.values_.end());
+    else
+      v.push_back(to_value(x));
+  }
+
   std::vector<value> values_;
 };
 

@@ -24,6 +24,8 @@ class client : public std::enable_shared_from_this<client> {
   /// Closes the Engine.IO connection (and with it every socket of this client).
   void close_connection() { session_->close(); }
   const engine::session& session() const noexcept { return *session_; }
+  /// The Engine.IO connection itself (socket.conn in JavaScript).
+  engine::session& engine_session() const noexcept { return *session_; }
   const transport::strand_type& strand() const noexcept { return session_->strand(); }
   void remove_socket(const std::string& nsp) {
     sockets_.erase(nsp);
@@ -33,7 +35,11 @@ class client : public std::enable_shared_from_this<client> {
   void add_socket(const std::string& nsp, std::shared_ptr<socket> s) {
     connecting_.erase(nsp);
     sockets_[nsp] = std::move(s);
+    if (!joined_any_ && connect_timer_) connect_timer_->cancel();
+    joined_any_ = true;
   }
+  /// socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes.
+  void disconnect_all();
 
  private:
   void on_message(std::string data, bool binary);
@@ -49,6 +55,7 @@ class client : public std::enable_shared_from_this<client> {
   std::unordered_map<std::string, std::shared_ptr<socket>> sockets_;
   std::unordered_map<std::string, std::shared_ptr<socket>> connecting_;  ///< in middleware
   std::unique_ptr<asio::steady_timer> connect_timer_;
+  bool joined_any_ = false;
 };
 
 }  // namespace sio

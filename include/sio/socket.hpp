@@ -27,6 +27,7 @@
 #include "sio/error.hpp"
 #include "sio/fwd.hpp"
 #include "sio/handshake.hpp"
+#include "sio/engine/session.hpp"
 #include "sio/parser/packet.hpp"
 
 namespace sio {
@@ -48,6 +49,9 @@ class socket : public std::enable_shared_from_this<socket> {
   /// "polling" or "websocket".
   std::string_view transport() const noexcept;
   namespace_& nsp() const noexcept { return *nsp_; }
+  /// The underlying Engine.IO connection (socket.conn): conn().close() drops the transport
+  /// without a Socket.IO DISCONNECT.
+  engine::session& conn() const noexcept;
   /// Per-socket storage of the user's type (socket.data): created on first use.
   template <class T>
   T& data() {

@@ -1,7 +1,8 @@
 #pragma once
 // Turns a user's handler with typed parameters into the one erased form sockets store:
 // bool(arguments&&, ack_sender). Each parameter is, in any order:
-//   sio::arguments    -> every argument as it came
+//   sio::arguments    -> the arguments from its position on, as they came (all of them when it
+//                        comes first; like `...rest` in JavaScript)
 //   sio::ack_sender   -> the acknowledgement callback (empty when the client asked for none)
 //   anything else T   -> the next argument, converted with sio::from_value<T>; a std::optional<T>
 //                        parameter also accepts a missing argument or null
@@ -46,7 +47,12 @@ template <class Tuple, std::size_t I>
 auto parameter(const arguments& args, const ack_sender& ack) {
   using T = std::tuple_element_t<I, Tuple>;
   if constexpr (std::is_same_v<T, arguments>) {
-    return std::optional<arguments>{args};
+    // The rest: what the value parameters before this one did not take (JavaScript's ...rest).
+    constexpr std::size_t k = value_index<Tuple>(I, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+    if constexpr (k == 0) return std::optional<arguments>{args};
+    std::vector<value> rest;
+    if (k < args.size()) rest.assign(args.begin() + static_cast<std::ptrdiff_t>(k), args.end());
+    return std::optional<arguments>{arguments(std::move(rest))};
   } else if constexpr (std::is_same_v<T, ack_sender>) {
     return std::optional<ack_sender>{ack};
   } else {
@@ -55,9 +61,17 @@ auto parameter(const arguments& args, const ack_sender& ack) {
   }
 }
 
+template <class Tuple>
+constexpr bool takes_only_arguments() {
+  if constexpr (std::tuple_size_v<Tuple> == 1)
+    return std::is_same_v<std::tuple_element_t<0, Tuple>, arguments>;
+  else
+    return false;
+}
+
 template <class Tuple, class F, std::size_t... I>
 bool invoke_typed(F& f, arguments&& args, ack_sender&& ack, std::index_sequence<I...>) {
-  if constexpr (sizeof...(I) == 1 && std::is_same_v<std::tuple_element_t<0, Tuple>, arguments>) {
+  if constexpr (takes_only_arguments<Tuple>()) {
     f(std::move(args));  // the common "take everything" form: no copy
     return true;
   } else {

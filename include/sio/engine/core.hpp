@@ -113,9 +113,11 @@ class core final : public transport::request_handler, public std::enable_shared_
     return std::make_shared<const options>(std::move(o));
   }
 
+  /// Everything under the path is the engine's (as in the reference, "/socket.io/x" is answered by
+  /// the engine, with its errors); the path without its trailing slash too.
   bool matches_path(std::string_view path) const noexcept {
     std::string_view p = options_->path;
-    if (path == p) return true;
+    if (path.substr(0, p.size()) == p) return true;
     if (!p.empty() && p.back() == '/') p.remove_suffix(1);
     return path == p;
   }

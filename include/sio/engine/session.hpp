@@ -85,7 +85,8 @@ class session : public std::enable_shared_from_this<session> {
   bool writable() const noexcept {
     if (upgrade_ || state_ != state::open) return false;
     if (transport_ == transport_kind::websocket) return ws_ && ws_->buffered_bytes() == 0;
-    return pending_get_ != nullptr;
+    // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
+    return pending_get_ != nullptr && queue_.empty();
   }
 
   // ---- called by the engine core (on this strand unless noted) -----------------------------
@@ -410,11 +411,14 @@ class session : public std::enable_shared_from_this<session> {
       ws->set_handlers(nullptr, nullptr);
       ws->close(1000);
       state_ = state::closed;
-    } else if (pending_get_) {
+    } else if (pending_get_ && (!forced || queue_.empty())) {
       queue_.push_back(make_text_frame(packet_type::close));
       respond_get(std::exchange(pending_get_, nullptr), take_payload());
       state_ = state::closed;
     } else if (forced) {
+      // What is queued goes first, and the close packet in a response of its own: a client
+      // handles a payload's packets in a later tick than a close, and would lose them.
+      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), take_payload());
       // Keep the session a while so that the client's next GET gets the close packet.
       queue_.push_back(make_text_frame(packet_type::close));
       state_ = state::closing;

@@ -18,7 +18,8 @@ inline void client::start() {
   connect_timer_ = std::make_unique<asio::steady_timer>(session_->strand(), server_->options().connect_timeout);
   connect_timer_->async_wait([weak = weak_from_this()](std::error_code ec) {
     auto self = weak.lock();
-    if (!ec && self && self->sockets_.empty() && self->connecting_.empty()) self->fail();
+    // Closes a connection that never joined a namespace (a refused CONNECT does not count).
+    if (!ec && self && !self->joined_any_) self->fail();
   });
 }
 
@@ -61,8 +62,13 @@ inline void client::connect(parser::packet&& p) {
   hs.xdomain = req.headers.contains("Origin");
   auto s = std::make_shared<socket>(nsp, shared_from_this(), server_->next_socket_id(), std::move(hs));
   connecting_[p.nsp] = s;
-  if (connect_timer_) connect_timer_->cancel();
   nsp->connect(s);
+}
+
+inline void client::disconnect_all() {
+  auto all = sockets_;
+  for (auto& [name, s] : all) s->disconnect(false);
+  close_connection();
 }
 
 inline void client::on_close(engine::close_reason reason) {

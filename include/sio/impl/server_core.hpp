@@ -81,10 +81,6 @@ inline void server_core::attach(engine::core& engine) {
   engine.on_connection([weak = weak_from_this()](engine::session_ptr s) {
     if (auto self = weak.lock()) self->on_engine_connection(std::move(s));
   });
-  engine.add_http_middleware([weak = weak_from_this()](const std::shared_ptr<transport::http_exchange>& ex) {
-    auto self = weak.lock();
-    return self && self->serve_client(ex);
-  });
   if (options_.cors.enabled()) {
     engine.add_http_middleware([weak = weak_from_this()](const std::shared_ptr<transport::http_exchange>& ex) {
       auto self = weak.lock();
@@ -100,6 +96,11 @@ inline void server_core::attach(engine::core& engine) {
       return true;
     });
   }
+  // After CORS, as in the reference: a preflight for the bundle is a preflight.
+  engine.add_http_middleware([weak = weak_from_this()](const std::shared_ptr<transport::http_exchange>& ex) {
+    auto self = weak.lock();
+    return self && self->serve_client(ex);
+  });
 }
 
 inline void server_core::on_engine_connection(engine::session_ptr s) {
@@ -120,6 +121,7 @@ inline bool server_core::serve_client(const std::shared_ptr<transport::http_exch
 
   std::string etag = "\"" + options_.client_version + "\"";
   transport::http_response res;
+  if (options_.cors.enabled()) add_cors_headers(res.headers, ex->request());
   res.headers.add("Cache-Control", "public, max-age=0");
   res.headers.add("ETag", etag);
   std::string_view inm = ex->request().headers.get("If-None-Match");

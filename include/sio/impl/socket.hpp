@@ -50,6 +50,7 @@ inline void ack_sender::send(arguments args) const {
 inline socket::socket(std::shared_ptr<namespace_> nsp, std::shared_ptr<client> owner, std::string id, handshake_info hs)
     : nsp_(std::move(nsp)), client_(std::move(owner)), id_(std::move(id)), handshake_(std::move(hs)) {}
 
+inline engine::session& socket::conn() const noexcept { return client_->engine_session(); }
 inline std::string_view socket::transport() const noexcept { return client_->session().transport_name(); }
 inline const transport::strand_type& socket::strand() const noexcept { return client_->strand(); }
 
@@ -247,12 +248,12 @@ inline broadcast_operator socket::broadcast() const {
 inline void socket::disconnect(bool close) {
   on_strand([self = shared_from_this(), close] {
     if (!self->connected_) return;
+    if (close) return self->client_->disconnect_all();
     parser::packet p;
     p.type = parser::packet_type::disconnect;
     p.nsp = self->nsp_->name();
     self->client_->write(detail::encode_frames(p), false);
     self->handle_close(disconnect_reason::server_namespace_disconnect);
-    if (close) self->client_->close_connection();
   });
 }
 

@@ -1,0 +1,195 @@
+// The Socket.IO test fixture: a fixed set of namespaces and events that lets the Node test
+// suites (tests/interop/sio_*, tests/protocol/sio_*) observe every feature from the client side.
+// The contract is in tests/README.md ("The sio fixture contract"); tests/fixtures/sio_fixture_ref.mjs
+// is the same server on npm socket.io, so that both can be run against the same tests.
+#include <algorithm>
+#include <cctype>
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include <sio/server.hpp>
+
+namespace {
+
+struct settings {
+  unsigned short port = 0;
+  std::string host = "127.0.0.1";
+  sio::server_options options;
+};
+
+settings parse_args(int argc, char** argv) {
+  settings s;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) {
+      std::cerr << "sio_fixture: missing value for " << a << "\n";
+      std::exit(2);
+    }
+    std::string v = argv[++i];
+    if (a == "--port") s.port = static_cast<unsigned short>(std::stoi(v));
+    else if (a == "--host") s.host = v;
+    else if (a == "--transports") {
+      s.options.polling = v.find("polling") != std::string::npos;
+      s.options.websocket = v.find("websocket") != std::string::npos;
+    } else if (a == "--ping-interval") s.options.ping_interval = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--ping-timeout") s.options.ping_timeout = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--connect-timeout") s.options.connect_timeout = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--max-payload") s.options.max_payload = std::stoul(v);
+    else if (a == "--serve-client") s.options.serve_client_dir = v;
+    else if (a == "--cors-origin") s.options.cors.origins = {v};
+    else {
+      std::cerr << "sio_fixture: unknown argument " << a << "\n";
+      std::exit(2);
+    }
+  }
+  return s;
+}
+
+sio::value rooms_of(const sio::socket_ref& s) { return sio::to_value(s.rooms()); }
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+/// The events every accepting namespace shares.
+void install(sio::socket_ref socket) {
+  sio::namespace_& nsp = socket->nsp();
+
+  socket.on("echo", [socket](sio::arguments args) { socket.emit("echo", args); });
+  socket.on("echo-ack", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
+  socket.on("1234", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
+
+  socket.on("whoami", [socket, &nsp](sio::ack_sender ack) {
+    ack(sio::object{{"id", sio::value{socket.id()}}, {"nsp", sio::value{nsp.name()}}});
+  });
+  socket.on("handshake", [socket](sio::ack_sender ack) {
+    const auto& h = socket.handshake();
+    sio::object query, headers;
+    for (const auto& [k, v] : h.query) query.emplace_back(k, sio::value{v});
+    for (const auto& [k, v] : h.headers) {
+      std::string name = lower(k);
+      if (name.rfind("x-", 0) == 0) headers.emplace_back(name, sio::value{v});
+    }
+    ack(sio::object{{"auth", h.auth},
+                    {"query", sio::value{std::move(query)}},
+                    {"headers", sio::value{std::move(headers)}},
+                    {"address", sio::value{h.address}},
+                    {"secure", sio::value{h.secure}},
+                    {"url", sio::value{h.url}}});
+  });
+
+  socket.on("join", [socket](sio::value rooms, sio::ack_sender ack) {
+    if (auto many = sio::from_value<std::vector<std::string>>(rooms)) socket->join(*many);
+    else if (rooms.is_string()) socket.join(rooms.as_string());
+    if (ack) ack(rooms_of(socket));
+  });
+  socket.on("leave", [socket](std::string room, sio::ack_sender ack) {
+    socket.leave(room);
+    if (ack) ack(rooms_of(socket));
+  });
+  socket.on("rooms", [socket](sio::ack_sender ack) { ack(rooms_of(socket)); });
+
+  socket.on("to-room", [&nsp](std::string room, std::string event, sio::arguments rest) {
+    nsp.to(room).emit(event, rest);
+  });
+  socket.on("to-room-except", [&nsp](std::string room, std::string except, std::string event, sio::arguments rest) {
+    nsp.to(room).except(except).emit(event, rest);
+  });
+  socket.on("socket-to-room", [socket](std::string room, std::string event, sio::arguments rest) {
+    socket.to(room).emit(event, rest);
+  });
+  socket.on("broadcast", [socket](sio::arguments args) { socket.broadcast().emit("broadcast", args); });
+  socket.on("send-to", [&nsp](std::string id, sio::arguments rest) { nsp.to(id).emit("private", rest); });
+
+  socket.on("server-ack", [socket](std::int64_t ms, sio::arguments rest, sio::ack_sender ack) {
+    socket.timeout(std::chrono::milliseconds{ms}).emit_with_ack("ping-ack", rest, [ack](std::error_code ec, sio::arguments reply) {
+      if (ec) return ack(sio::object{{"error", sio::value{ec.message()}}});
+      ack(sio::object{{"args", sio::value{sio::array(std::move(reply).values())}}});
+    });
+  });
+  socket.on("broadcast-ack", [&nsp](std::string room, std::int64_t ms, sio::ack_sender ack) {
+    nsp.to(room).timeout(std::chrono::milliseconds{ms}).emit_with_ack("bcast-ack", [ack](std::error_code ec, std::vector<sio::arguments> replies) {
+      sio::array responses;
+      for (auto& r : replies) responses.push_back(r.empty() ? sio::value{} : r[0]);
+      if (ec) return ack(sio::object{{"error", sio::value{ec.message()}}, {"responses", sio::value{std::move(responses)}}});
+      ack(sio::object{{"responses", sio::value{std::move(responses)}}});
+    });
+  });
+  socket.on("fetch-sockets", [&nsp](std::string room, sio::ack_sender ack) {
+    sio::array out;
+    for (const auto& s : nsp.in(room).fetch_sockets())
+      out.push_back(sio::object{{"id", sio::value{s.id()}}, {"rooms", rooms_of(s)}});
+    ack(sio::value{std::move(out)});
+  });
+
+  socket.on("burst", [socket](int n) {
+    for (int i = 0; i < n; ++i) socket.emit("burst", i);
+  });
+  socket.on("volatile-burst", [socket](int n) {
+    for (int i = 0; i < n; ++i) socket.volatile_().emit("volatile", i);
+    socket.emit("volatile-done", n);
+  });
+  socket.on("big", [](std::size_t n, sio::ack_sender ack) { ack(std::string(n, 'x')); });
+
+  socket.on("disconnect-me", [socket](sio::value close) { socket.disconnect(close.is_bool() && close.as_bool()); });
+  socket.on("close-transport", [socket]() { socket->conn().close(); });
+
+  socket.on_disconnect([socket, &nsp](sio::disconnect_reason reason) {
+    nsp.to("observers").emit("peer-disconnect", sio::object{{"id", sio::value{socket.id()}},
+                                                            {"nsp", sio::value{nsp.name()}},
+                                                            {"reason", sio::value{std::string{sio::to_string(reason)}}}});
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings s = parse_args(argc, argv);
+  asio::io_context ctx;
+  sio::server<> io{ctx, s.options};
+
+  io.on_connection(install);
+  io.of("/custom").on_connection(install);
+
+  io.of("/auth")
+      .use([](sio::socket_ref socket, auto next) {
+        const sio::value* token = socket.handshake().auth.find("token");
+        if (token && token->is_string() && token->as_string() == "secret") return next(std::nullopt);
+        next(sio::connect_error{"not authorized", sio::value{sio::object{{"reason", sio::value{"bad token"}}}}});
+      })
+      .on_connection(install);
+
+  io.of("/refuse").use([](sio::socket_ref, auto next) { next(sio::connect_error{"refused", std::nullopt}); });
+
+  using mw_list = std::vector<std::string>;
+  io.of("/slow-mw")
+      .use([&ctx](sio::socket_ref socket, auto next) {
+        auto timer = std::make_shared<asio::steady_timer>(ctx, std::chrono::milliseconds{100});
+        timer->async_wait([timer, socket, next](std::error_code) {
+          socket.data<mw_list>().push_back("slow");
+          next(std::nullopt);
+        });
+      })
+      .use([](sio::socket_ref socket, auto next) {
+        socket.data<mw_list>().push_back("fast");
+        next(std::nullopt);
+      })
+      .on_connection([](sio::socket_ref socket) {
+        install(socket);
+        socket.emit("welcome", sio::object{{"id", sio::value{socket.id()}}, {"mw", sio::to_value(socket.data<mw_list>())}});
+      });
+
+  io.of(std::regex{R"(^/dyn-\d+$)"}).on_connection(install);
+
+  io.listen(s.port, s.host);
+  asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](std::error_code, int) {
+    io.close();
+    ctx.stop();
+  });
+  std::cout << "listening " << io.port() << std::endl;
+  ctx.run();
+  return 0;
+}
