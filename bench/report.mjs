@@ -1,0 +1,179 @@
+// Turns the raw results of bench/run.sh into the Markdown table of bench/RESULTS.md.
+//   node bench/report.mjs results.jsonl machine.json > RESULTS.md
+// Every figure is the median over the repetitions; every ratio is the median of the ratios taken
+// within each repetition (sio and its peer measured minutes apart, not hours).
+import { readFileSync } from "node:fs";
+
+const [resultsFile, machineFile] = process.argv.slice(2);
+const rows = readFileSync(resultsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const machine = JSON.parse(readFileSync(machineFile, "utf8"));
+
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const get = (name, server, key) => rows.filter((r) => r.name === name && r.server === server).map((r) => r.r[key]);
+const med = (name, server, key) => median(get(name, server, key));
+const ratio = (name, a, b, key) => {
+  const reps = [...new Set(rows.map((r) => r.rep))];
+  return median(
+    reps.map((rep) => {
+      const x = rows.find((r) => r.rep === rep && r.name === name && r.server === a);
+      const y = rows.find((r) => r.rep === rep && r.name === name && r.server === b);
+      return x && y ? x.r[key] / y.r[key] : NaN;
+    }),
+  );
+};
+
+const fmt = (x, digits = 0) => {
+  if (!Number.isFinite(x)) return "–";
+  if (Math.abs(x) >= 1000 && digits === 0) return Math.round(x).toLocaleString("en-US");
+  return x.toFixed(digits);
+};
+const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
+
+const names = [...new Set(rows.map((r) => r.name))];
+const scenarioLabel = {
+  "connect-1k": "connect",
+  "connect-5k": "connect",
+  "connect-10k": "connect",
+  echo: "echo + ack, WebSocket",
+  "bcast-1k": "broadcast to the room",
+  "bcast-10k": "broadcast to the room",
+  "poll-echo": "echo + ack, long-polling",
+  idle: "idle WebSocket connections",
+};
+const metrics = {
+  connect: [
+    ["conns_per_s", "connections/s", 0],
+    ["kib_per_conn", "server KiB per connection", 1],
+    ["server_cpu_us_per_conn", "server CPU µs per connection", 0],
+  ],
+  traffic: [
+    ["rate", "", 0],
+    ["p50_us", "p50 latency µs", 0],
+    ["p99_us", "p99 latency µs", 0],
+    ["server_cpu_us_per_msg", "server CPU µs per message", 2],
+    ["server_cpu_pct", "server CPU %", 0],
+    ["gen_cpu_pct", "generator CPU %", 0],
+  ],
+};
+
+const out = [];
+const p = (s = "") => out.push(s);
+const first = rows[0]?.r ?? {};
+const clientsOf = (name) => rows.find((r) => r.name === name)?.r.clients;
+
+p(machine.smoke ? "# Benchmark smoke run (tiny counts: the figures mean nothing)" : "# sio benchmark results");
+p();
+p(`Written by \`bench/run.sh\` on ${machine.date}; ${machine.reps} repetition(s). Each figure is the median over the`);
+p("repetitions; each ratio is the median of the ratios measured within one repetition (sio and its");
+p("peer a few seconds apart, each in a fresh server process). Regenerate with `bench/run.sh`;");
+p("`bench/README.md` describes the scenarios, the generator and the server contract.");
+p();
+p("## Machine");
+p();
+p(`- CPU: ${machine.cpu}, ${machine.ncpu} cores${machine.virt ? `, ${machine.virt} guest` : ""}; ${machine.mem} RAM; Linux ${machine.kernel}`);
+p(`- ${machine.pinning}`);
+p(`- ${machine.compiler} (Release, -O3); Node ${machine.node}, socket.io ${machine.socketio}`);
+p(`- RLIMIT_NOFILE ${machine.fd_limit} (hard limit of this sandbox)`);
+p(
+  `- Load average (1/5/15 min) at start ${machine.load_start}, at end ${machine.load_end}; 1-min load before each run:` +
+    ` min ${Math.min(...machine.load_runs.split(" ").map(Number)).toFixed(2)},` +
+    ` median ${median(machine.load_runs.split(" ").map(Number)).toFixed(2)},` +
+    ` max ${Math.max(...machine.load_runs.split(" ").map(Number)).toFixed(2)}` +
+    " (the benchmark itself keeps about 2 cores busy).",
+);
+p(`- Other processes above 5 % CPU at start: ${machine.busy_at_start || "none"}.`);
+p();
+p("## Results");
+p();
+p("| scenario | metric | sio | Node | raw websocketpp | sio ÷ Node | sio ÷ websocketpp |");
+p("|---|---|--:|--:|--:|--:|--:|");
+for (const name of names) {
+  const n = clientsOf(name);
+  const label = `${scenarioLabel[name] ?? name} (${n} clients)`;
+  const isConnect = name.startsWith("connect") || name === "idle";
+  const list = isConnect ? metrics.connect : metrics.traffic;
+  for (const [key0, title0, digits] of list) {
+    let key = key0;
+    let title = title0;
+    if (key0 === "rate") {
+      key = name.startsWith("bcast") ? "deliveries_per_s" : "acks_per_s";
+      title = name.startsWith("bcast") ? "deliveries/s" : "acks/s";
+    }
+    if (name.startsWith("bcast") && key === "p50_us") title = "p50 emit→delivery µs";
+    if (name.startsWith("bcast") && key === "p99_us") title = "p99 emit→delivery µs";
+    if (name.startsWith("bcast") && key === "server_cpu_us_per_msg") title = "server CPU µs per delivery";
+    const s = med(name, "sio", key);
+    const nd = med(name, "node", key);
+    const w = med(name, "wspp", key);
+    const showRatio = !["server_cpu_pct", "gen_cpu_pct"].includes(key);
+    p(
+      `| ${label} | ${title} | ${fmt(s, digits)} | ${fmt(nd, digits)} | ${fmt(w, digits)} | ` +
+        `${showRatio ? fmtRatio(ratio(name, "sio", "node", key)) : ""} | ${showRatio ? fmtRatio(ratio(name, "sio", "wspp", key)) : ""} |`,
+    );
+  }
+}
+p();
+if (names.includes("idle")) {
+  p("### Idle WebSocket connections: memory");
+  p();
+  p(`| server | connections held | RSS before, MiB | RSS held, MiB | KiB per connection | ${machine.idle_capped ? "100k connections, GiB (projected)" : "RSS held, GiB"} |`);
+  p("|---|--:|--:|--:|--:|--:|");
+  for (const [srv, title] of [["sio", "sio"], ["node", "Node"], ["wspp", "raw websocketpp"]]) {
+    const base = med("idle", srv, "rss_base_kib");
+    const per = med("idle", srv, "kib_per_conn");
+    const total = med("idle", srv, "rss_kib");
+    if (!Number.isFinite(per)) continue;
+    const gib = machine.idle_capped ? (base + per * 100000) / 1024 / 1024 : total / 1024 / 1024;
+    p(`| ${title} | ${clientsOf("idle")} | ${fmt(base / 1024, 1)} | ${fmt(total / 1024, 1)} | ${fmt(per, 2)} | ${gib.toFixed(2)} |`);
+  }
+  p();
+}
+if (machine.idle_capped) {
+  p(
+    `The idle scenario holds ${machine.idle} connections instead of ${machine.idle_target}: this sandbox's hard RLIMIT_NOFILE is` +
+      ` ${machine.fd_limit} and CAP_SYS_RESOURCE is not granted, so neither the server nor the generator can hold more` +
+      ` sockets. The 100k figure is projected as baseline RSS + 100000 × (KiB per connection); on a machine with a` +
+      " higher hard limit, run.sh holds the full count.",
+  );
+  p();
+}
+
+// ---- budget ------------------------------------------------------------------------------
+const checks = [];
+const line = (what, value, must, stretch, better = "higher") => {
+  const ok = (x) => (better === "higher" ? value >= x : value <= x);
+  let verdict;
+  if (!Number.isFinite(value)) verdict = "not measured";
+  else if (stretch !== undefined && ok(stretch)) verdict = "holds, stretch too";
+  else if (ok(must)) verdict = stretch !== undefined ? "holds (stretch not)" : "holds";
+  else verdict = "**does not hold**";
+  checks.push(`| ${what} | ${better === "higher" ? "≥" : "≤"} ${must}${stretch !== undefined ? ` (stretch ${stretch})` : ""} | ${Number.isFinite(value) ? value.toFixed(2) : "–"} | ${verdict} |`);
+};
+line("echo acks/s ÷ Node", ratio("echo", "sio", "node", "acks_per_s"), 2.5, 3);
+line("echo acks/s ÷ websocketpp", ratio("echo", "sio", "wspp", "acks_per_s"), 0.8, 0.9);
+line("broadcast 10k deliveries/s ÷ Node", ratio("bcast-10k", "sio", "node", "deliveries_per_s"), 2.2);
+line("broadcast 10k deliveries/s ÷ websocketpp", ratio("bcast-10k", "sio", "wspp", "deliveries_per_s"), 0.9);
+line("broadcast 10k p99 ÷ Node", ratio("bcast-10k", "sio", "node", "p99_us"), 0.35, undefined, "lower");
+line("broadcast 1k deliveries/s ÷ Node", ratio("bcast-1k", "sio", "node", "deliveries_per_s"), 2.5);
+line("connect 10k connections/s ÷ Node", ratio("connect-10k", "sio", "node", "conns_per_s"), 5, 7);
+line("idle KiB per connection (sio)", med("idle", "sio", "kib_per_conn"), 13, 11, "lower");
+{
+  const base = med("idle", "sio", "rss_base_kib");
+  const per = med("idle", "sio", "kib_per_conn");
+  const total = med("idle", "sio", "rss_kib");
+  const gib = machine.idle_capped ? (base + per * 100000) / 1024 / 1024 : total / 1024 / 1024;
+  line(`100k idle, GiB (sio${machine.idle_capped ? ", projected" : ""})`, gib, 1.5, undefined, "lower");
+}
+line("long-polling echo acks/s ÷ Node", ratio("poll-echo", "sio", "node", "acks_per_s"), 1.5, 3);
+p("## Budget (issue #6)");
+p();
+p("| line | target | measured | verdict |");
+p("|---|---|--:|---|");
+for (const c of checks) p(c);
+p();
+process.stdout.write(out.join("\n"));

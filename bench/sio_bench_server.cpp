@@ -1,0 +1,46 @@
+// sio's benchmark server: the contract every server of the benchmark implements (bench/README.md).
+//
+//   sio_bench_server PORT
+//
+// Listens on 127.0.0.1:PORT at /socket.io/ with both transports (polling, WebSocket, upgrade),
+// joins every socket to room "bench", acks "echo" with its argument and answers "bcast" with
+// io.to("bench").emit("bcast", data), the sender included. Public API only, written the way a
+// user would write it; one thread, like the Node peer. Prints "listening PORT" when ready and
+// stops cleanly on SIGINT/SIGTERM.
+#include <sys/resource.h>
+
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include <sio/server.hpp>
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: sio_bench_server PORT\n";
+    return 2;
+  }
+  // Up to the hard limit: the idle-connections scenario holds as many sockets as it may.
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+
+  asio::io_context ctx{1};
+  sio::server<> io{ctx};
+  io.on_connection([&io](sio::socket_ref s) {
+    s.join("bench");
+    s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(data); });
+    s.on("bcast", [&io](sio::value data) { io.to("bench").emit("bcast", data); });
+  });
+  io.listen(static_cast<unsigned short>(std::stoi(argv[1])), "127.0.0.1");
+
+  asio::signal_set signals{ctx, SIGINT, SIGTERM};
+  signals.async_wait([&](std::error_code, int) {
+    io.close();
+    ctx.stop();
+  });
+  std::cout << "listening " << io.port() << std::endl;
+  ctx.run();
+}
