@@ -83,6 +83,20 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
     on_connection_ = parent.on_connection_;
   }
   std::function<void(namespace_&)> on_empty;  ///< set for cleanable children
+  /// A dynamic namespace's children: what is emitted on the parent goes to each of them.
+  void add_child(const std::shared_ptr<namespace_>& child) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    children_.push_back(child);
+    is_parent_ = true;
+  }
+  bool is_parent() const noexcept { return is_parent_; }
+  std::vector<std::shared_ptr<namespace_>> children() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::shared_ptr<namespace_>> out;
+    for (const auto& w : children_)
+      if (auto c = w.lock()) out.push_back(std::move(c));
+    return out;
+  }
 
  private:
   broadcast_operator all() { return broadcast_operator{shared_from_this()}; }
@@ -96,6 +110,8 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
   mutable std::mutex mutex_;
   std::unordered_map<socket_id, std::shared_ptr<socket>> sockets_;
   std::atomic<std::uint64_t> ack_ids_{0};
+  std::vector<std::weak_ptr<namespace_>> children_;
+  std::atomic<bool> is_parent_{false};
 };
 
 }  // namespace sio

@@ -69,6 +69,10 @@ class server {
     engine_.engine()->set_fallback(std::move(fn));
   }
 
+  /// HTTP middleware before the engine (io.engine.use): return true when it answered the
+  /// request itself, false to pass it on (it may add to the request, e.g. parsed cookies).
+  void use_http(engine::core::http_middleware fn) { engine_.engine()->add_http_middleware(std::move(fn)); }
+
   void listen(unsigned short port, const std::string& host = "0.0.0.0") { engine_.listen(port, host); }
   void listen(const asio::ip::tcp::endpoint& endpoint) { engine_.listen(endpoint); }
   unsigned short port() const { return engine_.port(); }

@@ -67,15 +67,15 @@ class core final : public transport::request_handler, public std::enable_shared_
       return ex->respond(std::move(res));
     }
     auto failure = verify(req, false);
-    if (failure) return ex->respond(with_headers(error_response(*failure), req));
+    if (failure) return refuse(*ex, *failure);
     if (const std::string* sid = req.query.find("sid")) {
       auto s = find(*sid);
-      if (!s) return ex->respond(with_headers(error_response(request_error::unknown_sid), req));
+      if (!s) return refuse(*ex, request_error::unknown_sid);
       asio::dispatch(s->strand(), [s, ex = std::move(ex)]() mutable { s->handle_polling(std::move(ex)); });
       return;
     }
     check_allowed(req, [self = shared_from_this(), ex](std::optional<std::string> refusal) mutable {
-      if (refusal) return ex->respond(self->with_headers(error_response(request_error::forbidden, *refusal), ex->request()));
+      if (refusal) return self->refuse(*ex, request_error::forbidden, *refusal);
       self->open_polling_session(std::move(ex));
     });
   }
@@ -89,24 +89,33 @@ class core final : public transport::request_handler, public std::enable_shared_
 
   void handle_upgrade(std::shared_ptr<transport::websocket_upgrade> up) override {
     auto& req = up->request();
-    if (!matches_path(req.path)) return up->reject(websocket_error_response(request_error::bad_request));
+    if (!matches_path(req.path)) return refuse(*up, request_error::bad_request);
     auto failure = verify(req, true);
-    if (failure) return up->reject(websocket_error_response(*failure));
+    if (failure) return refuse(*up, *failure);
     if (const std::string* sid = req.query.find("sid")) {
       auto s = find(*sid);
-      if (!s) return up->reject(websocket_error_response(request_error::unknown_sid));
+      if (!s) return refuse(*up, request_error::unknown_sid);
       // The decision needs the session's state: take it on the session's strand. The connection
       // waits, idle, until accept or reject.
       asio::dispatch(s->strand(), [s, up = std::move(up)]() mutable { s->handle_upgrade(std::move(up)); });
       return;
     }
     check_allowed(req, [self = shared_from_this(), up](std::optional<std::string> refusal) mutable {
-      if (refusal) return up->reject(websocket_error_response(request_error::forbidden, *refusal));
+      if (refusal) return self->refuse(*up, request_error::forbidden, *refusal);
       self->open_websocket_session(std::move(up));
     });
   }
 
  private:
+  void refuse(transport::http_exchange& ex, request_error code, std::string_view message = {}) {
+    report_connection_error(*options_, ex.request(), code, message);
+    ex.respond(with_headers(error_response(code, message), ex.request()));
+  }
+  void refuse(transport::websocket_upgrade& up, request_error code, std::string_view message = {}) {
+    report_connection_error(*options_, up.request(), code, message);
+    up.reject(websocket_error_response(code, message));
+  }
+
   static std::shared_ptr<const options> restricted(options o, bool policy_polling, bool policy_websocket) {
     o.polling = o.polling && policy_polling;
     o.websocket = o.websocket && policy_websocket;
@@ -160,8 +169,8 @@ class core final : public transport::request_handler, public std::enable_shared_
     return ids_.next();
   }
 
-  session_ptr create_session(const transport::http_request& req, transport::strand_type strand) {
-    std::string id = next_id(req);
+  session_ptr create_session(std::string id, const transport::http_request& req, transport::strand_type strand) {
+    if (options_->logger) log(*options_, log_level::debug, "session " + id + " opened (" + req.target + ")");
     auto s = std::make_shared<session>(id, std::move(strand), options_, req,
                                        [weak = weak_from_this()](const std::string& sid) {
                                          if (auto self = weak.lock()) self->forget(sid);
@@ -177,7 +186,7 @@ class core final : public transport::request_handler, public std::enable_shared_
   }
 
   void open_polling_session(std::shared_ptr<transport::http_exchange> ex) {
-    auto s = create_session(ex->request(), asio::make_strand(ctx_));
+    auto s = create_session(next_id(ex->request()), ex->request(), asio::make_strand(ctx_));
     asio::dispatch(s->strand(), [self = shared_from_this(), s, ex = std::move(ex)]() mutable {
       s->start_polling(std::move(ex));
       if (self->on_connection_) self->on_connection_(s);
@@ -186,9 +195,14 @@ class core final : public transport::request_handler, public std::enable_shared_
 
   void open_websocket_session(std::shared_ptr<transport::websocket_upgrade> up) {
     auto strand = asio::make_strand(ctx_);
-    up->accept(strand, options_->max_payload,
-               [self = shared_from_this(), strand](std::shared_ptr<transport::websocket_channel> ws) {
-                 auto s = self->create_session(ws->request(), strand);
+    std::string id = next_id(up->request());
+    transport::header_list headers;
+    if (options_->initial_headers) options_->initial_headers(headers, up->request());
+    if (options_->headers) options_->headers(headers, up->request());
+    if (options_->cookie) headers.add("Set-Cookie", options_->cookie->serialize(id));
+    up->accept(strand, options_->max_payload, std::move(headers),
+               [self = shared_from_this(), strand, id = std::move(id)](std::shared_ptr<transport::websocket_channel> ws) {
+                 auto s = self->create_session(std::move(id), ws->request(), strand);
                  s->start_websocket(std::move(ws));
                  if (self->on_connection_) self->on_connection_(s);
                });

@@ -115,8 +115,8 @@ class session : public std::enable_shared_from_this<session> {
 
   void handle_polling(std::shared_ptr<transport::http_exchange> ex) {
     auto& req = ex->request();
-    if (state_ == state::closed) return ex->respond(error_response(request_error::unknown_sid));
-    if (transport_ != transport_kind::polling) return ex->respond(error_response(request_error::bad_request));
+    if (state_ == state::closed) return refuse(*ex, request_error::unknown_sid);
+    if (transport_ != transport_kind::polling) return refuse(*ex, request_error::bad_request);  // transport mismatch
     if (req.method == "GET") return handle_get(std::move(ex));
     if (req.method == "POST") return handle_post(std::move(ex));
     transport::http_response res;
@@ -125,11 +125,19 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void handle_upgrade(std::shared_ptr<transport::websocket_upgrade> up) {
-    if (state_ != state::open) return up->reject(websocket_error_response(request_error::unknown_sid));
-    if (!options_->allow_upgrades) return up->reject(websocket_error_response(request_error::bad_request));
+    if (state_ != state::open) {
+      report_connection_error(*options_, up->request(), request_error::unknown_sid);
+      return up->reject(websocket_error_response(request_error::unknown_sid));
+    }
+    if (!options_->allow_upgrades) {
+      report_connection_error(*options_, up->request(), request_error::bad_request);
+      return up->reject(websocket_error_response(request_error::bad_request));
+    }
+    transport::header_list headers;
+    if (options_->headers) options_->headers(headers, up->request());
     // A session already on WebSocket, or already upgrading, gets no second one (spec: MUST close).
     bool refuse = transport_ == transport_kind::websocket || upgrade_ != nullptr;
-    up->accept(strand_, options_->max_payload, [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
+    up->accept(strand_, options_->max_payload, std::move(headers), [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
       if (refuse) return ws->close(1000);
       self->begin_upgrade(std::move(ws));
     });
@@ -138,6 +146,13 @@ class session : public std::enable_shared_from_this<session> {
  private:
   enum class state { open, closing, closed };
   enum class upgrade_step { none, probing, probed };
+
+  void refuse(transport::http_exchange& ex, request_error code) {
+    report_connection_error(*options_, ex.request(), code);
+    auto res = error_response(code);
+    add_common_headers(res, ex.request());
+    ex.respond(std::move(res));
+  }
 
   frame open_frame(bool with_upgrade) const {
     return make_text_frame(packet_type::open,
@@ -224,6 +239,7 @@ class session : public std::enable_shared_from_this<session> {
     if (!handshake_sent_) {
       handshake_sent_ = true;
       if (options_->initial_headers) options_->initial_headers(res.headers, ex->request());
+      if (options_->cookie) res.headers.add("Set-Cookie", options_->cookie->serialize(id_));
     }
     add_common_headers(res, ex->request());
     res.body = std::move(body);
@@ -401,6 +417,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void close_with(close_reason reason) {
     if (state_ != state::open) return;
+    if (options_->logger) log(*options_, log_level::debug, "session " + id_ + " closed: " + std::string{to_string(reason)});
     heartbeat_.cancel();
     ++heartbeat_generation_;
     if (upgrade_) abort_upgrade();

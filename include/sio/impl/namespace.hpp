@@ -66,22 +66,33 @@ inline void namespace_::remove(const socket& s) {
 }
 
 inline void broadcast_operator::emit_arguments(std::string_view event, arguments args) const {
+  if (nsp_->is_parent()) {
+    // Each child namespace encodes once with its own name.
+    for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.emit_arguments(event, args);
+    return;
+  }
   auto frames = detail::encode_frames(detail::event_packet(nsp_->name(), event, std::move(args), std::nullopt));
   nsp_->get_adapter().broadcast(frames, opts_);
 }
 
 inline std::vector<socket_ref> broadcast_operator::fetch_sockets() const {
   std::vector<socket_ref> out;
+  for (const auto& child : nsp_->children()) {
+    auto more = broadcast_operator{child, opts_}.fetch_sockets();
+    out.insert(out.end(), more.begin(), more.end());
+  }
   for (const auto& id : nsp_->get_adapter().select(opts_))
     if (auto s = nsp_->find(id)) out.push_back(std::move(s));
   return out;
 }
 
 inline void broadcast_operator::sockets_join(const std::vector<room_id>& rooms) const {
+  for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.sockets_join(rooms);
   for (const auto& id : nsp_->get_adapter().select(opts_)) nsp_->get_adapter().add_all(id, rooms);
 }
 
 inline void broadcast_operator::sockets_leave(const std::vector<room_id>& rooms) const {
+  for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.sockets_leave(rooms);
   for (const auto& id : nsp_->get_adapter().select(opts_))
     for (const auto& r : rooms) nsp_->get_adapter().del(id, r);
 }

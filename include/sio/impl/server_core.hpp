@@ -41,6 +41,7 @@ inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name,
         };
       }
       namespaces_[name] = child;
+      parent->add_child(child);
       break;
     }
   }

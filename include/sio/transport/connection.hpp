@@ -56,14 +56,15 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     close_after_write_ = true;
     queue_response(std::move(response), false);
   }
-  void accept(strand_type strand, std::size_t max_message_size,
+  void accept(strand_type strand, std::size_t max_message_size, header_list headers,
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
     // Called on the current strand with no operation pending: from here on the session's strand
     // owns this connection, so session code and socket code never race.
     upgrade_pending_ = false;
     strand_ = std::move(strand);
-    asio::post(strand_, [self = this->shared_from_this(), max_message_size, fn = std::move(on_open)]() mutable {
-      self->start_websocket(max_message_size, std::move(fn));
+    asio::post(strand_, [self = this->shared_from_this(), max_message_size, headers = std::move(headers),
+                         fn = std::move(on_open)]() mutable {
+      self->start_websocket(max_message_size, std::move(headers), std::move(fn));
     });
   }
 
@@ -284,7 +285,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   // ---- WebSocket ----------------------------------------------------------------------------
 
-  void start_websocket(std::size_t max_message_size, std::function<void(std::shared_ptr<websocket_channel>)> on_open) {
+  void start_websocket(std::size_t max_message_size, header_list headers,
+                       std::function<void(std::shared_ptr<websocket_channel>)> on_open) {
     if (mode_ == mode::closed) return;
     mode_ = mode::websocket;
     timer_.cancel();
@@ -308,6 +310,12 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       if (!writing_) shutdown_now();
       return std::error_code{};
     });
+    if (!headers.empty()) {
+      ws_->set_validate_handler([this, headers = std::move(headers)](websocketpp::connection_hdl) {
+        for (const auto& f : headers) ws_->append_header(f.first, f.second);
+        return true;
+      });
+    }
     ws_->set_open_handler([this, fn = std::move(on_open)](websocketpp::connection_hdl) {
       fn(std::static_pointer_cast<websocket_channel>(this->shared_from_this()));
     });

@@ -52,9 +52,10 @@ class websocket_upgrade {
   virtual http_request& request() noexcept = 0;
   /// Answers with `response` and closes the TCP connection.
   virtual void reject(http_response response) = 0;
-  /// Completes the handshake. From then on the connection runs on `strand`, and `on_open` is
-  /// called there with the channel (or not at all if the handshake fails).
-  virtual void accept(strand_type strand, std::size_t max_message_size,
+  /// Completes the handshake, adding `headers` to the 101 response. From then on the connection
+  /// runs on `strand`, and `on_open` is called there with the channel (or not at all if the
+  /// handshake fails).
+  virtual void accept(strand_type strand, std::size_t max_message_size, header_list headers,
                       std::function<void(std::shared_ptr<websocket_channel>)> on_open) = 0;
 };
 
