@@ -1,0 +1,77 @@
+# Conan 2 recipe for sio, a header-only C++17 Socket.IO server.
+#   conan create packaging/conan --build=missing          (from the root of sio's repository)
+# The recipe takes the headers from the repository it sits in (export_sources), and its version from
+# include/sio/version.hpp, so a checkout always packages what it contains under the number it reports.
+import os
+import re
+
+from conan import ConanFile
+from conan.tools.build import check_min_cppstd
+from conan.tools.files import copy, load
+from conan.tools.layout import basic_layout
+
+required_conan_version = ">=2.0"
+
+
+class SioConan(ConanFile):
+    name = "sio"
+    description = "Header-only C++17 Socket.IO v5 / Engine.IO v4 server on standalone Asio"
+    license = "MIT"
+    topics = ("socket.io", "engine.io", "websocket", "asio", "header-only")
+    package_type = "header-library"
+    settings = "os", "arch", "compiler", "build_type"
+    no_copy_source = True
+
+    @property
+    def _repo_root(self):
+        return os.path.join(self.recipe_folder, "..", "..")
+
+    def set_version(self):
+        header = load(self, os.path.join(self._repo_root, "include", "sio", "version.hpp"))
+        match = re.search(r'#define SIO_VERSION_STRING "([^"]+)"', header)
+        self.version = match.group(1)
+
+    def export_sources(self):
+        copy(self, "*", src=os.path.join(self._repo_root, "include"),
+             dst=os.path.join(self.export_sources_folder, "include"))
+        copy(self, "LICENSE", src=self._repo_root, dst=self.export_sources_folder)
+
+    def layout(self):
+        basic_layout(self)
+
+    def configure(self):
+        # sio's headers use standalone Asio; websocketpp's Boost flavour would pull in Boost instead.
+        self.options["websocketpp/*"].asio = "standalone"
+        # sio requires OpenSSL itself (below); it does not use permessage-deflate (zlib).
+        self.options["websocketpp/*"].with_openssl = False
+        self.options["websocketpp/*"].with_zlib = False
+
+    def requirements(self):
+        # websocketpp 0.8.2 uses io_service and friends, removed in Asio 1.33: keep Asio at 1.28.x,
+        # and force it so that websocketpp's own pin cannot pick another one.
+        self.requires("asio/1.28.2", transitive_headers=True, force=True)
+        self.requires("websocketpp/0.8.2", transitive_headers=True)
+        self.requires("rapidjson/1.1.0", transitive_headers=True)
+        self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
+
+    def validate(self):
+        check_min_cppstd(self, 17)
+
+    def package_id(self):
+        self.info.clear()
+
+    def package(self):
+        copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
+        copy(self, "*.hpp", src=os.path.join(self.source_folder, "include"),
+             dst=os.path.join(self.package_folder, "include"))
+
+    def package_info(self):
+        self.cpp_info.set_property("cmake_file_name", "sio")
+        self.cpp_info.set_property("cmake_target_name", "sio::sio")
+        self.cpp_info.set_property("pkg_config_name", "sio")
+        self.cpp_info.bindirs = []
+        self.cpp_info.libdirs = []
+        # The same defines as the CMake target and sio.pc: consumers never set them by hand.
+        self.cpp_info.defines = ["ASIO_STANDALONE", "RAPIDJSON_HAS_STDSTRING=1"]
+        if self.settings.os in ("Linux", "FreeBSD"):
+            self.cpp_info.system_libs = ["pthread"]
