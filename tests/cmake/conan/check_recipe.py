@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Offline check of packaging/conan (Conan itself cannot be installed on the CI machine).
+
+Byte-compiles the recipe and its test_package, then runs the recipe's methods against a minimal
+stand-in for the `conan` Python API (defined here, never in the recipe) and checks what they do:
+the version comes from include/sio/version.hpp, export_sources + package produce every header and
+the licence, requirements carry transitive_headers with Asio <= 1.32, websocketpp uses standalone
+Asio, and package_info names sio::sio with the defines. What this cannot check: that Conan Center's
+packages resolve and build, i.e. `conan create` itself.
+
+Usage: check_recipe.py <sio repository root> <scratch directory>
+"""
+import fnmatch
+import importlib.util
+import os
+import py_compile
+import re
+import shutil
+import sys
+import types
+
+root, scratch = (os.path.abspath(p) for p in sys.argv[1:3])
+recipe_dir = os.path.join(root, "packaging", "conan")
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+# --- 1. Both recipes compile.
+for rel in ("conanfile.py", os.path.join("test_package", "conanfile.py")):
+    try:
+        py_compile.compile(os.path.join(recipe_dir, rel), cfile=os.path.join(scratch, "pyc", rel + "c"), doraise=True)
+        check(True, f"py_compile packaging/conan/{rel}")
+    except py_compile.PyCompileError as e:
+        check(False, f"py_compile packaging/conan/{rel}: {e.msg}")
+
+# --- 2. A stand-in for the parts of the conan API the recipes import.
+class Options(dict):
+    """self.options[pattern].name = value, recorded as {pattern: {name: value}}."""
+
+    def __missing__(self, key):
+        value = self[key] = types.SimpleNamespace()
+        return value
+
+
+class ConanFile:
+    def __init__(self):
+        self.options = Options()
+        self.settings = types.SimpleNamespace(os="Linux")
+        self.cpp_info = types.SimpleNamespace(properties={}, defines=[], system_libs=[], bindirs=None, libdirs=None)
+        self.cpp_info.set_property = lambda k, v: self.cpp_info.properties.__setitem__(k, v)
+        self.info = types.SimpleNamespace(cleared=False)
+        self.info.clear = lambda: setattr(self.info, "cleared", True)
+        self.requirements_seen = []
+
+    def requires(self, ref, **traits):
+        self.requirements_seen.append((ref, traits))
+
+
+def copy(conanfile, pattern, src, dst, keep_path=True, excludes=None):
+    copied = []
+    for dirpath, _, files in os.walk(src):
+        for name in files:
+            rel = os.path.relpath(os.path.join(dirpath, name), src)
+            if fnmatch.fnmatch(rel, pattern):
+                target = os.path.join(dst, rel if keep_path else name)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copy2(os.path.join(dirpath, name), target)
+                copied.append(target)
+    return copied
+
+
+def load(conanfile, path, encoding="utf-8"):
+    with open(path, encoding=encoding) as f:
+        return f.read()
+
+
+calls = []
+modules = {
+    "conan": {"ConanFile": ConanFile},
+    "conan.errors": {"ConanInvalidConfiguration": type("ConanInvalidConfiguration", (Exception,), {})},
+    "conan.tools": {},
+    "conan.tools.build": {"check_min_cppstd": lambda cf, v: calls.append(("check_min_cppstd", str(v))),
+                          "can_run": lambda cf: True},
+    "conan.tools.files": {"copy": copy, "load": load},
+    "conan.tools.layout": {"basic_layout": lambda cf, **kw: calls.append(("basic_layout",))},
+    "conan.tools.cmake": {"CMake": object, "cmake_layout": lambda cf, **kw: None},
+}
+for name, attrs in modules.items():
+    module = types.ModuleType(name)
+    module.__dict__.update(attrs)
+    sys.modules[name] = module
+
+
+def load_recipe(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- 3. The recipe's behaviour.
+recipe = load_recipe(os.path.join(recipe_dir, "conanfile.py"), "sio_recipe")
+cls = next(v for v in vars(recipe).values() if isinstance(v, type) and issubclass(v, ConanFile) and v is not ConanFile)
+cf = cls()
+cf.recipe_folder = recipe_dir
+
+with open(os.path.join(root, "include", "sio", "version.hpp"), encoding="utf-8") as f:
+    header_version = re.search(r'#define SIO_VERSION_STRING "([^"]+)"', f.read()).group(1)
+cf.set_version()
+check(cf.version == header_version, f"set_version() -> {cf.version} (version.hpp: {header_version})")
+check(cf.name == "sio" and cf.package_type == "header-library", "name sio, package_type header-library")
+check(cf.license == "MIT", "license MIT")
+
+export_dir = os.path.join(scratch, "export")
+package_dir = os.path.join(scratch, "package")
+shutil.rmtree(export_dir, ignore_errors=True)
+shutil.rmtree(package_dir, ignore_errors=True)
+cf.export_sources_folder = export_dir
+cf.export_sources()
+cf.source_folder = export_dir
+cf.package_folder = package_dir
+cf.package()
+headers = sorted(os.path.relpath(os.path.join(d, n), os.path.join(root, "include"))
+                 for d, _, files in os.walk(os.path.join(root, "include")) for n in files)
+missing = [h for h in headers if not os.path.isfile(os.path.join(package_dir, "include", h))]
+check(headers and not missing, f"package() holds all {len(headers)} headers" + (f" (missing {missing[:3]})" if missing else ""))
+check(os.path.isfile(os.path.join(package_dir, "licenses", "LICENSE")), "package() holds licenses/LICENSE")
+
+cf.configure()
+wspp = vars(cf.options.get("websocketpp/*", types.SimpleNamespace()))
+check(wspp.get("asio") == "standalone", f"websocketpp/*:asio=standalone ({wspp})")
+
+cf.requirements()
+reqs = {ref.split("/")[0]: (ref, traits) for ref, traits in cf.requirements_seen}
+check(set(reqs) >= {"asio", "websocketpp", "rapidjson", "openssl"},
+      f"requires asio, websocketpp, rapidjson, openssl ({sorted(reqs)})")
+check(all(t.get("transitive_headers") for _, t in reqs.values()), "every requirement has transitive_headers=True")
+check(reqs.get("openssl", ("", {}))[1].get("transitive_libs") is True, "openssl has transitive_libs=True")
+asio_version = reqs.get("asio", ("asio/0", {}))[0].split("/")[1]
+asio_tuple = tuple(int(x) for x in re.findall(r"\d+", asio_version)[:3])
+check(asio_tuple and asio_tuple <= (1, 32, 99), f"asio pinned at {asio_version} (websocketpp 0.8.2 needs <= 1.32)")
+check(reqs.get("websocketpp", ("",))[0] == "websocketpp/0.8.2", "websocketpp/0.8.2")
+
+cf.validate()
+check(("check_min_cppstd", "17") in calls, "validate() requires C++17")
+cf.package_id()
+check(cf.info.cleared, "package_id() clears settings (one package for every configuration)")
+
+cf.package_info()
+props = cf.cpp_info.properties
+check(props.get("cmake_file_name") == "sio" and props.get("cmake_target_name") == "sio::sio",
+      f"package_info: find_package(sio) -> sio::sio ({props})")
+check({"ASIO_STANDALONE", "RAPIDJSON_HAS_STDSTRING=1"} <= set(cf.cpp_info.defines),
+      f"package_info defines {cf.cpp_info.defines}")
+check(cf.cpp_info.libdirs == [] and cf.cpp_info.bindirs == [], "no lib/bin directories (header-only)")
+
+# --- 4. The test_package recipe builds the package's consumer with CMake and runs it.
+tp = load_recipe(os.path.join(recipe_dir, "test_package", "conanfile.py"), "sio_test_package")
+tcls = next(v for v in vars(tp).values() if isinstance(v, type) and issubclass(v, ConanFile) and v is not ConanFile)
+t = tcls()
+t.tested_reference_str = f"sio/{header_version}"
+t.requirements()
+check(t.requirements_seen == [(f"sio/{header_version}", {})], "test_package requires the tested reference")
+check(set(getattr(tcls, "generators", ())) >= {"CMakeDeps", "CMakeToolchain"}, "test_package uses CMakeDeps + CMakeToolchain")
+
+print(f"conan recipe: {len(failures)} failed")
+sys.exit(1 if failures else 0)
