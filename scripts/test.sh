@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, then
 #   1. g++ (C++17, -Werror) with AddressSanitizer + UBSan: unit, protocol and interop tests;
-#   2. clang++ in C++20: the unit tests again (and every example compiles).
+#   2. clang++ in C++20: unit and integration tests again (and every example compiles);
+#   3. g++ with ThreadSanitizer: the integration tests (server on several threads).
 # Usage: scripts/test.sh            (from anywhere; build trees go to build-test-*/)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,10 +17,16 @@ cmake --build build-test-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-test-asan --output-on-failure --timeout 300
 
-echo "== clang++ C++20: unit tests"
+echo "== clang++ C++20: unit and in-process integration tests (use_awaitable included)"
 cmake -S . -B build-test-clang20 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20 >/dev/null
 cmake --build build-test-clang20 -j"$jobs"
-ctest --test-dir build-test-clang20 --output-on-failure -R '^unit: '
+ctest --test-dir build-test-clang20 --output-on-failure -R '^(unit|integration): '
+
+echo "== g++ ThreadSanitizer: in-process integration tests (emits from many threads)"
+cmake -S . -B build-test-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DSIO_BUILD_EXAMPLES=OFF -DSIO_BUILD_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS="-O1 -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" >/dev/null
+cmake --build build-test-tsan -j"$jobs" --target sio_integration_tests
+TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" ./build-test-tsan/tests/sio_integration_tests
 
 # Further stages, each a script of its own (packaging consumer builds, benchmark smoke, ...).
 for stage in scripts/test.d/*.sh; do

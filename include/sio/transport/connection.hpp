@@ -60,7 +60,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
     // Called on the current strand with no operation pending: from here on the session's strand
     // owns this connection, so session code and socket code never race.
-    upgrade_pending_ = false;
+    handed_off_ = true;
     strand_ = std::move(strand);
     asio::post(strand_, [self = this->shared_from_this(), max_message_size, headers = std::move(headers),
                          fn = std::move(on_open)]() mutable {
@@ -198,6 +198,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     parser_.feed(data, size);
     if (!current_ && !upgrade_pending_) {
       process_requests();
+      // An upgrade accepted right away hands the connection to the session's strand: from here
+      // on, nothing of it may be touched on this one.
+      if (handed_off_) return;
     }
     // Keep reading while a response is pending so that a client that goes away is noticed, but
     // stop buffering a client that pipelines far ahead.
@@ -249,6 +252,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (keep) {
       arm_idle_timer();
       if (parser_.has_unparsed()) process_requests();
+      if (handed_off_) return;
       do_read();
     }
   }
@@ -287,6 +291,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void start_websocket(std::size_t max_message_size, header_list headers,
                        std::function<void(std::shared_ptr<websocket_channel>)> on_open) {
+    upgrade_pending_ = false;
     if (mode_ == mode::closed) return;
     mode_ = mode::websocket;
     timer_.cancel();
@@ -461,6 +466,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   std::shared_ptr<exchange> current_;
   std::shared_ptr<void> request_guard_;  ///< from on_request_head, until the request is complete
   bool upgrade_pending_ = false;
+  bool handed_off_ = false;  ///< accept() moved the connection to the session's strand
   http_request upgrade_request_;
 
   std::deque<out_chunk> queue_;

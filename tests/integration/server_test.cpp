@@ -1,0 +1,287 @@
+// In-process tests of sio::server with real sockets on loopback: threading (run under
+// ThreadSanitizer in CI), acknowledgements through Asio completion tokens, broadcast acks,
+// argument conversion failures, and the engine hooks.
+#include <atomic>
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <catch2/catch_test_macros.hpp>
+#include <sio/server.hpp>
+
+#include "test_client.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A server on 127.0.0.1:0 whose io_context runs on `threads` threads until the fixture ends.
+struct running_server {
+  explicit running_server(sio::server_options opts = {}, int threads = 2) : io(ctx, std::move(opts)), guard(ctx.get_executor()) {
+    this->threads = threads;
+  }
+  void start() {
+    io.listen(0, "127.0.0.1");
+    for (int i = 0; i < threads; ++i) pool.emplace_back([this] { ctx.run(); });
+  }
+  ~running_server() {
+    io.close();
+    guard.reset();
+    ctx.stop();
+    for (auto& t : pool) t.join();
+  }
+  unsigned short port() const { return io.port(); }
+
+  asio::io_context ctx;
+  sio::server<> io;
+  asio::executor_work_guard<asio::io_context::executor_type> guard;
+  std::vector<std::thread> pool;
+  int threads = 2;
+};
+
+/// Waits (bounded) for a condition set by server-side handlers.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+bool is_event(const std::string& p, const std::string& name) { return p.rfind("2[\"" + name + "\"", 0) == 0; }
+
+}  // namespace
+
+TEST_CASE("emits, room changes and broadcasts from many threads reach every client exactly once, in order per thread") {
+  running_server srv({}, 3);
+  std::mutex mutex;
+  std::vector<sio::socket_ref> sockets;
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.join("all");
+    std::lock_guard<std::mutex> lock(mutex);
+    sockets.push_back(s);
+  });
+  srv.start();
+
+  constexpr int clients = 6, threads = 4, per_thread = 300;
+  std::vector<std::unique_ptr<sio_test::test_client>> cs;
+  for (int i = 0; i < clients; ++i) {
+    cs.push_back(std::make_unique<sio_test::test_client>(srv.port()));
+    cs.back()->connect();
+  }
+  REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return sockets.size() == clients;
+  }));
+
+  std::vector<std::thread> hammer;
+  for (int t = 0; t < threads; ++t) {
+    hammer.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        switch (t % 3) {
+          case 0: srv.io.emit("t", t, i); break;                 // namespace-wide
+          case 1: srv.io.to("all").emit("t", t, i); break;       // a room
+          default:                                               // each socket directly
+            for (auto& s : sockets) s.emit("t", t, i);
+        }
+        // Churn on rooms nobody broadcasts to, concurrently with the broadcasts.
+        sockets[static_cast<std::size_t>(i) % sockets.size()].join("churn-" + std::to_string(t));
+        sockets[static_cast<std::size_t>(i) % sockets.size()].leave("churn-" + std::to_string(t));
+        if (i % 50 == 0) (void)srv.io.fetch_sockets();
+      }
+    });
+  }
+  for (auto& h : hammer) h.join();
+
+  for (auto& c : cs) {
+    auto got = c->wait_count([](const std::string& p) { return is_event(p, "t"); }, threads * per_thread);
+    REQUIRE(got.size() == static_cast<std::size_t>(threads * per_thread));
+    std::map<int, int> next;  // thread -> next expected i
+    for (const auto& p : got) {
+      int t = 0, i = 0;
+      REQUIRE(std::sscanf(p.c_str(), "2[\"t\",%d,%d]", &t, &i) == 2);
+      CHECK(i == next[t]);
+      next[t] = i + 1;
+    }
+  }
+}
+
+TEST_CASE("emit_with_ack completes through asio::use_future from another thread, and times out") {
+  running_server srv;
+  std::promise<sio::socket_ref> connected;
+  srv.io.on_connection([&](sio::socket_ref s) { connected.set_value(s); });
+  srv.start();
+  // The client acknowledges "ping" with ["pong", <its first argument>] and ignores "silent".
+  sio_test::test_client client(srv.port(), [](const std::string& p) -> std::string {
+    if (p.rfind("2", 0) != 0) return "";
+    auto bracket = p.find('[');
+    std::string id = p.substr(1, bracket - 1);
+    if (id.empty() || p.find("\"ping\"") == std::string::npos) return "";
+    auto comma = p.find(',', bracket);
+    std::string arg = p.substr(comma + 1, p.size() - comma - 2);
+    return "3" + id + "[\"pong\"," + arg + "]";
+  });
+  client.connect();
+  auto s = connected.get_future().get();
+
+  auto reply = s.timeout(5s).emit_with_ack("ping", 42, asio::use_future);
+  REQUIRE(reply.wait_for(10s) == std::future_status::ready);
+  sio::arguments args = reply.get();
+  REQUIRE(args.size() == 2);
+  CHECK(args.get<std::string>(0) == "pong");
+  CHECK(args.get<int>(1) == 42);
+
+  auto silent = s.timeout(100ms).emit_with_ack("silent", 1, asio::use_future);
+  REQUIRE(silent.wait_for(10s) == std::future_status::ready);
+  try {
+    silent.get();
+    FAIL("expected a timeout");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == sio::errc::ack_timeout);
+  }
+}
+
+#if defined(ASIO_HAS_CO_AWAIT)
+TEST_CASE("emit_with_ack works with asio::use_awaitable") {
+  running_server srv;
+  std::promise<sio::socket_ref> connected;
+  srv.io.on_connection([&](sio::socket_ref s) { connected.set_value(s); });
+  srv.start();
+  sio_test::test_client client(srv.port(), [](const std::string& p) -> std::string {
+    auto bracket = p.find('[');
+    if (p.rfind("2", 0) != 0 || bracket <= 1) return "";
+    return "3" + p.substr(1, bracket - 1) + "[\"awaited\"]";
+  });
+  client.connect();
+  auto s = connected.get_future().get();
+  auto result = asio::co_spawn(
+      srv.ctx,
+      [s]() -> asio::awaitable<std::string> {
+        sio::arguments a = co_await s.timeout(5s).emit_with_ack("q", 1, asio::use_awaitable);
+        co_return a.get<std::string>(0).value_or("");
+      },
+      asio::use_future);
+  REQUIRE(result.wait_for(10s) == std::future_status::ready);
+  CHECK(result.get() == "awaited");
+}
+#endif
+
+TEST_CASE("a broadcast with acks collects every answer, or times out with those that came") {
+  running_server srv;
+  std::atomic<int> connected{0};
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.join("room");
+    ++connected;
+  });
+  srv.start();
+  auto acker = [](const std::string& p) -> std::string {
+    auto bracket = p.find('[');
+    if (p.rfind("2", 0) != 0 || bracket <= 1) return "";
+    return "3" + p.substr(1, bracket - 1) + "[\"yes\"]";
+  };
+  sio_test::test_client a(srv.port(), acker), b(srv.port(), acker), quiet(srv.port());
+  a.connect();
+  b.connect();
+  REQUIRE(eventually([&] { return connected == 2; }));
+
+  auto all = srv.io.to("room").timeout(5s).emit_with_ack("q", asio::use_future);
+  REQUIRE(all.wait_for(10s) == std::future_status::ready);
+  auto answers = all.get();
+  CHECK(answers.size() == 2);
+
+  quiet.connect();
+  REQUIRE(eventually([&] { return connected == 3; }));
+  std::promise<std::pair<std::error_code, std::size_t>> partial;
+  srv.io.to("room").timeout(200ms).emit_with_ack("q", [&](std::error_code ec, std::vector<sio::arguments> r) {
+    partial.set_value({ec, r.size()});
+  });
+  auto f = partial.get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  auto [ec, count] = f.get();
+  CHECK(ec == sio::errc::ack_timeout);
+  CHECK(count == 2);
+}
+
+TEST_CASE("arguments that do not convert skip the handler and are reported to on_error") {
+  running_server srv;
+  std::atomic<int> called{0};
+  std::promise<std::string> error;
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s->on_error([&](const std::string& e) { error.set_value(e); });
+    s.on("typed", [&](int, std::string) { ++called; });
+    s.on("done", [s] { s.emit("done"); });
+  });
+  srv.start();
+  sio_test::test_client client(srv.port());
+  client.connect();
+  client.send_sio("2[\"typed\",\"not a number\",\"x\"]");
+  auto f = error.get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  CHECK(f.get().find("typed") != std::string::npos);
+  client.send_sio("2[\"typed\",7,\"x\"]");
+  client.send_sio("2[\"done\"]");
+  client.next_matching([](const std::string& p) { return is_event(p, "done"); });
+  CHECK(called == 1);
+}
+
+TEST_CASE("engine hooks: connection_error, logger, cookie and headers on the handshake") {
+  sio::server_options opts;
+  std::mutex mutex;
+  std::vector<int> codes;
+  std::vector<std::string> logs;
+  opts.on_connection_error = [&](const sio::transport::http_request&, sio::engine::request_error code, std::string_view) {
+    std::lock_guard<std::mutex> lock(mutex);
+    codes.push_back(static_cast<int>(code));
+  };
+  opts.logger = [&](sio::engine::log_level, std::string_view line) {
+    std::lock_guard<std::mutex> lock(mutex);
+    logs.emplace_back(line);
+  };
+  opts.cookie = sio::engine::cookie_options{};
+  opts.initial_headers = [](sio::transport::header_list& h, const sio::transport::http_request&) { h.add("X-Initial", "1"); };
+  opts.allow_request = [](const sio::transport::http_request& req, sio::engine::allow_callback done) {
+    if (req.headers.contains("X-Deny")) return done(std::string{"go away"});
+    done(std::nullopt);
+  };
+  running_server srv(std::move(opts));
+  srv.start();
+
+  auto request = [&](const std::string& text) {
+    asio::io_context io;
+    asio::ip::tcp::socket sock(io);
+    sock.connect({asio::ip::make_address("127.0.0.1"), srv.port()});
+    asio::write(sock, asio::buffer(text));
+    std::string out;
+    std::error_code ec;
+    std::array<char, 4096> buf;
+    for (;;) {
+      std::size_t n = sock.read_some(asio::buffer(buf), ec);
+      out.append(buf.data(), n);
+      if (ec || out.find("\r\n\r\n") != std::string::npos) {
+        auto cl = out.find("Content-Length: ");
+        if (ec || cl == std::string::npos) break;
+        std::size_t len = std::stoul(out.substr(cl + 16));
+        if (out.size() >= out.find("\r\n\r\n") + 4 + len) break;
+      }
+    }
+    return out;
+  };
+  std::string bad = request("GET /socket.io/?EIO=4&transport=nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(bad.find("400") != std::string::npos);
+  std::string denied = request("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nX-Deny: 1\r\nConnection: close\r\n\r\n");
+  CHECK(denied.rfind("HTTP/1.1 403", 0) == 0);
+  CHECK(denied.find("{\"code\":4,\"message\":\"go away\"}") != std::string::npos);
+  std::string ok = request("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto sid_at = ok.find("\"sid\":\"");
+  REQUIRE(sid_at != std::string::npos);
+  std::string sid = ok.substr(sid_at + 7, 20);
+  CHECK(ok.find("Set-Cookie: io=" + sid + "; Path=/; HttpOnly; SameSite=Lax") != std::string::npos);
+  CHECK(ok.find("X-Initial: 1") != std::string::npos);
+
+  std::lock_guard<std::mutex> lock(mutex);
+  CHECK(codes == std::vector<int>{0, 4});
+  CHECK(!logs.empty());
+}

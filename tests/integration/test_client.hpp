@@ -1,0 +1,185 @@
+#pragma once
+// A small Socket.IO test client for in-process C++ tests: raw Engine.IO v4 over a websocketpp
+// client on its own thread. It answers pings, connects to namespaces, records every packet, and
+// can acknowledge events automatically. Waits are bounded and event-driven (condition variable).
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+#pragma clang diagnostic ignored "-Wunused-parameter"
+#pragma clang diagnostic ignored "-Wdeprecated-copy"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wdeprecated-copy"
+#endif
+#include <websocketpp/client.hpp>
+#include <websocketpp/config/asio_no_tls_client.hpp>
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace sio_test {
+
+struct client_config : websocketpp::config::asio_client {
+  using alog_type = websocketpp::log::stub;
+  using elog_type = websocketpp::log::stub;
+  struct transport_config : websocketpp::config::asio_client::transport_config {
+    using alog_type = websocketpp::log::stub;
+    using elog_type = websocketpp::log::stub;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+};
+
+class test_client {
+ public:
+  using clock = std::chrono::steady_clock;
+  /// Called (on the client thread) for each Socket.IO packet text ("2[...]", "3...", ...); may
+  /// return a reply text to send back ("" for none).
+  using responder = std::function<std::string(const std::string& sio_packet)>;
+
+  explicit test_client(unsigned short port, responder respond = {}) : respond_(std::move(respond)) {
+    endpoint_.init_asio();
+    endpoint_.set_message_handler([this](websocketpp::connection_hdl hdl, client::message_ptr msg) { on_message(hdl, msg); });
+    endpoint_.set_open_handler([this](websocketpp::connection_hdl hdl) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      hdl_ = hdl;
+      open_ = true;
+      cv_.notify_all();
+    });
+    endpoint_.set_close_handler([this](websocketpp::connection_hdl) { mark_closed(); });
+    endpoint_.set_fail_handler([this](websocketpp::connection_hdl) { mark_closed(); });
+    std::error_code ec;
+    auto con = endpoint_.get_connection("ws://127.0.0.1:" + std::to_string(port) + "/socket.io/?EIO=4&transport=websocket", ec);
+    if (ec) throw std::runtime_error("test_client: " + ec.message());
+    endpoint_.connect(con);
+    thread_ = std::thread([this] { endpoint_.run(); });
+    wait_for([this] { return open_ || closed_; }, "websocket open");
+    if (!open_) throw std::runtime_error("test_client: connection failed");
+  }
+  ~test_client() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (open_ && !closed_) {
+        std::error_code ec;
+        endpoint_.close(hdl_, websocketpp::close::status::normal, "", ec);
+      }
+    }
+    wait_for([this] { return closed_; }, "close", std::chrono::seconds{5}, false);
+    endpoint_.stop();
+    thread_.join();
+  }
+
+  /// Sends CONNECT for `nsp` and waits for the reply; returns the socket id.
+  std::string connect(const std::string& nsp = "/") {
+    send_sio(nsp == "/" ? "0" : "0" + nsp + ",");
+    std::string prefix = nsp == "/" ? "0{" : "0" + nsp + ",{";
+    std::string reply = next_matching([&](const std::string& p) { return p.rfind(prefix, 0) == 0 || p[0] == '4'; });
+    auto pos = reply.find("\"sid\":\"");
+    if (pos == std::string::npos) throw std::runtime_error("test_client: connect refused: " + reply);
+    return reply.substr(pos + 7, reply.find('"', pos + 7) - pos - 7);
+  }
+  void send_sio(const std::string& packet) { send_text("4" + packet); }
+
+  /// The first recorded packet (removed) that satisfies `pred`, waiting up to `timeout`.
+  std::string next_matching(const std::function<bool(const std::string&)>& pred,
+                            std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto deadline = clock::now() + timeout;
+    for (;;) {
+      for (auto it = packets_.begin(); it != packets_.end(); ++it) {
+        if (pred(*it)) {
+          std::string p = *it;
+          packets_.erase(it);
+          return p;
+        }
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) throw std::runtime_error("test_client: timed out waiting for a packet");
+    }
+  }
+  /// Waits until `n` packets satisfy `pred` (without removing them); returns them in order.
+  std::vector<std::string> wait_count(const std::function<bool(const std::string&)>& pred, std::size_t n,
+                                      std::chrono::milliseconds timeout = std::chrono::seconds{20}) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto deadline = clock::now() + timeout;
+    for (;;) {
+      std::vector<std::string> out;
+      for (const auto& p : packets_)
+        if (pred(p)) out.push_back(p);
+      if (out.size() >= n) return out;
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
+        throw std::runtime_error("test_client: got " + std::to_string(out.size()) + " of " + std::to_string(n) + " packets");
+    }
+  }
+  bool closed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closed_;
+  }
+  void wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+    wait_for([this] { return closed_; }, "close", timeout);
+  }
+
+ private:
+  using client = websocketpp::client<client_config>;
+
+  void send_text(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::error_code ec;
+    endpoint_.send(hdl_, text, websocketpp::frame::opcode::text, ec);
+  }
+
+  void on_message(websocketpp::connection_hdl hdl, client::message_ptr msg) {
+    const std::string& text = msg->get_payload();
+    if (text.empty()) return;
+    std::error_code ec;
+    if (text[0] == '2') {  // ping -> pong
+      endpoint_.send(hdl, "3", websocketpp::frame::opcode::text, ec);
+      return;
+    }
+    if (text[0] != '4') return;
+    std::string packet = text.substr(1);
+    if (respond_) {
+      std::string reply = respond_(packet);
+      if (!reply.empty()) endpoint_.send(hdl, "4" + reply, websocketpp::frame::opcode::text, ec);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    packets_.push_back(std::move(packet));
+    cv_.notify_all();
+  }
+
+  void mark_closed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  template <class Pred>
+  void wait_for(Pred pred, const char* what, std::chrono::milliseconds timeout = std::chrono::seconds{10}, bool throw_on_timeout = true) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!cv_.wait_for(lock, timeout, pred) && throw_on_timeout) throw std::runtime_error(std::string{"test_client: timed out: "} + what);
+  }
+
+  responder respond_;
+  client endpoint_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  websocketpp::connection_hdl hdl_;
+  bool open_ = false;
+  bool closed_ = false;
+  std::deque<std::string> packets_;
+};
+
+}  // namespace sio_test

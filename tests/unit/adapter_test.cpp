@@ -1,0 +1,83 @@
+// The in-memory adapter alone, with a fake namespace that records deliveries: room algebra
+// (to = union, except = difference), membership bookkeeping, and one shared buffer per broadcast.
+#include <algorithm>
+#include <map>
+
+#include <catch2/catch_test_macros.hpp>
+#include <sio/in_memory_adapter.hpp>
+
+namespace {
+
+struct recording_host : sio::adapter_host {
+  std::map<sio::socket_id, std::vector<const std::vector<sio::engine::frame>*>> got;
+  void deliver(const sio::socket_id& id, const sio::frame_list& frames, bool) override { got[id].push_back(frames.get()); }
+};
+
+std::vector<sio::socket_id> sorted(std::vector<sio::socket_id> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+sio::broadcast_options to(std::vector<sio::room_id> rooms, std::vector<sio::room_id> except = {}) {
+  sio::broadcast_options o;
+  o.rooms = std::move(rooms);
+  o.except = std::move(except);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("adapter: to() is the union of rooms, each socket once") {
+  recording_host host;
+  sio::in_memory_adapter a{host};
+  a.add_all("s1", {"s1", "red", "blue"});
+  a.add_all("s2", {"s2", "red"});
+  a.add_all("s3", {"s3", "green"});
+  CHECK(sorted(a.select(to({"red", "blue"}))) == std::vector<sio::socket_id>{"s1", "s2"});
+  CHECK(sorted(a.select(to({"red", "green"}))) == std::vector<sio::socket_id>{"s1", "s2", "s3"});
+  CHECK(a.select(to({"nobody"})).empty());
+  CHECK(sorted(a.select(to({}))) == std::vector<sio::socket_id>{"s1", "s2", "s3"});  // no room: everyone
+}
+
+TEST_CASE("adapter: except() removes every member of the excluded rooms") {
+  recording_host host;
+  sio::in_memory_adapter a{host};
+  a.add_all("s1", {"s1", "red", "blue"});
+  a.add_all("s2", {"s2", "red"});
+  a.add_all("s3", {"s3", "green"});
+  CHECK(sorted(a.select(to({"red"}, {"blue"}))) == std::vector<sio::socket_id>{"s2"});
+  CHECK(sorted(a.select(to({}, {"red"}))) == std::vector<sio::socket_id>{"s3"});
+  CHECK(sorted(a.select(to({}, {"s3"}))) == std::vector<sio::socket_id>{"s1", "s2"});  // socket.broadcast
+  CHECK(a.select(to({"red"}, {"red"})).empty());
+}
+
+TEST_CASE("adapter: leaving and disconnecting keep both maps consistent; empty rooms vanish") {
+  recording_host host;
+  sio::in_memory_adapter a{host};
+  a.add_all("s1", {"s1", "red"});
+  a.add_all("s2", {"s2", "red"});
+  CHECK(a.room_size("red") == 2);
+  a.del("s1", "red");
+  CHECK(a.room_size("red") == 1);
+  CHECK(sorted(a.socket_rooms("s1")) == std::vector<sio::room_id>{"s1"});
+  a.del_all("s2");
+  CHECK(a.room_size("red") == 0);
+  CHECK(a.socket_rooms("s2").empty());
+  CHECK(sorted(a.select(to({}))) == std::vector<sio::socket_id>{"s1"});
+  a.del("ghost", "red");  // unknown ids are no-ops
+  a.del_all("ghost");
+}
+
+TEST_CASE("adapter: a broadcast hands the same encoded buffer to every recipient") {
+  recording_host host;
+  sio::in_memory_adapter a{host};
+  for (int i = 0; i < 50; ++i) a.add_all("s" + std::to_string(i), {"s" + std::to_string(i), "room"});
+  auto frames = std::make_shared<const std::vector<sio::engine::frame>>(
+      std::vector<sio::engine::frame>{sio::engine::make_text_frame(sio::engine::packet_type::message, "2[\"x\"]")});
+  CHECK(a.broadcast(frames, to({"room"}, {"s0"})) == 49);
+  CHECK(host.got.size() == 49);
+  for (const auto& [id, deliveries] : host.got) {
+    REQUIRE(deliveries.size() == 1);
+    CHECK(deliveries[0] == frames.get());  // no per-recipient copy or re-encoding
+  }
+}
