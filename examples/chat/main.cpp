@@ -1,21 +1,25 @@
-// The chat app every Socket.IO tutorial ends with, on sio.
+// The chat app every Socket.IO tutorial ends with, on sio: a page and Socket.IO on one port.
 //
 //   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR]
 //
-// Events (client -> server):
-//   "set nickname"  (name, ack)        ack({ok:true}) or ack({ok:false, error:"..."})
-//   "chat message"  (text)             to everyone in the sender's current room
-//   "typing"        (bool)             volatile, to the others in the room
-//   "join room"     (room, ack)        leaves the previous room, joins this one
-//   "private message" (to_id, text, ack)
-// Events (server -> client): "chat message", "private message", "user list", "typing", "notice".
+// --port 0 picks a free port; the line "listening on http://HOST:PORT/" says which.
+//
+// Events, client -> server:
+//   "set nickname"    (name, ack)        ack({ok:true}) or ack({ok:false, error:"..."})
+//   "chat message"    (text)             to everyone in the sender's room, the sender included
+//   "typing"          (bool)             volatile, to the others in the room
+//   "join room"       (room, ack)        leaves the previous room, joins this one; ack(bool)
+//   "rejoin"          (name, room, ack)  after a reconnection: nickname and room back, quietly
+//   "private message" (to_id, text, ack) to one socket, by id; ack(bool)
+// Events, server -> client: "chat message", "private message", "user list", "typing", "notice",
+//   "server shutdown" (time, ack) before the server closes on Ctrl-C.
+#include <chrono>
 #include <csignal>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <set>
 #include <sstream>
 #include <string>
 
@@ -26,16 +30,29 @@ namespace {
 struct user {
   std::string nickname;
   std::string room = "general";
+  std::string token;  // the page's per-tab secret (handshake auth): lets a reconnecting tab keep its name
 };
 
-/// Who is here. Shared by every client's strand, hence the mutex.
+/// Who is here. Every client's handlers run on that client's strand, so this is shared: a mutex.
 class directory {
  public:
-  bool claim(const std::string& id, const std::string& nickname) {
+  void add(const std::string& id, std::string token) {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [other, u] : users_)
-      if (other != id && u.nickname == nickname) return false;
-    users_[id].nickname = nickname;
+    users_[id].token = std::move(token);
+  }
+  /// Gives `nickname` to `id` unless someone else has it. A socket of the same tab (same token) that
+  /// the server still believes alive after a dropped link is not "someone else": its id is returned
+  /// in `stale` so that the caller can disconnect it.
+  bool claim(const std::string& id, const std::string& nickname, std::string& stale) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    user& me = users_[id];
+    for (auto& [other, u] : users_) {
+      if (other == id || u.nickname != nickname) continue;
+      if (me.token.empty() || u.token != me.token) return false;
+      u.nickname.clear();
+      stale = other;
+    }
+    me.nickname = nickname;
     return true;
   }
   void set_room(const std::string& id, const std::string& room) {
@@ -44,7 +61,8 @@ class directory {
   }
   user get(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return users_[id];
+    auto it = users_.find(id);
+    return it == users_.end() ? user{} : it->second;
   }
   void remove(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -66,7 +84,8 @@ class directory {
 };
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::string read_file(const std::string& path) {
@@ -76,68 +95,116 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string log_time() {
+/// "14:03:27 " in front of every log line.
+std::ostream& log() {
   std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", std::localtime(&t));
-  return buf;
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S ", std::localtime(&t));
+  return std::cout << buf;
+}
+
+std::string auth_token(const sio::socket_ref& socket) {
+  const sio::value* token = socket.handshake().auth.find("token");
+  return token && token->is_string() ? token->as_string() : std::string{};
+}
+
+int usage(std::ostream& out, int status) {
+  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR]\n"
+         "  --port 0 picks a free port; the page is served on http://HOST:PORT/\n";
+  return status;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1", public_dir = SIO_CHAT_PUBLIC_DIR;
-  unsigned short port = 3000;
+  int port = 3000;
   sio::server_options opts;
-  opts.serve_client_dir = SIO_CHAT_CLIENT_DIR;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i], v = argv[i + 1];
-    if (a == "--host") host = v;
-    else if (a == "--port") port = static_cast<unsigned short>(std::stoi(v));
-    else if (a == "--public") public_dir = v;
-    else if (a == "--client-dir") opts.serve_client_dir = v;
-    else {
-      std::cerr << "usage: sio_chat [--host H] [--port P] [--public DIR] [--client-dir DIR]\n";
-      return 2;
-    }
+  opts.serve_client_dir = SIO_CHAT_CLIENT_DIR;  // GET /socket.io/socket.io.js, as socket.io's serveClient
+  for (int i = 1; i < argc; i += 2) {
+    std::string a = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
+    if (a == "-h" || a == "--help") return usage(std::cout, 0);
+    if (a == "--host" && !v.empty()) host = v;
+    else if (a == "--port" && !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos) port = std::stoi(v);
+    else if (a == "--public" && !v.empty()) public_dir = v;
+    else if (a == "--client-dir" && !v.empty()) opts.serve_client_dir = v;
+    else return usage(std::cerr, 2);
   }
+  if (port > 65535) return usage(std::cerr, 2);
 
   asio::io_context ctx;
-  sio::server<> io{ctx, opts};
+  sio::server<> io{ctx, opts};  // polling first, then the upgrade to WebSocket
   directory users;
 
-  // The page itself, from the same port as Socket.IO.
+  // Requests that are not for /socket.io/ come here: the page's three files.
   io.on_http_request([public_dir](const std::shared_ptr<sio::transport::http_exchange>& ex) {
+    struct file { const char* name; const char* type; };
+    static const std::map<std::string, file> files = {{"/", {"index.html", "text/html"}},
+                                                      {"/index.html", {"index.html", "text/html"}},
+                                                      {"/style.css", {"style.css", "text/css"}},
+                                                      {"/chat.js", {"chat.js", "text/javascript"}}};
     sio::transport::http_response res;
-    std::string path = ex->request().path == "/" ? "/index.html" : ex->request().path;
-    if (path.find("..") != std::string::npos || (path != "/index.html" && path != "/style.css" && path != "/chat.js")) {
+    auto it = files.find(ex->request().path);
+    if (it != files.end()) res.body = read_file(public_dir + "/" + it->second.name);
+    if (res.body.empty()) {
       res.status = 404;
       return ex->respond(std::move(res));
     }
-    res.body = read_file(public_dir + path);
-    const char* type = path.rfind(".css") != std::string::npos ? "text/css" : path.rfind(".js") != std::string::npos ? "application/javascript" : "text/html";
-    res.headers.add("Content-Type", std::string{type} + "; charset=utf-8");
+    res.headers.add("Content-Type", std::string{it->second.type} + "; charset=utf-8");
+    res.headers.add("Cache-Control", "no-cache");
     ex->respond(std::move(res));
   });
 
   io.on_connection([&](sio::socket_ref socket) {
-    std::cout << log_time() << " connected    " << socket.id() << " (" << socket.transport() << ")" << std::endl;
+    log() << "connected     " << socket.id() << " over " << socket.transport() << " from " << socket.handshake().address << std::endl;
+    users.add(socket.id(), auth_token(socket));
     socket.join("general");
-    socket.emit("user list", users.list());
+    socket.emit("user list", users.list());  // who is here, before the newcomer picks a name
 
-    socket.on("set nickname", [&, socket](std::string nickname, sio::ack_sender ack) {
-      if (nickname.empty() || nickname.size() > 32) return ack(sio::object{{"ok", sio::value{false}}, {"error", sio::value{"1 to 32 characters"}}});
-      if (!users.claim(socket.id(), nickname)) return ack(sio::object{{"ok", sio::value{false}}, {"error", sio::value{"nickname taken"}}});
-      ack(sio::object{{"ok", sio::value{true}}});
-      std::cout << log_time() << " nickname     " << socket.id() << " = " << nickname << std::endl;
+    // Takes a nickname for this socket: "" when done, otherwise why not.
+    auto take_nickname = [&, socket](const std::string& nickname) -> std::string {
+      if (nickname.empty() || nickname.size() > 32) return "1 to 32 characters, please";
+      std::string stale;
+      if (!users.claim(socket.id(), nickname, stale)) return "That nickname is taken";
+      // The same tab came back before its old connection timed out: close the old one.
+      if (!stale.empty()) io.in(stale).disconnect_sockets(true);
+      log() << "nickname      " << socket.id() << " is " << nickname << std::endl;
+      return "";
+    };
+    auto enter_room = [&, socket](const std::string& room) {
+      user u = users.get(socket.id());
+      if (u.room == room) return;
+      socket.leave(u.room);
+      socket.join(room);
+      users.set_room(socket.id(), room);
+      log() << "room          " << socket.id() << " left #" << u.room << " for #" << room << std::endl;
+    };
+    auto result = [](const std::string& error) {
+      return error.empty() ? sio::object{{"ok", sio::value{true}}} : sio::object{{"ok", sio::value{false}}, {"error", sio::value{error}}};
+    };
+
+    socket.on("set nickname", [&, socket, take_nickname, result](std::string nickname, sio::ack_sender ack) {
+      std::string error = take_nickname(nickname);
+      ack(result(error));
+      if (!error.empty()) return;
       io.emit("notice", nickname + " joined", now_ms());
       io.emit("user list", users.list());
+    });
+
+    // A page that reconnects (dropped link, server restart) takes its nickname and room back
+    // with this, without a "joined" notice.
+    socket.on("rejoin", [&, socket, take_nickname, enter_room, result](std::string nickname, std::string room, sio::ack_sender ack) {
+      std::string error = take_nickname(nickname);
+      if (error.empty() && !room.empty() && room.size() <= 32) enter_room(room);
+      ack(result(error));
+      if (error.empty()) io.emit("user list", users.list());
     });
 
     socket.on("chat message", [&, socket](std::string text) {
       user u = users.get(socket.id());
       if (u.nickname.empty() || text.empty()) return;
-      // Everyone in the room, the sender included (io.to, not socket.to).
+      log() << "message       #" << u.room << " " << u.nickname << ": " << text << std::endl;
+      // io.to(room) reaches everyone in the room, the sender included; socket.to(room) would skip it.
       io.to(u.room).emit("chat message", sio::object{{"from", sio::value{u.nickname}}, {"id", sio::value{socket.id()}},
                                                      {"text", sio::value{text}}, {"room", sio::value{u.room}}, {"time", sio::value{now_ms()}}});
     });
@@ -145,23 +212,21 @@ int main(int argc, char** argv) {
     socket.on("typing", [&, socket](bool typing) {
       user u = users.get(socket.id());
       if (u.nickname.empty()) return;
-      // Volatile: a typing hint that cannot go out now is worth nothing later.
+      // Volatile: a typing hint that cannot be written now is worthless later, so it is dropped.
       socket.to(u.room).volatile_().emit("typing", u.nickname, typing);
     });
 
-    socket.on("join room", [&, socket](std::string room, sio::ack_sender ack) {
+    socket.on("join room", [&, socket, enter_room](std::string room, sio::ack_sender ack) {
       if (room.empty() || room.size() > 32) return ack(false);
-      user u = users.get(socket.id());
-      socket.leave(u.room);
-      socket.join(room);
-      users.set_room(socket.id(), room);
+      enter_room(room);
       ack(true);
-      io.emit("user list", users.list());
+      if (!users.get(socket.id()).nickname.empty()) io.emit("user list", users.list());
     });
 
     socket.on("private message", [&, socket](std::string to, std::string text, sio::ack_sender ack) {
       user from = users.get(socket.id());
-      if (from.nickname.empty() || text.empty()) return ack(false);
+      if (from.nickname.empty() || text.empty() || users.get(to).nickname.empty()) return ack(false);
+      log() << "private       " << from.nickname << " -> " << users.get(to).nickname << std::endl;
       // Every socket is in a room named after its id: that is how one client is reached.
       io.to(to).emit("private message", sio::object{{"from", sio::value{from.nickname}}, {"id", sio::value{socket.id()}},
                                                     {"text", sio::value{text}}, {"time", sio::value{now_ms()}}});
@@ -171,26 +236,37 @@ int main(int argc, char** argv) {
     socket.on_disconnect([&, socket](sio::disconnect_reason reason) {
       user u = users.get(socket.id());
       users.remove(socket.id());
-      std::cout << log_time() << " disconnected " << socket.id() << " (" << sio::to_string(reason) << ")" << std::endl;
-      if (!u.nickname.empty()) {
+      log() << "disconnected  " << socket.id() << " (" << sio::to_string(reason) << ") was on " << socket.transport() << std::endl;
+      // On Ctrl-C everyone goes at once: no "left" notices for connections that are closing anyway.
+      if (!u.nickname.empty() && reason != sio::disconnect_reason::server_shutting_down) {
         io.emit("notice", u.nickname + " left", now_ms());
         io.emit("user list", users.list());
       }
     });
   });
 
-  io.listen(port, host);
-  std::cout << "sio chat on http://" << host << ":" << io.port() << "/" << std::endl;
+  try {
+    io.listen(static_cast<unsigned short>(port), host);
+  } catch (const std::exception& e) {  // port in use, bad address, ...
+    std::cerr << "cannot listen on " << host << ":" << port << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << "listening on http://" << host << ":" << io.port() << "/" << std::endl;
 
-  // Ctrl-C: tell every client, let the queues drain, exit 0.
+  // Ctrl-C: say goodbye to every page and wait for their acks (at most a second), so that the
+  // goodbye is read before the connections close; then close them, let the close packets leave
+  // and exit 0. The pages see a "transport close" and reconnect when the server is back.
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   asio::steady_timer grace(ctx);
   signals.async_wait([&](std::error_code, int) {
-    std::cout << log_time() << " shutting down" << std::endl;
-    io.close();
-    grace.expires_after(std::chrono::milliseconds(300));  // time for the close packets to leave
-    grace.async_wait([&](std::error_code) { ctx.stop(); });
+    log() << "shutting down" << std::endl;
+    io.timeout(std::chrono::seconds(1)).emit_with_ack("server shutdown", now_ms(), [&](std::error_code, std::vector<sio::arguments>) {
+      io.close();
+      grace.expires_after(std::chrono::milliseconds(300));
+      grace.async_wait([&](std::error_code) { ctx.stop(); });
+    });
   });
   ctx.run();
+  log() << "bye" << std::endl;
   return 0;
 }
