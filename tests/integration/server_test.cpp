@@ -285,3 +285,119 @@ TEST_CASE("engine hooks: connection_error, logger, cookie and headers on the han
   CHECK(codes == std::vector<int>{0, 4});
   CHECK(!logs.empty());
 }
+
+TEST_CASE("listeners: once, off, on_any, prepend_any, off_any, on_any_outgoing, packet middleware, data") {
+  running_server srv;
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  auto note = [&](std::string s) {
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.push_back(std::move(s));
+  };
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.data<int>() = 7;
+    s->on_any([&](const std::string& ev, const sio::arguments& a) { note("any:" + ev + ":" + std::to_string(a.size())); });
+    s->prepend_any([&](const std::string& ev, const sio::arguments&) { note("first:" + ev); });
+    s->on_any_outgoing([&](const std::string& ev, const sio::arguments&) { note("out:" + ev); });
+    s->use([&](sio::arguments& event, auto next) {
+      if (event[0].as_string() == "blocked") return next(std::string{"blocked by middleware"});
+      if (event[0].as_string() == "rewrite") event[1] = sio::value{"rewritten"};
+      next(std::nullopt);
+    });
+    s->on_error([&](const std::string& e) { note("error:" + e); });
+    s.once("one", [&] { note("one"); });
+    s.on("gone", [&] { note("gone"); });
+    s.on("rewrite", [&, s](std::string v) { note("rewrite:" + v + ":" + std::to_string(s.data<int>())); });
+    s.on("stop", [&, s] {
+      s->off("gone");
+      s->off_any();
+      s.emit("stopped");
+    });
+  });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  c.connect();
+  for (const char* p : {"2[\"one\"]", "2[\"one\"]", "2[\"gone\"]", "2[\"blocked\",1]", "2[\"rewrite\",\"x\"]", "2[\"stop\"]", "2[\"gone\"]", "2[\"one\"]"})
+    c.send_sio(p);
+  c.next_matching([](const std::string& p) { return is_event(p, "stopped"); });
+  c.send_sio("2[\"stop\"]");  // a second marker: everything before it has been handled
+  c.next_matching([](const std::string& p) { return is_event(p, "stopped"); });
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<std::string> expected = {
+      "first:one", "any:one:0", "one",                    // once: the first time only
+      "first:one", "any:one:0",                           // (the second "one": no handler left)
+      "first:gone", "any:gone:0", "gone",                 //
+      "error:blocked by middleware",                      // middleware stops it before any listener
+      "first:rewrite", "any:rewrite:1", "rewrite:rewritten:7",
+      "first:stop", "any:stop:0", "out:stopped",          // off_any then takes effect
+      "out:stopped"};
+  CHECK(seen == expected);
+}
+
+TEST_CASE("disconnecting sees the rooms, disconnect gets the reason; server close tells every socket") {
+  running_server srv;
+  std::promise<std::pair<std::size_t, std::string>> first;
+  std::promise<std::string> second;
+  std::atomic<int> n{0};
+  srv.io.on_connection([&](sio::socket_ref s) {
+    int k = n++;
+    s.join("a");
+    s.join("b");
+    auto rooms = std::make_shared<std::size_t>(0);
+    s.on_disconnecting([s, rooms](sio::disconnect_reason) { *rooms = s.rooms().size(); });
+    s.on_disconnect([&, k, rooms](sio::disconnect_reason r) {
+      if (k == 0) first.set_value({*rooms, std::string{sio::to_string(r)}});
+      else second.set_value(std::string{sio::to_string(r)});
+    });
+  });
+  srv.start();
+  {
+    sio_test::test_client c(srv.port());
+    c.connect();
+    c.send_sio("1");  // client namespace disconnect
+    auto f = first.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    auto [rooms, reason] = f.get();
+    CHECK(rooms == 3);  // its own room, a and b
+    CHECK(reason == "client namespace disconnect");
+  }
+  sio_test::test_client c2(srv.port());
+  c2.connect();
+  srv.io.close();
+  auto f2 = second.get_future();
+  REQUIRE(f2.wait_for(10s) == std::future_status::ready);
+  CHECK(f2.get() == "server shutting down");
+  c2.wait_closed();
+}
+
+TEST_CASE("dynamic namespaces: children are created on demand, the parent's emit reaches them, empty ones can be cleaned up") {
+  sio::server_options opts;
+  opts.cleanup_empty_child_namespaces = true;
+  running_server srv(std::move(opts));
+  std::atomic<int> created{0};
+  srv.io.on_new_namespace([&](sio::namespace_&) { ++created; });
+  auto& parent = srv.io.of(std::regex{R"(^/room-\d+$)"});
+  std::atomic<int> joined{0}, left{0};
+  parent.on_connection([&](sio::socket_ref s) {
+    ++joined;
+    s.on_disconnect([&](sio::disconnect_reason) { ++left; });  // runs after the namespace let go of it
+  });
+  srv.start();
+  {
+    sio_test::test_client a(srv.port()), b(srv.port());
+    a.connect("/room-1");
+    b.connect("/room-2");
+    a.send_sio("0/other,");
+    CHECK(a.next_matching([](const std::string& p) { return p[0] == '4'; }) == "4/other,{\"message\":\"Invalid namespace\"}");
+    REQUIRE(eventually([&] { return joined == 2; }));
+    CHECK(created == 2);
+    parent.emit("hello", 1);
+    CHECK(a.next_matching([](const std::string& p) { return p.find("hello") != std::string::npos; }) == "2/room-1,[\"hello\",1]");
+    CHECK(b.next_matching([](const std::string& p) { return p.find("hello") != std::string::npos; }) == "2/room-2,[\"hello\",1]");
+  }
+  // Both clients gone: with cleanup on, connecting again creates the child anew.
+  REQUIRE(eventually([&] { return left == 2; }));
+  sio_test::test_client c(srv.port());
+  c.connect("/room-1");
+  CHECK(created == 3);
+}
