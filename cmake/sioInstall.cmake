@@ -55,7 +55,10 @@ endif()
 
 # Include directories of asio, websocketpp and RapidJSON that the compiler would not search anyway
 # (none on Debian, where they are all in /usr/include). asio and websocketpp ship no .pc file, so
-# their paths go into Cflags as found now; OpenSSL comes through "Requires: openssl".
+# their paths go into Cflags as found now; OpenSSL comes through "Requires: openssl". A package
+# manager that installs every dependency into sio's own prefix (vcpkg) turns this off: the paths
+# would be absolute and ${includedir} already covers them.
+option(SIO_PC_DEPENDENCY_INCLUDES "Write the dependencies' include directories into sio.pc" ON)
 function(_sio_pc_collect_includes target out_var)
   set(dirs "")
   if(TARGET "${target}")
@@ -76,7 +79,11 @@ function(_sio_pc_collect_includes target out_var)
   set(${out_var} "${dirs}" PARENT_SCOPE)
 endfunction()
 set(SIO_PC_DEPENDENCY_CFLAGS "")
-foreach(_sio_dep IN ITEMS sio_dep::asio sio_dep::websocketpp sio_dep::rapidjson)
+set(_sio_pc_deps "")
+if(SIO_PC_DEPENDENCY_INCLUDES)
+  set(_sio_pc_deps sio_dep::asio sio_dep::websocketpp sio_dep::rapidjson)
+endif()
+foreach(_sio_dep IN LISTS _sio_pc_deps)
   _sio_pc_collect_includes(${_sio_dep} _sio_dep_dirs)
   foreach(_dir IN LISTS _sio_dep_dirs)
     if(_dir MATCHES "\\$<" OR _dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)

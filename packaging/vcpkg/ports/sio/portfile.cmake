@@ -24,6 +24,9 @@ vcpkg_cmake_configure(
     -DSIO_BUILD_EXAMPLES=OFF
     -DSIO_BUILD_BENCH=OFF
     "-DSIO_INSTALL_CMAKEDIR=share/${PORT}"
+    # vcpkg accepts share/pkgconfig only for .pc files without Libs; sio.pc has "Libs: -pthread".
+    "-DSIO_INSTALL_PKGCONFIGDIR=lib/pkgconfig"
+    -DSIO_PC_DEPENDENCY_INCLUDES=OFF  # the dependencies share sio's include directory
 )
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup()  # the config is already in share/sio: nothing to move
