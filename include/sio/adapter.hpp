@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sio/engine/packet.hpp"
+#include "sio/parser/packet.hpp"
 
 namespace sio {
 
@@ -31,6 +32,11 @@ class adapter_host {
  public:
   virtual ~adapter_host() = default;
   virtual void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) = 0;
+  /// An event another server sent with server_side_emit.
+  virtual void server_side_event(const std::string& event, std::vector<value> args) {
+    (void)event;
+    (void)args;
+  }
 };
 
 class adapter {
@@ -46,11 +52,21 @@ class adapter {
   virtual std::vector<room_id> socket_rooms(const socket_id& id) const = 0;
   virtual std::size_t room_size(const room_id& room) const = 0;
 
-  /// Delivers `frames` to every selected socket; returns how many that was.
-  virtual std::size_t broadcast(const frame_list& frames, const broadcast_options& opts) {
+  /// Delivers `frames` (the encoded form of `packet`) to every selected local socket; returns how
+  /// many that was. An adapter spanning several servers also forwards `packet` and `opts` to the
+  /// others (unless opts.local), which encode it for their own sockets.
+  virtual std::size_t broadcast(const parser::packet& packet, const frame_list& frames, const broadcast_options& opts) {
+    (void)packet;
     auto ids = select(opts);
     for (const auto& id : ids) host_.deliver(id, frames, opts.is_volatile);
     return ids.size();
+  }
+
+  /// io.serverSideEmit: an event for the other servers of the cluster (never for clients). A
+  /// single-process adapter has no one to tell.
+  virtual void server_side_emit(const std::string& event, const std::vector<value>& args) {
+    (void)event;
+    (void)args;
   }
 
  protected:

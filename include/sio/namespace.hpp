@@ -56,6 +56,19 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
     all().emit("message", args...);
   }
   std::vector<socket_ref> fetch_sockets() { return all().fetch_sockets(); }
+  /// io.serverSideEmit: to the other servers of a cluster (through the adapter), never to clients.
+  template <class... A>
+  void server_side_emit(const std::string& event, const A&... args) {
+    adapter_->server_side_emit(event, arguments::of(args...).values());
+  }
+  /// What other servers send with server_side_emit (io.on(event) on the receiving side).
+  namespace_& on_server_side_event(std::function<void(const std::string& event, arguments args)> fn) {
+    on_server_side_event_ = std::move(fn);
+    return *this;
+  }
+  void server_side_event(const std::string& event, std::vector<value> args) override {
+    if (on_server_side_event_) on_server_side_event_(event, arguments(std::move(args)));
+  }
   void sockets_join(const std::vector<room_id>& rooms) { all().sockets_join(rooms); }
   void sockets_leave(const std::vector<room_id>& rooms) { all().sockets_leave(rooms); }
   void disconnect_sockets(bool close = false) { all().disconnect_sockets(close); }
@@ -107,6 +120,7 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
   std::unique_ptr<adapter> adapter_;
   std::vector<middleware> middleware_;
   std::vector<connection_handler> on_connection_;
+  std::function<void(const std::string&, arguments)> on_server_side_event_;
   mutable std::mutex mutex_;
   std::unordered_map<socket_id, std::shared_ptr<socket>> sockets_;
   std::atomic<std::uint64_t> ack_ids_{0};

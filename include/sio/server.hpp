@@ -92,6 +92,10 @@ class server {
   broadcast_operator local() { return main().local(); }
   broadcast_operator timeout(std::chrono::milliseconds ms) { return main().timeout(ms); }
   std::vector<socket_ref> fetch_sockets() { return main().fetch_sockets(); }
+  template <class... A>
+  void server_side_emit(const std::string& event, const A&... args) {
+    main().server_side_emit(event, args...);
+  }
   void sockets_join(const std::vector<room_id>& rooms) { main().sockets_join(rooms); }
   void sockets_leave(const std::vector<room_id>& rooms) { main().sockets_leave(rooms); }
   void disconnect_sockets(bool close = false) { main().disconnect_sockets(close); }

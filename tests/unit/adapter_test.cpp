@@ -74,7 +74,7 @@ TEST_CASE("adapter: a broadcast hands the same encoded buffer to every recipient
   for (int i = 0; i < 50; ++i) a.add_all("s" + std::to_string(i), {"s" + std::to_string(i), "room"});
   auto frames = std::make_shared<const std::vector<sio::engine::frame>>(
       std::vector<sio::engine::frame>{sio::engine::make_text_frame(sio::engine::packet_type::message, "2[\"x\"]")});
-  CHECK(a.broadcast(frames, to({"room"}, {"s0"})) == 49);
+  CHECK(a.broadcast(sio::parser::packet{}, frames, to({"room"}, {"s0"})) == 49);
   CHECK(host.got.size() == 49);
   for (const auto& [id, deliveries] : host.got) {
     REQUIRE(deliveries.size() == 1);

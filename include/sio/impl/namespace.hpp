@@ -71,8 +71,8 @@ inline void broadcast_operator::emit_arguments(std::string_view event, arguments
     for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.emit_arguments(event, args);
     return;
   }
-  auto frames = detail::encode_frames(detail::event_packet(nsp_->name(), event, std::move(args), std::nullopt));
-  nsp_->get_adapter().broadcast(frames, opts_);
+  auto packet = detail::event_packet(nsp_->name(), event, std::move(args), std::nullopt);
+  nsp_->get_adapter().broadcast(packet, detail::encode_frames(packet), opts_);
 }
 
 inline std::vector<socket_ref> broadcast_operator::fetch_sockets() const {
