@@ -18,7 +18,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-test-asan --output-on-failure --timeout 300
 
 echo "== clang++ C++20: unit and in-process integration tests (use_awaitable included)"
-cmake -S . -B build-test-clang20 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20 >/dev/null
+cmake -S . -B build-test-clang20 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20 -DSIO_BUILD_BENCH=OFF >/dev/null
 cmake --build build-test-clang20 -j"$jobs"
 ctest --test-dir build-test-clang20 --output-on-failure -R '^(unit|integration): '
 
