@@ -10,9 +10,13 @@ cd "$root"
 bash scripts/setup.sh
 jobs=${SIO_JOBS:-2}
 
+# g++ 12 with sanitizers at -O1 warns "may be used uninitialized" inside libstdc++'s <regex>
+# (std::function in _State); a false positive of the compiler, not of sio's code.
+gcc_sanitizer_quirks="-Wno-maybe-uninitialized"
+
 echo "== g++ C++17, ASan+UBSan: all tests"
 cmake -S . -B build-test-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ \
-  -DCMAKE_CXX_FLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" >/dev/null
+  -DCMAKE_CXX_FLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined $gcc_sanitizer_quirks" >/dev/null
 cmake --build build-test-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-test-asan --output-on-failure --timeout 300
