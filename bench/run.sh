@@ -139,6 +139,7 @@ start_server() {  # $1 = sio|node|wspp; sets server_pid, server_port
     tries=$((tries + 1)); [ "$tries" -lt 20 ] || { echo "run.sh: no free port" >&2; return 1; }
   done
   local log="$work/server-$kind.log"
+  : >"$log"  # truncated here, not in the background job: no stale "listening" line
   case "$kind" in
     sio)  "${pin_server[@]}" "$bin/sio_bench_server" "$server_port" >"$log" 2>&1 & ;;
     node) "${pin_server[@]}" node "$root/bench/peers/node_server.mjs" "$server_port" >"$log" 2>&1 & ;;

@@ -33,7 +33,14 @@ struct endpoint_config {
   std::string host_header;
   std::string path;     ///< "/socket.io/" (sio mode) or "/" (raw mode)
   bool socketio = true; ///< false: raw WebSocket messages, no Engine.IO framing
+  /// true: each client reads into a buffer of its own with async_read_some (one recv per
+  /// readiness, no epoll_ctl); false: readiness waits and the shared scratch buffer (no memory
+  /// per idle client, but Asio re-arms epoll for every wait). Traffic scenarios use true.
+  bool buffered_reads = false;
 };
+
+/// Size of a client's own read buffer in buffered mode.
+constexpr std::size_t own_read_buffer = 4096;
 
 /// State the scenarios keep per client (echo: outstanding request ids; broadcast: next sequence).
 class client_base {
@@ -193,6 +200,21 @@ class ws_client final : public client_base {
   }
 
   void arm_read() {
+    if (cfg_.buffered_reads) {
+      if (!own_buf_) own_buf_ = std::make_unique<char[]>(own_read_buffer);
+      sock_.async_read_some(asio::buffer(own_buf_.get(), own_read_buffer), [this](std::error_code e, std::size_t n) {
+        if (state_ == state::closed) return;
+        if (e == asio::error::eof) return fail("server closed the connection");
+        if (e) return fail("read: " + e.message());
+        in_read_ = true;
+        feed(own_buf_.get(), n);
+        if (state_ == state::closed) return;
+        in_read_ = false;
+        flush();
+        if (state_ != state::closed) arm_read();
+      });
+      return;
+    }
     sock_.async_wait(asio::socket_base::wait_read, [this](std::error_code e) {
       if (state_ == state::closed) return;
       if (e) return fail("wait: " + e.message());
@@ -336,6 +358,7 @@ class ws_client final : public client_base {
   state state_ = state::idle;
   std::string key_;
   response_reader http_;
+  std::unique_ptr<char[]> own_buf_;  ///< buffered mode only
   std::string rbuf_;  ///< a partial frame between reads (usually empty)
   std::string fragments_;
   bool in_fragments_ = false;
@@ -414,11 +437,53 @@ class poll_client final : public client_base {
     }
 
     void arm_read() {
+      if (owner_.cfg_.buffered_reads) {
+        if (!own_buf_) own_buf_ = std::make_unique<char[]>(own_read_buffer);
+        sock_.async_read_some(asio::buffer(own_buf_.get(), own_read_buffer), [this](std::error_code e, std::size_t n) {
+          if (owner_.closed_ || !connected_) return;
+          if (e) return on_read_error(e);
+          if (on_bytes(own_buf_.get(), n) && connected_ && !owner_.closed_) arm_read();
+        });
+        return;
+      }
       sock_.async_wait(asio::socket_base::wait_read, [this](std::error_code e) {
         if (owner_.closed_ || !connected_) return;
         if (e) return owner_.fail("wait: " + e.message());
         on_readable();
       });
+    }
+
+    void on_read_error(std::error_code ec) {
+      // The server may end a keep-alive connection between requests; not in the middle of one.
+      connected_ = false;
+      if (pending_) return owner_.fail(std::string{is_get_ ? "GET" : "POST"} + " connection lost: " + ec.message());
+      reader_.reset();
+    }
+
+    /// Handles received bytes; false when the connection is done with (closed or failed).
+    bool on_bytes(const char* data, std::size_t n) {
+      reader_.feed(data, n);
+      for (;;) {
+        auto r = reader_.next();
+        if (r == response_reader::result::need_more) return true;
+        if (r == response_reader::result::error) {
+          owner_.fail("bad HTTP response");
+          return false;
+        }
+        if (!pending_) {
+          owner_.fail("response without a request");
+          return false;
+        }
+        pending_ = false;
+        bool close = reader_.head().close;
+        owner_.on_response(is_get_, reader_.head().status, reader_.body());
+        if (owner_.closed_) return false;
+        if (close) {
+          connected_ = false;
+          reader_.reset();
+          return false;
+        }
+      }
     }
 
     void on_readable() {
@@ -427,29 +492,8 @@ class poll_client final : public client_base {
         std::error_code ec;
         std::size_t n = sock_.read_some(asio::buffer(scratch), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-        if (ec) {
-          // The server may end a keep-alive connection between requests; not in the middle of one.
-          connected_ = false;
-          if (pending_) return owner_.fail(std::string{is_get_ ? "GET" : "POST"} + " connection lost: " + ec.message());
-          reader_.reset();
-          return;
-        }
-        reader_.feed(scratch.data(), n);
-        for (;;) {
-          auto r = reader_.next();
-          if (r == response_reader::result::need_more) break;
-          if (r == response_reader::result::error) return owner_.fail("bad HTTP response");
-          if (!pending_) return owner_.fail("response without a request");
-          pending_ = false;
-          bool close = reader_.head().close;
-          owner_.on_response(is_get_, reader_.head().status, reader_.body());
-          if (owner_.closed_) return;
-          if (close) {
-            connected_ = false;
-            reader_.reset();
-            return;
-          }
-        }
+        if (ec) return on_read_error(ec);
+        if (!on_bytes(scratch.data(), n)) return;
         if (n < scratch.size()) break;
       }
       if (connected_ && !owner_.closed_) arm_read();
@@ -457,6 +501,7 @@ class poll_client final : public client_base {
 
     asio::ip::tcp::socket sock_;
     byte_writer writer_;
+    std::unique_ptr<char[]> own_buf_;
     response_reader reader_;
     poll_client& owner_;
     bool is_get_;

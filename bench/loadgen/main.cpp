@@ -179,6 +179,7 @@ class runner final : public client_events {
     ep_.host_header = cfg_.host + ":" + std::to_string(cfg_.port);
     ep_.path = cfg_.path;
     ep_.socketio = cfg_.mode == "sio";
+    ep_.buffered_reads = cfg_.scenario != "connect";  // idle clients hold no read buffer
   }
 
   int run() {
