@@ -157,6 +157,9 @@ int main(int argc, char** argv) {
 
   io.on_connection([&](sio::socket_ref socket) {
     log() << "connected     " << socket.id() << " over " << socket.transport() << " from " << socket.handshake().address << std::endl;
+    socket->conn().on_upgrade([id = socket.id()](std::string_view transport) {
+      log() << "upgraded      " << id << " to " << transport << std::endl;
+    });
     users.add(socket.id(), auth_token(socket));
     socket.join("general");
     socket.emit("user list", users.list());  // who is here, before the newcomer picks a name

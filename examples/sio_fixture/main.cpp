@@ -136,6 +136,9 @@ void install(sio::socket_ref socket) {
   socket.on("disconnect-me", [socket](sio::value close) { socket.disconnect(close.is_bool() && close.as_bool()); });
   socket.on("close-transport", [socket]() { socket->conn().close(); });
 
+  // socket.conn.on("upgrade"): tell the client which transport it was upgraded to.
+  socket->conn().on_upgrade([socket](std::string_view transport) { socket.emit("upgraded", std::string{transport}); });
+
   socket.on_disconnect([socket, &nsp](sio::disconnect_reason reason) {
     nsp.to("observers").emit("peer-disconnect", sio::object{{"id", sio::value{socket.id()}},
                                                             {"nsp", sio::value{nsp.name()}},

@@ -53,6 +53,9 @@ class session : public std::enable_shared_from_this<session> {
   /// Set these in the connection callback, before returning from it.
   void on_message(message_handler fn) { on_message_ = std::move(fn); }
   void on_close(close_handler fn) { on_close_ = std::move(fn); }
+  /// Runs when the session has moved from long-polling to WebSocket (conn.on("upgrade")). Register
+  /// on the session's strand (e.g. in a connection handler).
+  void on_upgrade(std::function<void(std::string_view transport)> fn) { on_upgrade_.push_back(std::move(fn)); }
 
   /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
   /// Thread safety: any thread.
@@ -411,6 +414,7 @@ class session : public std::enable_shared_from_this<session> {
     for (auto& f : queue_) ws_->send(f.binary, std::move(f.bytes));
     queue_.clear();
     queued_bytes_ = 0;
+    for (auto& fn : on_upgrade_) fn(transport_name());
   }
 
   // ---- closing -----------------------------------------------------------------------------
@@ -448,6 +452,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     if (state_ == state::closed) remove();
     if (callback_depth_ == 0) on_message_ = nullptr;
+    on_upgrade_.clear();
     if (auto fn = std::exchange(on_close_, nullptr)) fn(reason);
   }
 
@@ -472,6 +477,7 @@ class session : public std::enable_shared_from_this<session> {
   transport_kind transport_ = transport_kind::polling;
   message_handler on_message_;
   close_handler on_close_;
+  std::vector<std::function<void(std::string_view)>> on_upgrade_;
   int callback_depth_ = 0;
 
   std::vector<frame> queue_;
