@@ -145,6 +145,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     auto& sock = traits::lowest_layer(stream_);
     std::error_code ec;
     sock.set_option(asio::ip::tcp::no_delay(true), ec);
+    // Plain TCP reads and writes are tried synchronously first (see do_read, try_write_now): the
+    // socket is non-blocking once and for all, rather than switched before every read.
+    if constexpr (!traits::secure) sock.non_blocking(true, ec);
     auto remote = sock.remote_endpoint(ec);
     if (!ec) {
       remote_address_ = remote.address().to_string();
@@ -172,7 +175,6 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
                            if (ec) return self->on_read(ec, nullptr, 0);
                            thread_local std::array<char, 64 * 1024> scratch;
                            std::error_code rec;
-                           self->stream_.non_blocking(true, rec);
                            std::size_t n = self->stream_.read_some(asio::buffer(scratch), rec);
                            if (rec == asio::error::would_block || rec == asio::error::try_again) return self->do_read();
                            self->on_read(rec, scratch.data(), n);
@@ -312,7 +314,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     ws_->set_shutdown_handler([this](websocketpp::connection_hdl) {
       ws_closing_ = true;
       close_after_write_ = true;
-      if (!writing_) shutdown_now();
+      // Not from inside websocketpp's call: the close frame it just wrote may already be out.
+      if (!writing_) shutdown_after_write();
       return std::error_code{};
     });
     if (!headers.empty()) {
@@ -402,16 +405,69 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       return;
     }
     writing_ = true;
-    buffers_.clear();
-    in_flight_ = 0;
-    for (auto it = queue_.begin(); it != queue_.end() && in_flight_ < 128; ++it, ++in_flight_) {
-      if (it->head_size) buffers_.emplace_back(it->head.data(), it->head_size);
-      if (!it->owned.empty()) buffers_.emplace_back(it->owned.data(), it->owned.size());
-      if (it->shared && !it->shared->empty()) buffers_.emplace_back(it->shared->data(), it->shared->size());
+    gather_buffers();
+    if constexpr (!traits::secure) {
+      if (try_write_now()) return;
     }
     asio::async_write(stream_, buffers_, asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec, std::size_t) {
       self->on_written(ec);
     }));
+  }
+
+  /// buffers_ = up to 128 queued chunks, less what of the first one is already written.
+  void gather_buffers() {
+    buffers_.clear();
+    in_flight_ = 0;
+    std::size_t skip = front_written_;
+    auto add = [this, &skip](const char* p, std::size_t n) {
+      if (skip >= n) {
+        skip -= n;
+        return;
+      }
+      buffers_.emplace_back(p + skip, n - skip);
+      skip = 0;
+    };
+    for (auto it = queue_.begin(); it != queue_.end() && in_flight_ < 128; ++it, ++in_flight_) {
+      if (it->head_size) add(it->head.data(), it->head_size);
+      if (!it->owned.empty()) add(it->owned.data(), it->owned.size());
+      if (it->shared && !it->shared->empty()) add(it->shared->data(), it->shared->size());
+    }
+  }
+
+  /// Plain TCP: hands the socket what it takes now (it is non-blocking). Usually that is
+  /// everything, and then no asynchronous write, completion handler or strand turn is needed.
+  /// Returns true when the queue is empty; otherwise buffers_ holds the rest for async_write
+  /// (which also reports any error the attempt met, in its own turn).
+  bool try_write_now() {
+    std::error_code ec;
+    std::size_t n = stream_.write_some(buffers_, ec);
+    if (ec) return false;
+    for (std::size_t left = n; left > 0 && !queue_.empty();) {
+      std::size_t rest = queue_.front().size() - front_written_;
+      if (left < rest) {
+        front_written_ += left;
+        break;
+      }
+      left -= rest;
+      queued_bytes_ -= queue_.front().size();
+      queue_.pop_front();
+      front_written_ = 0;
+    }
+    if (!queue_.empty()) {
+      gather_buffers();
+      return false;
+    }
+    writing_ = false;
+    if (close_after_write_) shutdown_after_write();
+    return true;
+  }
+
+  /// Shuts down on the next turn of the strand, once nothing is left to write (never from inside
+  /// the caller: this can be websocketpp or the engine).
+  void shutdown_after_write() {
+    asio::post(strand_, [self = this->shared_from_this()] {
+      if (!self->writing_ && self->queue_.empty()) self->shutdown_now();
+    });
   }
 
   void on_written(std::error_code ec) {
@@ -421,6 +477,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       queue_.pop_front();
     }
     in_flight_ = 0;
+    front_written_ = 0;
     if (ec) return peer_gone_after_write_error();
     do_write();
   }
@@ -441,6 +498,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     sock.shutdown(asio::socket_base::shutdown_both, ec);
     sock.close(ec);
     queue_.clear();
+    front_written_ = 0;
     queued_bytes_ = 0;
     if (was_websocket) {
       if (ws_) ws_->eof();
@@ -472,6 +530,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   std::deque<out_chunk> queue_;
   std::vector<asio::const_buffer> buffers_;
   std::size_t in_flight_ = 0;
+  std::size_t front_written_ = 0;  ///< bytes of queue_.front() already written by try_write_now
   std::size_t queued_bytes_ = 0;
 
   wspp_connection_ptr ws_;
