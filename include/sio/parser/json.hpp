@@ -29,23 +29,10 @@
 
 // RapidJSON 1.1.0 trips newer compilers' warnings (std::iterator deprecation under g++ 12, reversed
 // operator== candidates under clang in C++20). They are RapidJSON's, not ours: keep them out.
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wdeprecated-declarations"
-#if __has_warning("-Wambiguous-reversed-operator")
-#pragma clang diagnostic ignored "-Wambiguous-reversed-operator"
-#endif
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-#endif
+#include "sio/detail/dependency_warnings_push.hpp"
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "sio/detail/dependency_warnings_pop.hpp"
 
 namespace sio::json {
 

@@ -3,17 +3,7 @@
 // control frames, close handshake, UTF-8 checks) driven through a small transport policy of sio's
 // own (below), so that sio owns the socket, the buffers and the strand. The only header that
 // includes websocketpp.
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wdeprecated-declarations"
-#pragma clang diagnostic ignored "-Wunused-parameter"
-#pragma clang diagnostic ignored "-Wdeprecated-copy"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wdeprecated-copy"
-#endif
+#include "sio/detail/dependency_warnings_push.hpp"
 #include <websocketpp/common/connection_hdl.hpp>
 #include <websocketpp/common/memory.hpp>
 #include <websocketpp/concurrency/none.hpp>
@@ -23,11 +13,7 @@
 #include <websocketpp/transport/base/connection.hpp>
 #include <websocketpp/transport/base/endpoint.hpp>
 #include <websocketpp/uri.hpp>
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "sio/detail/dependency_warnings_pop.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -214,7 +200,7 @@ struct wspp_config : websocketpp::config::core {
   using transport_type = wspp_detail::stream_endpoint<transport_config>;
 
   static const bool enable_multithreading = false;
-  static const std::size_t connection_read_buffer_size = 2048;
+  static const std::size_t connection_read_buffer_size = 512;
   static const bool enable_extensions = false;
   static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
   static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
