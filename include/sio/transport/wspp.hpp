@@ -200,6 +200,10 @@ struct wspp_config : websocketpp::config::core {
   using transport_type = wspp_detail::stream_endpoint<transport_config>;
 
   static const bool enable_multithreading = false;
+  // websocketpp keeps this buffer inside every connection, idle or not; sio hands it bytes from
+  // its own read buffer, and a larger message is simply fed in several pieces. 512 bytes hold a
+  // typical Socket.IO packet and save 1.5 KiB per connection over 2048 (14.25 -> 12.78 KiB per
+  // idle connection at 10k, bench/); a 20 KB message costs 1 % more instructions.
   static const std::size_t connection_read_buffer_size = 512;
   static const bool enable_extensions = false;
   static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
