@@ -23,14 +23,29 @@ struct running_server {
   }
   void start() {
     io.listen(0, "127.0.0.1");
-    for (int i = 0; i < threads; ++i) pool.emplace_back([this] { ctx.run(); });
+    for (int i = 0; i < threads; ++i)
+      pool.emplace_back([this] {
+        ctx.run();
+        std::lock_guard<std::mutex> lock(mutex);
+        ++finished;
+        done.notify_all();
+      });
   }
-  ~running_server() {
+  /// io.close(), then the io_context must run out of work by itself (no ctx.stop()): sessions,
+  /// timers and connections all end. Returns false if it did not within the time limit.
+  bool shut_down(std::chrono::milliseconds limit = 10s) {
+    if (stopped) return true;
+    stopped = true;
     io.close();
     guard.reset();
-    ctx.stop();
+    std::unique_lock<std::mutex> lock(mutex);
+    bool drained = done.wait_for(lock, limit, [this] { return finished == static_cast<int>(pool.size()); });
+    lock.unlock();
+    if (!drained) ctx.stop();
     for (auto& t : pool) t.join();
+    return drained;
   }
+  ~running_server() { shut_down(); }
   unsigned short port() const { return io.port(); }
 
   asio::io_context ctx;
@@ -38,6 +53,10 @@ struct running_server {
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   std::vector<std::thread> pool;
   int threads = 2;
+  std::mutex mutex;
+  std::condition_variable done;
+  int finished = 0;
+  bool stopped = false;
 };
 
 /// Waits (bounded) for a condition set by server-side handlers.
@@ -107,6 +126,7 @@ TEST_CASE("emits, room changes and broadcasts from many threads reach every clie
       next[t] = i + 1;
     }
   }
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 
 TEST_CASE("emit_with_ack completes through asio::use_future from another thread, and times out") {
@@ -142,6 +162,7 @@ TEST_CASE("emit_with_ack completes through asio::use_future from another thread,
   } catch (const std::system_error& e) {
     CHECK(e.code() == sio::errc::ack_timeout);
   }
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 
 #if defined(ASIO_HAS_CO_AWAIT)
@@ -166,6 +187,7 @@ TEST_CASE("emit_with_ack works with asio::use_awaitable") {
       asio::use_future);
   REQUIRE(result.wait_for(10s) == std::future_status::ready);
   CHECK(result.get() == "awaited");
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 #endif
 
@@ -203,6 +225,7 @@ TEST_CASE("a broadcast with acks collects every answer, or times out with those 
   auto [ec, count] = f.get();
   CHECK(ec == sio::errc::ack_timeout);
   CHECK(count == 2);
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 
 TEST_CASE("arguments that do not convert skip the handler and are reported to on_error") {
@@ -225,6 +248,7 @@ TEST_CASE("arguments that do not convert skip the handler and are reported to on
   client.send_sio("2[\"done\"]");
   client.next_matching([](const std::string& p) { return is_event(p, "done"); });
   CHECK(called == 1);
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 
 TEST_CASE("engine hooks: connection_error, logger, cookie and headers on the handshake") {
@@ -281,6 +305,7 @@ TEST_CASE("engine hooks: connection_error, logger, cookie and headers on the han
   CHECK(ok.find("Set-Cookie: io=" + sid + "; Path=/; HttpOnly; SameSite=Lax") != std::string::npos);
   CHECK(ok.find("X-Initial: 1") != std::string::npos);
 
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
   std::lock_guard<std::mutex> lock(mutex);
   CHECK(codes == std::vector<int>{0, 4});
   CHECK(!logs.empty());
@@ -322,6 +347,7 @@ TEST_CASE("listeners: once, off, on_any, prepend_any, off_any, on_any_outgoing, 
   c.next_matching([](const std::string& p) { return is_event(p, "stopped"); });
   c.send_sio("2[\"stop\"]");  // a second marker: everything before it has been handled
   c.next_matching([](const std::string& p) { return is_event(p, "stopped"); });
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
   std::lock_guard<std::mutex> lock(mutex);
   std::vector<std::string> expected = {
       "first:one", "any:one:0", "one",                    // once: the first time only
@@ -368,6 +394,7 @@ TEST_CASE("disconnecting sees the rooms, disconnect gets the reason; server clos
   REQUIRE(f2.wait_for(10s) == std::future_status::ready);
   CHECK(f2.get() == "server shutting down");
   c2.wait_closed();
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 
 TEST_CASE("dynamic namespaces: children are created on demand, the parent's emit reaches them, empty ones can be cleaned up") {
@@ -400,4 +427,5 @@ TEST_CASE("dynamic namespaces: children are created on demand, the parent's emit
   sio_test::test_client c(srv.port());
   c.connect("/room-1");
   CHECK(created == 3);
+  CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }

@@ -45,14 +45,15 @@ class core final : public transport::request_handler, public std::enable_shared_
     auto it = sessions_.find(id);
     return it == sessions_.end() ? nullptr : it->second;
   }
-  /// Closes every session (each client gets a close packet).
+  /// Closes every session (server shutdown): a client gets a close packet where a transport can
+  /// carry one now; a polling session with no GET pending ends at once.
   void close_all() {
     std::vector<session_ptr> all;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& [id, s] : sessions_) all.push_back(s);
     }
-    for (auto& s : all) s->close();
+    for (auto& s : all) s->close(/*discard=*/true);
   }
 
   // transport::request_handler

@@ -80,8 +80,13 @@ class session : public std::enable_shared_from_this<session> {
 
   /// Server-side close: the client gets a close packet after what is already queued.
   /// Thread safety: any thread.
-  void close() {
-    asio::dispatch(strand_, [self = shared_from_this()] { self->close_with(close_reason::forced_close); });
+  /// With `discard` (server shutdown) a polling session that has no GET to carry the close packet
+  /// ends at once instead of waiting close_timeout for one.
+  void close(bool discard = false) {
+    asio::dispatch(strand_, [self = shared_from_this(), discard] {
+      self->discard_on_close_ = discard;
+      self->close_with(close_reason::forced_close);
+    });
   }
 
   /// Whether a volatile frame would be written now rather than queued.
@@ -436,7 +441,7 @@ class session : public std::enable_shared_from_this<session> {
       queue_.push_back(make_text_frame(packet_type::close));
       respond_get(std::exchange(pending_get_, nullptr), take_payload());
       state_ = state::closed;
-    } else if (forced) {
+    } else if (forced && !discard_on_close_) {
       // What is queued goes first, and the close packet in a response of its own: a client
       // handles a payload's packets in a later tick than a close, and would lose them.
       if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), take_payload());
@@ -448,6 +453,7 @@ class session : public std::enable_shared_from_this<session> {
         if (!ec) self->finish_closing();
       });
     } else {
+      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), take_payload());
       state_ = state::closed;
     }
     if (state_ == state::closed) remove();
@@ -485,6 +491,7 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<transport::http_exchange> pending_get_;
   bool flush_scheduled_ = false;
   bool handshake_sent_ = false;
+  bool discard_on_close_ = false;
   std::atomic<int> posts_in_flight_{0};
 
   std::shared_ptr<transport::websocket_channel> ws_;
