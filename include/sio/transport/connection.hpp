@@ -167,6 +167,17 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (reading_ || mode_ == mode::closed) return;
     reading_ = true;
     if constexpr (!traits::secure) {
+      if (mode_ == mode::websocket && ws_->read_pending() && ws_->read_space_size() > 0) {
+        // Straight into websocketpp's staging buffer, which every WebSocket connection has
+        // anyway: no copy, and no epoll re-arm per read (unlike a readiness wait, Asio reads
+        // speculatively and then waits without a system call).
+        stream_.async_read_some(asio::buffer(ws_->read_space(), ws_->read_space_size()),
+                                asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                                  self->reading_ = false;
+                                  self->on_websocket_read(ec, n);
+                                }));
+        return;
+      }
       // Wait for readiness, then read into a per-thread scratch buffer: an idle connection holds
       // no read buffer of its own (this matters at 100k connections).
       stream_.async_wait(asio::socket_base::wait_read,
@@ -187,6 +198,14 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
                                 self->on_read(ec, self->tls_buffer_->data(), n);
                               }));
     }
+  }
+
+  void on_websocket_read(std::error_code ec, std::size_t n) {
+    if (mode_ == mode::closed) return;
+    if (ec) return peer_gone();
+    auto keep = ws_;  // a handler may close and reset things while websocketpp runs
+    keep->bytes_read(n);
+    if (mode_ != mode::closed) do_read();
   }
 
   void on_read(std::error_code ec, const char* data, std::size_t size) {

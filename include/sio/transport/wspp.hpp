@@ -64,6 +64,15 @@ class stream_connection : public websocketpp::lib::enable_shared_from_this<strea
     if (cursor_ >= needed_) complete_read(std::error_code{});
     return n;
   }
+  /// Reading straight into websocketpp's buffer instead of through read_some: whether a read is
+  /// pending, where its bytes go and how many fit, and how many arrived there.
+  bool read_pending() const noexcept { return reading_; }
+  char* read_space() const noexcept { return buf_ + cursor_; }
+  std::size_t read_space_size() const noexcept { return len_ - cursor_; }
+  void bytes_read(std::size_t n) {
+    cursor_ += n;
+    if (cursor_ >= needed_) complete_read(std::error_code{});
+  }
   /// The peer closed the stream.
   void eof() {
     if (reading_) complete_read(websocketpp::transport::error::make_error_code(websocketpp::transport::error::eof));
