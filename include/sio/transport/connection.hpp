@@ -92,6 +92,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     ws_->close(code, std::string{}, ec);
     if (ec) return shutdown_now();
     // The peer has close_timeout to answer our close frame.
+    retire_timer_waits();
     timer_.expires_after(settings_->close_timeout);
     timer_.async_wait(asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code e) {
       if (!e) self->shutdown_now();
@@ -248,7 +249,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       queue_response(std::move(res), false);
       return;
     }
-    timer_.cancel();
+    disarm_idle_timer();
     http_request& parsed = parser_.request();
     parsed.remote_address = remote_address_;
     parsed.remote_port = remote_port_;
@@ -301,10 +302,30 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (pending) pending->abort();
   }
 
+  // The idle timeout is a deadline, moved on every response, not a timer cancelled and re-armed
+  // per request (each cancel costs a completion through the strand): one wait is pending at a
+  // time, and when it fires early it waits again for the deadline as it stands then.
   void arm_idle_timer() {
-    timer_.expires_after(settings_->idle_timeout);
-    timer_.async_wait(asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec) {
-      if (!ec && self->mode_ != mode::websocket && !self->current_ && !self->upgrade_pending_) self->shutdown_now();
+    idle_deadline_ = std::chrono::steady_clock::now() + settings_->idle_timeout;
+    if (!idle_waiting_) wait_for_idle_deadline();
+  }
+  /// While a request is being served: the pending wait, if any, ends without effect.
+  void disarm_idle_timer() noexcept { idle_deadline_ = std::chrono::steady_clock::time_point::max(); }
+  /// Makes every pending wait of timer_ a no-op (before the timer is cancelled or reused).
+  void retire_timer_waits() noexcept {
+    ++timer_generation_;
+    idle_waiting_ = false;
+  }
+
+  void wait_for_idle_deadline() {
+    idle_waiting_ = true;
+    timer_.expires_at(idle_deadline_);
+    timer_.async_wait(asio::bind_executor(strand_, [self = this->shared_from_this(), generation = timer_generation_](std::error_code ec) {
+      if (generation != self->timer_generation_) return;
+      self->idle_waiting_ = false;
+      if (ec || self->idle_deadline_ == std::chrono::steady_clock::time_point::max()) return;
+      if (std::chrono::steady_clock::now() < self->idle_deadline_) return self->wait_for_idle_deadline();
+      if (self->mode_ != mode::websocket && !self->current_ && !self->upgrade_pending_) self->shutdown_now();
     }));
   }
 
@@ -315,6 +336,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     upgrade_pending_ = false;
     if (mode_ == mode::closed) return;
     mode_ = mode::websocket;
+    retire_timer_waits();
     timer_.cancel();
     ws_ = settings_->websocket_endpoint->get_connection();
     ws_->set_max_message_size(max_message_size);
@@ -512,6 +534,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (mode_ == mode::closed) return;
     bool was_websocket = mode_ == mode::websocket;
     mode_ = mode::closed;
+    retire_timer_waits();
     timer_.cancel();
     std::error_code ec;
     auto& sock = traits::lowest_layer(stream_);
@@ -532,7 +555,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   strand_type strand_;
   std::shared_ptr<const connection_settings> settings_;
   http_request_parser parser_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;  ///< the idle timeout (HTTP), then the close timeout (WebSocket)
+  std::chrono::steady_clock::time_point idle_deadline_ = std::chrono::steady_clock::time_point::max();
+  bool idle_waiting_ = false;
+  std::uint32_t timer_generation_ = 0;
   std::unique_ptr<std::array<char, 16 * 1024>> tls_buffer_;
   std::string remote_address_;
   unsigned short remote_port_ = 0;

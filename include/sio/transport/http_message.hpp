@@ -24,6 +24,7 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 class header_list {
  public:
   void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  void reserve(std::size_t n) { fields_.reserve(n); }
   /// Replaces every field named `name` by one with `value`.
   void set(std::string_view name, std::string value) {
     erase(name);
@@ -79,6 +80,9 @@ inline std::string url_decode(std::string_view in) {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   };
+  bool plain = true;  // the usual case: nothing to decode
+  for (char c : in) plain = plain && c != '%' && c != '+';
+  if (plain) return std::string{in};
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -100,6 +104,8 @@ class query_params {
  public:
   query_params() = default;
   explicit query_params(std::string_view query) {
+    if (query.empty()) return;
+    params_.reserve(static_cast<std::size_t>(std::count(query.begin(), query.end(), '&')) + 1);
     while (!query.empty()) {
       std::size_t amp = query.find('&');
       std::string_view item = query.substr(0, amp);
@@ -184,6 +190,9 @@ inline std::string_view status_reason(int status) noexcept {
 /// Serialises the status line and headers (adding Content-Length and Connection) into `out`.
 /// The body is left to the caller so that it can be written without another copy.
 inline void write_response_head(const http_response& res, bool keep_alive, std::string& out) {
+  std::size_t size = out.size() + 96;
+  for (const auto& f : res.headers) size += f.first.size() + f.second.size() + 4;
+  out.reserve(size);
   out.append("HTTP/1.1 ");
   out.append(std::to_string(res.status));
   out.push_back(' ');

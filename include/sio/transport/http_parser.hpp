@@ -128,6 +128,9 @@ class http_request_parser {
     request_.query = query_params{request_.query_string};
 
     head.remove_prefix(line_end + 2);
+    std::size_t lines = 0;
+    for (std::size_t i = head.find("\r\n"); i != std::string_view::npos; i = head.find("\r\n", i + 2)) ++lines;
+    request_.headers.reserve(lines);
     while (!head.empty()) {
       std::size_t eol = head.find("\r\n");
       std::string_view field = head.substr(0, eol);
