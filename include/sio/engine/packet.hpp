@@ -70,6 +70,15 @@ inline std::optional<packet> parse_text_packet(std::string_view text) {
   return packet{*type, false, std::string(text.substr(1))};
 }
 
+// The same for a WS text frame the caller owns: the data is taken in place (no copy).
+inline std::optional<packet> take_text_packet(std::string&& text) {
+  if (text.empty()) return std::nullopt;
+  const auto type = to_packet_type(text.front());
+  if (!type) return std::nullopt;
+  text.erase(0, 1);
+  return packet{*type, false, std::move(text)};
+}
+
 // Decodes a WS binary frame: always a binary message.
 inline packet parse_binary_packet(std::string bytes) {
   return packet{packet_type::message, true, std::move(bytes)};

@@ -364,7 +364,7 @@ class session : public std::enable_shared_from_this<session> {
   void on_websocket_message(std::string data, bool binary) {
     if (state_ != state::open) return;
     if (binary) return on_packet(parse_binary_packet(std::move(data)));
-    auto p = parse_text_packet(data);
+    auto p = take_text_packet(std::move(data));
     if (!p) return close_with(close_reason::parse_error);
     on_packet(std::move(*p));
   }
