@@ -172,10 +172,11 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
         // Straight into websocketpp's staging buffer, which every WebSocket connection has
         // anyway: no copy, and no epoll re-arm per read (unlike a readiness wait, Asio reads
         // speculatively and then waits without a system call).
-        stream_.async_read_some(asio::buffer(ws_->read_space(), ws_->read_space_size()),
-                                asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+        std::size_t space = ws_->read_space_size();
+        stream_.async_read_some(asio::buffer(ws_->read_space(), space),
+                                asio::bind_executor(strand_, [self = this->shared_from_this(), space](std::error_code ec, std::size_t n) {
                                   self->reading_ = false;
-                                  self->on_websocket_read(ec, n);
+                                  self->on_websocket_read(ec, n, n == space);
                                 }));
         return;
       }
@@ -201,12 +202,27 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }
   }
 
-  void on_websocket_read(std::error_code ec, std::size_t n) {
+  void on_websocket_read(std::error_code ec, std::size_t n, bool filled) {
     if (mode_ == mode::closed) return;
     if (ec) return peer_gone();
     auto keep = ws_;  // a handler may close and reset things while websocketpp runs
     keep->bytes_read(n);
+    // A full buffer means more is probably waiting (a large message): take it now through the
+    // scratch buffer rather than one staging buffer at a time.
+    if (filled) drain_into_websocket();
     if (mode_ != mode::closed) do_read();
+  }
+
+  void drain_into_websocket() {
+    thread_local std::array<char, 64 * 1024> scratch;
+    while (mode_ == mode::websocket) {
+      std::error_code ec;
+      std::size_t n = stream_.read_some(asio::buffer(scratch), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+      if (ec) return peer_gone();
+      feed_websocket(scratch.data(), n);
+      if (n < scratch.size()) return;
+    }
   }
 
   void on_read(std::error_code ec, const char* data, std::size_t size) {
