@@ -265,6 +265,7 @@ class runner final : public client_events {
     phase_ = phase::connecting;
     base_ = sample_process(cfg_.pid);
     connect_start_ns_ = now_ns();
+    gen_cpu_connect_begin_ = self_cpu_s();
     open_batch(cfg_.clients);
   }
 
@@ -276,6 +277,7 @@ class runner final : public client_events {
       return;
     }
     connect_end_ns_ = now_ns();
+    gen_cpu_connect_end_ = self_cpu_s();
     connected_ = sample_process(cfg_.pid);
     if (cfg_.scenario == "connect") {
       phase_ = phase::settle;
@@ -470,8 +472,9 @@ class runner final : public client_events {
     if (base_.ok && settled_.ok) {
       o << ",\"rss_base_kib\":" << base_.rss_kib << ",\"rss_kib\":" << settled_.rss_kib << ",\"kib_per_conn\":"
         << static_cast<double>(settled_.rss_kib - base_.rss_kib) / cfg_.clients << ",\"server_cpu_us_per_conn\":"
-        << (connected_.cpu_s - base_.cpu_s) * 1e6 / cfg_.clients;
+        << (connected_.cpu_s - base_.cpu_s) * 1e6 / cfg_.clients << ",\"server_cpu_pct\":" << (connected_.cpu_s - base_.cpu_s) / secs * 100;
     }
+    o << ",\"gen_cpu_pct\":" << (gen_cpu_connect_end_ - gen_cpu_connect_begin_) / secs * 100;
     o << ",\"fd_limit\":" << fd_limit_ << ",\"source_addresses\":" << std::max<std::size_t>(1, sources_.size()) << "}";
     std::cout << o.str() << std::endl;
     std::cerr << "connect " << cfg_.clients << ": " << static_cast<long>(cfg_.clients / secs) << " conn/s";
@@ -569,6 +572,7 @@ class runner final : public client_events {
   std::uint64_t phase_end_ns_ = 0;
   std::uint64_t last_progress_ns_ = 0;
   std::uint64_t connect_start_ns_ = 0, connect_end_ns_ = 0;
+  double gen_cpu_connect_begin_ = 0, gen_cpu_connect_end_ = 0;
   std::uint64_t measure_start_ns_ = 0, measure_end_ns_ = 0;
   proc_sample base_, connected_, settled_, measure_begin_, measure_end_;
   double gen_cpu_begin_ = 0, gen_cpu_end_ = 0;
