@@ -48,11 +48,26 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
   args = [...args];
   if (!args.includes("--port")) args.unshift("--port", "0");
   if (!args.includes("--host")) args.push("--host", "127.0.0.1");
-  const host = optionValue(args, "--host", "127.0.0.1");
-  const enginePath = optionValue(args, "--path", "/engine.io/");
-  const tls = args.includes("--tls-cert");
-
   const [cmd, argv] = commandFor(impl, args);
+  return spawnListening({
+    label: `${impl} server`,
+    impl,
+    cmd,
+    argv,
+    args,
+    host: optionValue(args, "--host", "127.0.0.1"),
+    path: optionValue(args, "--path", "/engine.io/"),
+    tls: args.includes("--tls-cert"),
+  });
+}
+
+/**
+ * Spawn `cmd argv` and wait (bounded) for its `listening <port>` line. Shared by the Engine.IO and
+ * the Socket.IO fixtures. Returns { impl, args, host, port, path, tls, url, wsUrl, proc, exited,
+ * alive, stderr, stop() }; stop() sends SIGTERM and awaits the exit, and throws if the server had
+ * died on its own before.
+ */
+export async function spawnListening({ label, impl, cmd, argv, args, host, path: urlPath, tls = false }) {
   const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let stdout = "";
@@ -74,7 +89,7 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
-      reject(new Error(`${impl} server did not print "listening <port>" within ${START_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${label} did not print "listening <port>" within ${START_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, START_TIMEOUT_MS);
     proc.on("error", (err) => {
       clearTimeout(timer);
@@ -82,7 +97,7 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
     });
     proc.on("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${impl} server exited before listening (code ${code}, signal ${signal})\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${label} exited before listening (code ${code}, signal ${signal})\nstdout: ${stdout}\nstderr: ${stderr}`));
     });
     proc.stdout.setEncoding("utf8");
     proc.stdout.on("data", (d) => {
@@ -95,12 +110,12 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
     });
   });
 
-  const server = {
+  return {
     impl,
     args,
     host,
     port,
-    path: enginePath,
+    path: urlPath,
     tls,
     url: `${tls ? "https" : "http"}://${host}:${port}`,
     wsUrl: `${tls ? "wss" : "ws"}://${host}:${port}`,
@@ -114,7 +129,7 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
     },
     async stop() {
       if (exitInfo && !stopping) {
-        throw new Error(`${impl} server died during the tests (code ${exitInfo.code}, signal ${exitInfo.signal})\nstderr: ${stderr}`);
+        throw new Error(`${label} died during the tests (code ${exitInfo.code}, signal ${exitInfo.signal})\nstderr: ${stderr}`);
       }
       if (exitInfo) return exitInfo;
       stopping = true;
@@ -125,5 +140,4 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
       return info;
     },
   };
-  return server;
 }

@@ -6,13 +6,12 @@
 // SIO_IMPL=sio (default): ${SIO_BUILD_DIR:-../build}/examples/sio_fixture/sio_fixture
 // SIO_IMPL=ref          : node fixtures/sio_fixture_ref.mjs (npm socket.io 4.8)
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { it, before, after, beforeEach, afterEach } from "node:test";
 import { io as ioClient, Manager } from "socket.io-client";
-import { IMPL } from "./server.mjs";
+import { IMPL, spawnListening } from "./server.mjs";
 import { track, destroyAll } from "./track.mjs";
 import { engineWs, withTimeout } from "./ws.mjs";
 
@@ -41,91 +40,26 @@ function commandFor(impl, args) {
   return [bin, args];
 }
 
-const START_TIMEOUT_MS = 10_000;
-const STOP_TIMEOUT_MS = 5_000;
-
 /**
  * Spawn the fixture chosen by SIO_IMPL with the command line `args` (`--port 0 --host 127.0.0.1`
- * added unless given) and wait for `listening <port>`. Returns
- * { impl, args, host, port, path: "/socket.io/", url, wsUrl, proc, exited, alive, stderr, stop() }
- * so that the raw helpers of lib/http.mjs, lib/engine.mjs and lib/ws.mjs work on it unchanged.
+ * added unless given) and wait for `listening <port>` (lib/server.mjs spawnListening), with
+ * path "/socket.io/" so that the raw helpers of lib/http.mjs, lib/engine.mjs and lib/ws.mjs work on
+ * it unchanged.
  */
 export async function startSioServer(args = [], { impl = IMPL } = {}) {
   args = [...args];
   if (!args.includes("--port")) args.unshift("--port", "0");
   if (!args.includes("--host")) args.push("--host", "127.0.0.1");
-  const host = args[args.indexOf("--host") + 1];
-
   const [cmd, argv] = commandFor(impl, args);
-  const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  let stdout = "";
-  proc.stderr.setEncoding("utf8");
-  proc.stderr.on("data", (d) => {
-    stderr += d;
-    if (stderr.length > 64 * 1024) stderr = stderr.slice(-64 * 1024);
-  });
-  let exitInfo = null;
-  let stopping = false;
-  const exited = new Promise((resolve) => {
-    proc.on("exit", (code, signal) => {
-      exitInfo = { code, signal };
-      resolve(exitInfo);
-    });
-  });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`${impl} sio fixture did not print "listening <port>" within ${START_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, START_TIMEOUT_MS);
-    proc.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${cmd}: ${err.message}`));
-    });
-    proc.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${impl} sio fixture exited before listening (code ${code}, signal ${signal})\nstdout: ${stdout}\nstderr: ${stderr}`));
-    });
-    proc.stdout.setEncoding("utf8");
-    proc.stdout.on("data", (d) => {
-      stdout += d;
-      const m = /^listening (\d+)\r?$/m.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  return {
+  return spawnListening({
+    label: `${impl} sio fixture`,
     impl,
+    cmd,
+    argv,
     args,
-    host,
-    port,
+    host: args[args.indexOf("--host") + 1],
     path: "/socket.io/",
-    tls: false,
-    url: `http://${host}:${port}`,
-    wsUrl: `ws://${host}:${port}`,
-    proc,
-    exited,
-    get alive() {
-      return exitInfo === null;
-    },
-    get stderr() {
-      return stderr;
-    },
-    async stop() {
-      if (exitInfo && !stopping) {
-        throw new Error(`${impl} sio fixture died during the tests (code ${exitInfo.code}, signal ${exitInfo.signal})\nstderr: ${stderr}`);
-      }
-      if (exitInfo) return exitInfo;
-      stopping = true;
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      const info = await exited;
-      clearTimeout(timer);
-      return info;
-    },
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
