@@ -451,7 +451,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   void enqueue(out_chunk chunk) {
     if (mode_ == mode::closed) return;
     queued_bytes_ += chunk.size();
-    queue_.push_back(std::move(chunk));
+    // queue_ must not move while an asynchronous write reads from it (chunk heads and short
+    // strings live inside the elements): meanwhile, chunks wait in backlog_.
+    (writing_ ? backlog_ : queue_).push_back(std::move(chunk));
     if (!writing_) do_write();
   }
 
@@ -534,6 +536,12 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     std::size_t done = (std::min)(in_flight_, queue_.size());
     for (std::size_t i = 0; i < done; ++i) queued_bytes_ -= queue_[i].size();
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
+    if (queue_.empty()) {
+      queue_.swap(backlog_);
+    } else {
+      queue_.insert(queue_.end(), std::make_move_iterator(backlog_.begin()), std::make_move_iterator(backlog_.end()));
+      backlog_.clear();
+    }
     in_flight_ = 0;
     front_written_ = 0;
     if (ec) return peer_gone_after_write_error();
@@ -557,6 +565,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     sock.shutdown(asio::socket_base::shutdown_both, ec);
     sock.close(ec);
     queue_.clear();
+    backlog_.clear();
     front_written_ = 0;
     queued_bytes_ = 0;
     if (was_websocket) {
@@ -592,6 +601,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   // A vector, not a deque: an empty std::deque still holds a 512-byte block, and most
   // connections' queues are empty most of the time (100k idle connections).
   std::vector<out_chunk> queue_;
+  std::vector<out_chunk> backlog_;  ///< queued while an asynchronous write runs
   std::vector<asio::const_buffer> buffers_;
   std::size_t in_flight_ = 0;
   std::size_t front_written_ = 0;  ///< bytes of queue_.front() already written by try_write_now
