@@ -206,10 +206,12 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (mode_ == mode::closed) return;
     if (ec) return peer_gone();
     auto keep = ws_;  // a handler may close and reset things while websocketpp runs
+    cork();
     keep->bytes_read(n);
     // A full buffer means more is probably waiting (a large message): take it now through the
     // scratch buffer rather than one staging buffer at a time.
     if (filled) drain_into_websocket();
+    uncork();
     if (mode_ != mode::closed) do_read();
   }
 
@@ -229,7 +231,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (mode_ == mode::closed) return;
     if (ec) return peer_gone();
     if (mode_ == mode::websocket) {
+      cork();
       feed_websocket(data, size);
+      uncork();
       if (mode_ != mode::closed) do_read();
       return;
     }
@@ -403,10 +407,12 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
                        std::to_string(upgrade_request_.version_minor) + "\r\n";
     for (const auto& f : upgrade_request_.headers) head += f.first + ": " + f.second + "\r\n";
     head += "\r\n";
+    cork();  // the 101 and what the session sends on open leave together
     feed_websocket(head.data(), head.size());
     std::string rest = parser_.take_unparsed();
     parser_ = http_request_parser{};
     if (!rest.empty() && mode_ == mode::websocket) feed_websocket(rest.data(), rest.size());
+    uncork();
     if (mode_ == mode::websocket) do_read();
   }
 
@@ -448,17 +454,38 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   // ---- writing and closing -----------------------------------------------------------------
 
+  // When WebSocket frames are written. While the connection handles input (corked), what that
+  // produces leaves in one system call at the end. Otherwise (broadcasts, timers, emits from
+  // elsewhere) the write waits for the next turn of the strand, so that a burst queued in one
+  // turn (several broadcasts to this client) leaves together. HTTP responses are written at once.
   void enqueue(out_chunk chunk) {
     if (mode_ == mode::closed) return;
     queued_bytes_ += chunk.size();
     // queue_ must not move while an asynchronous write reads from it (chunk heads and short
     // strings live inside the elements): meanwhile, chunks wait in backlog_.
     (writing_ ? backlog_ : queue_).push_back(std::move(chunk));
-    if (!writing_) do_write();
+    if (writing_ || corked_) return;
+    if (mode_ == mode::websocket) return schedule_flush();
+    do_write();
+  }
+
+  void cork() noexcept { ++corked_; }
+  void uncork() {
+    if (--corked_ == 0 && !writing_ && !queue_.empty() && mode_ != mode::closed) do_write();
+  }
+
+  void schedule_flush() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(strand_, [self = this->shared_from_this()] {
+      self->flush_posted_ = false;
+      if (self->mode_ != mode::closed && !self->writing_ && !self->corked_ && !self->queue_.empty()) self->do_write();
+    });
   }
 
   void do_write() {
     if (queue_.empty()) {
+      release_queue_storage();
       writing_ = false;
       if (close_after_write_) shutdown_now();
       return;
@@ -518,9 +545,18 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       gather_buffers();
       return false;
     }
+    release_queue_storage();
     writing_ = false;
     if (close_after_write_) shutdown_after_write();
     return true;
+  }
+
+  /// An empty queue that grew past one chunk (a burst) gives its storage back: idle connections
+  /// are most of them. One chunk's worth stays, so that steady traffic allocates nothing.
+  void release_queue_storage() {
+    if (queue_.capacity() > 1) std::vector<out_chunk>{}.swap(queue_);
+    if (buffers_.capacity() > 2) std::vector<asio::const_buffer>{}.swap(buffers_);
+    if (backlog_.capacity() > 0) std::vector<out_chunk>{}.swap(backlog_);
   }
 
   /// Shuts down on the next turn of the strand, once nothing is left to write (never from inside
@@ -591,11 +627,13 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   mode mode_ = mode::handshake;
   bool reading_ = false;
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool close_after_write_ = false;
   std::shared_ptr<exchange> current_;
   std::shared_ptr<void> request_guard_;  ///< from on_request_head, until the request is complete
   bool upgrade_pending_ = false;
   bool handed_off_ = false;  ///< accept() moved the connection to the session's strand
+  std::uint8_t corked_ = 0;  ///< input being handled: writes wait for its end
   http_request upgrade_request_;
 
   // A vector, not a deque: an empty std::deque still holds a 512-byte block, and most
