@@ -43,6 +43,7 @@ const scenarioLabel = {
   "connect-5k": "connect",
   "connect-10k": "connect",
   echo: "echo + ack, WebSocket",
+  "echo-big": "echo + ack, 30 kB payloads, 16 in flight (back-pressure)",
   "bcast-1k": "broadcast to the room",
   "bcast-10k": "broadcast to the room",
   "poll-echo": "echo + ack, long-polling",

@@ -3,7 +3,8 @@
 # side by side in one run, driven by the project's own load generator. Writes bench/RESULTS.md.
 #
 #   bench/run.sh                 full run (Release build in build-bench/, 3 repetitions, ~10 min)
-#   bench/run.sh --smoke         a few seconds, tiny counts, checks that everything still works
+#   bench/run.sh --smoke         a few seconds, tiny counts (and one back-pressure case): checks that
+#                                everything still works
 #
 # Options:
 #   --reps N           repetitions (default 3; each figure is the median, each ratio the median of
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --out) out=$2; shift ;;
     --idle) idle_target=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -98,6 +99,7 @@ if [ "$smoke" = 1 ]; then
   scenarios=(
     "connect-1k|sio,node,wspp|--scenario connect --clients 40 --warmup-conns 10 --settle 0.1"
     "echo|sio,node,wspp|--scenario echo --clients 5 --window 2 --warmup 0.2 --duration 0.5"
+    "echo-big|sio,node,wspp|--scenario echo --clients 4 --window 16 --payload 30000 --warmup 0.2 --duration 0.5"
     "bcast-1k|sio,node,wspp|--scenario bcast --clients 20 --window 2 --warmup 0.2 --duration 0.5"
     "poll-echo|sio,node|--scenario poll-echo --clients 5 --warmup 0.2 --duration 0.5"
     "idle|sio,node,wspp|--scenario connect --clients $idle --settle 0.2"
