@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --out) out=$2; shift ;;
     --idle) idle_target=$2; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -237,6 +237,7 @@ cat >"$work/machine.json" <<EOF
 EOF
 node "$root/bench/report.mjs" "$results" "$work/machine.json" >"$out"
 cp "$results" "${out%.md}.jsonl"
+cp "$work/machine.json" "${out%.md}.machine.json"  # node bench/report.mjs X.jsonl X.machine.json regenerates X.md
 echo "== wrote $out"
 if [ "$smoke" = 1 ]; then
   cat "$out"
