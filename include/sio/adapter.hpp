@@ -32,6 +32,11 @@ class adapter_host {
  public:
   virtual ~adapter_host() = default;
   virtual void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) = 0;
+  /// The same for many sockets, looked up together. An adapter may call it with its own lock
+  /// held: delivering only queues frames and never calls back into the adapter.
+  virtual void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
+    for (const auto* id : ids) deliver(*id, frames, is_volatile);
+  }
   /// An event another server sent with server_side_emit.
   virtual void server_side_event(const std::string& event, std::vector<value> args) {
     (void)event;

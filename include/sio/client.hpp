@@ -26,6 +26,7 @@ class client : public std::enable_shared_from_this<client> {
   const engine::session& session() const noexcept { return *session_; }
   /// The Engine.IO connection itself (socket.conn in JavaScript).
   engine::session& engine_session() const noexcept { return *session_; }
+  const engine::session_ptr& session_handle() const noexcept { return session_; }
   const transport::strand_type& strand() const noexcept { return session_->strand(); }
   void remove_socket(const std::string& nsp) {
     sockets_.erase(nsp);

@@ -86,6 +86,7 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
 
   // ---- internal ----------------------------------------------------------------------------
   void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) override;
+  void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) override;
   /// Runs the middleware, then connects the socket (or refuses it); on the client's strand.
   void connect(std::shared_ptr<socket> s);
   void remove(const socket& s);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
 #include <sio/server.hpp>
 
 #include "test_client.hpp"
@@ -75,7 +76,9 @@ bool is_event(const std::string& p, const std::string& name) { return p.rfind("2
 }  // namespace
 
 TEST_CASE("emits, room changes and broadcasts from many threads reach every client exactly once, in order per thread") {
-  running_server srv({}, 3);
+  sio::server_options opts;
+  opts.strands = GENERATE(0, 1, 5);  // one per hardware thread, all sessions on one, more than threads
+  running_server srv(opts, 3);
   std::mutex mutex;
   std::vector<sio::socket_ref> sockets;
   srv.io.on_connection([&](sio::socket_ref s) {
@@ -428,4 +431,65 @@ TEST_CASE("dynamic namespaces: children are created on demand, the parent's emit
   c.connect("/room-1");
   CHECK(created == 3);
   CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
+}
+
+namespace {
+/// A WebSocket client that connects to "/" and then never reads: its receive window fills up.
+struct stalled_client {
+  explicit stalled_client(unsigned short port) : sock(ctx) {
+    sock.open(asio::ip::tcp::v4());
+    sock.set_option(asio::socket_base::receive_buffer_size(4096));
+    sock.connect({asio::ip::make_address("127.0.0.1"), port});
+    std::string request =
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    // A masked text frame "40" (Socket.IO CONNECT to "/"); a zero mask leaves the payload as is.
+    request += std::string{"\x81\x82\x00\x00\x00\x00", 6} + "40";
+    asio::write(sock, asio::buffer(request));
+  }
+  asio::io_context ctx;
+  asio::ip::tcp::socket sock;
+};
+}  // namespace
+
+TEST_CASE("a client that stops reading is disconnected (transport error) once its send buffer limit is passed, "
+          "also by broadcasts from its own strand; the others go on") {
+  sio::server_options opts;
+  opts.max_buffered_bytes = 64 * 1024;
+  opts.strands = 1;  // every session on one strand: the broadcasts reach the stalled one directly
+  std::promise<std::string> stalled_reason;  // before the server: its handlers may outlive a failed check
+  std::atomic<int> connected{0}, chunks{0};
+  const std::string chunk(32 * 1024, 'x');
+  running_server srv(opts);
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.join("all");
+    if (connected++ == 0) {
+      s.on_disconnect([&](sio::disconnect_reason r) { stalled_reason.set_value(std::string{sio::to_string(r)}); });
+    } else {
+      s.on("more", [&] { srv.io.to("all").emit("chunk", chunks++, chunk); });
+    }
+  });
+  srv.start();
+
+  stalled_client stalled(srv.port());
+  REQUIRE(eventually([&] { return connected == 1; }));
+  sio_test::test_client reader(srv.port());
+  reader.connect();
+  REQUIRE(eventually([&] { return connected == 2; }));
+
+  // One chunk at a time, so that only the stalled client falls behind. Its kernel buffers take
+  // some (its receive window is 4 KiB), then 64 KiB may wait in sio: well under 2,000 chunks.
+  auto reason = stalled_reason.get_future();
+  int sent = 0;
+  for (; sent < 2000 && reason.wait_for(0s) != std::future_status::ready; ++sent) {
+    reader.send_sio("2[\"more\"]");
+    auto p = reader.next_matching([](const std::string& p) { return is_event(p, "chunk"); });
+    std::string prefix = "2[\"chunk\"," + std::to_string(sent) + ",";
+    REQUIRE(p.substr(0, prefix.size()) == prefix);
+  }
+  REQUIRE(reason.wait_for(10s) == std::future_status::ready);
+  CHECK(reason.get() == "transport error");
+  reader.send_sio("2[\"more\"]");  // the reader is still served
+  CHECK(is_event(reader.next_matching([](const std::string& p) { return is_event(p, "chunk"); }), "chunk"));
+  CHECK(srv.shut_down());
 }

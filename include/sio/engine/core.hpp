@@ -28,9 +28,12 @@ class core final : public transport::request_handler, public std::enable_shared_
 
   /// `policy_polling` / `policy_websocket`: what the transport policy compiles in.
   core(asio::io_context& ctx, options opts, bool policy_polling, bool policy_websocket)
-      : ctx_(ctx), options_(restricted(std::move(opts), policy_polling, policy_websocket)) {}
+      : options_(restricted(std::move(opts), policy_polling, policy_websocket)),
+        strands_(std::make_shared<transport::strand_pool>(ctx, options_->strands)) {}
 
   const options& opts() const noexcept { return *options_; }
+  /// The strands of this engine's sessions; a listener feeding it should use them too.
+  const std::shared_ptr<transport::strand_pool>& strands() const noexcept { return strands_; }
   void on_connection(connection_handler fn) { on_connection_ = std::move(fn); }
   void add_http_middleware(http_middleware fn) { middleware_.push_back(std::move(fn)); }
   /// Answers requests outside the engine path (default 404).
@@ -170,9 +173,9 @@ class core final : public transport::request_handler, public std::enable_shared_
     return ids_.next();
   }
 
-  session_ptr create_session(std::string id, const transport::http_request& req, transport::strand_type strand) {
+  session_ptr create_session(std::string id, const transport::http_request& req, transport::strand_slot_ptr slot) {
     if (options_->logger) log(*options_, log_level::debug, "session " + id + " opened (" + req.target + ")");
-    auto s = std::make_shared<session>(id, std::move(strand), options_, req,
+    auto s = std::make_shared<session>(id, std::move(slot), options_, req,
                                        [weak = weak_from_this()](const std::string& sid) {
                                          if (auto self = weak.lock()) self->forget(sid);
                                        });
@@ -187,7 +190,7 @@ class core final : public transport::request_handler, public std::enable_shared_
   }
 
   void open_polling_session(std::shared_ptr<transport::http_exchange> ex) {
-    auto s = create_session(next_id(ex->request()), ex->request(), asio::make_strand(ctx_));
+    auto s = create_session(next_id(ex->request()), ex->request(), strands_->next());
     asio::dispatch(s->strand(), [self = shared_from_this(), s, ex = std::move(ex)]() mutable {
       s->start_polling(std::move(ex));
       if (self->on_connection_) self->on_connection_(s);
@@ -195,22 +198,22 @@ class core final : public transport::request_handler, public std::enable_shared_
   }
 
   void open_websocket_session(std::shared_ptr<transport::websocket_upgrade> up) {
-    auto strand = asio::make_strand(ctx_);
+    auto slot = strands_->next();
     std::string id = next_id(up->request());
     transport::header_list headers;
     if (options_->initial_headers) options_->initial_headers(headers, up->request());
     if (options_->headers) options_->headers(headers, up->request());
     if (options_->cookie) headers.add("Set-Cookie", options_->cookie->serialize(id));
-    up->accept(strand, options_->max_payload, std::move(headers),
-               [self = shared_from_this(), strand, id = std::move(id)](std::shared_ptr<transport::websocket_channel> ws) {
-                 auto s = self->create_session(std::move(id), ws->request(), strand);
+    up->accept(slot, options_->max_payload, std::move(headers),
+               [self = shared_from_this(), slot, id = std::move(id)](std::shared_ptr<transport::websocket_channel> ws) {
+                 auto s = self->create_session(std::move(id), ws->request(), slot);
                  s->start_websocket(std::move(ws));
                  if (self->on_connection_) self->on_connection_(s);
                });
   }
 
-  asio::io_context& ctx_;
   std::shared_ptr<const options> options_;
+  std::shared_ptr<transport::strand_pool> strands_;
   connection_handler on_connection_;
   std::vector<http_middleware> middleware_;
   std::function<void(const std::shared_ptr<transport::http_exchange>&)> fallback_;

@@ -53,6 +53,10 @@ struct options {
   std::chrono::milliseconds close_timeout{30000};
   /// Keep-alive idle time of an HTTP connection (and the time a request has to arrive whole).
   std::chrono::milliseconds http_idle_timeout{30000};
+  /// How many strands connections and sessions share (transport/strand_pool.hpp): about the
+  /// number of threads that run the io_context; 0 means one per hardware thread. 1 suits a
+  /// single-threaded server best: every broadcast is delivered without a post.
+  std::size_t strands = 0;
 
   /// Decides whether a handshake may proceed (allowRequest). Called on the connection's strand;
   /// answer through the callback, now or later.

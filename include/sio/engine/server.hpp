@@ -60,6 +60,7 @@ class server {
     settings->limits.max_body_bytes = core_->opts().max_payload;
     settings->idle_timeout = core_->opts().http_idle_timeout;
     settings->handler = core_;
+    settings->strands = core_->strands();
     settings->websocket_endpoint = std::make_shared<transport::wspp_server>();
     settings->websocket_endpoint->set_user_agent(std::string{});
     listener_ = std::make_shared<transport::listener<stream_type>>(ctx_, std::move(settings), tls_);

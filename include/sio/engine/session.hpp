@@ -29,10 +29,11 @@ class session : public std::enable_shared_from_this<session> {
   using close_handler = std::function<void(close_reason reason)>;
   enum class transport_kind { polling, websocket };
 
-  session(std::string id, transport::strand_type strand, std::shared_ptr<const options> opts,
+  session(std::string id, transport::strand_slot_ptr slot, std::shared_ptr<const options> opts,
           transport::http_request handshake, std::function<void(const std::string&)> on_removed)
       : id_(std::move(id)),
-        strand_(std::move(strand)),
+        slot_(std::move(slot)),
+        strand_(slot_->strand()),
         options_(std::move(opts)),
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
@@ -58,7 +59,8 @@ class session : public std::enable_shared_from_this<session> {
   void on_upgrade(std::function<void(std::string_view transport)> fn) { on_upgrade_.push_back(std::move(fn)); }
 
   /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
-  /// Thread safety: any thread.
+  /// Thread safety: any thread; from another strand it waits for this one's turn (queuing never
+  /// calls back into the caller either way: see overflowed()).
   void send(frame f, bool is_volatile = false) {
     if (strand_.running_in_this_thread()) return send_here(std::move(f), is_volatile);
     asio::post(strand_, [self = shared_from_this(), f = std::move(f), is_volatile]() mutable {
@@ -145,7 +147,7 @@ class session : public std::enable_shared_from_this<session> {
     if (options_->headers) options_->headers(headers, up->request());
     // A session already on WebSocket, or already upgrading, gets no second one (spec: MUST close).
     bool refuse = transport_ == transport_kind::websocket || upgrade_ != nullptr;
-    up->accept(strand_, options_->max_payload, std::move(headers), [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
+    up->accept(slot_, options_->max_payload, std::move(headers), [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
       if (refuse) return ws->close(1000);
       self->begin_upgrade(std::move(ws));
     });
@@ -274,22 +276,29 @@ class session : public std::enable_shared_from_this<session> {
   // ---- sending -----------------------------------------------------------------------------
 
   void send_here(frame f, bool is_volatile) {
-    if (state_ != state::open || !f.bytes) return;
+    if (state_ != state::open || overflowed_ || !f.bytes) return;
     if (is_volatile && !writable()) return;
     if (transport_ == transport_kind::websocket && !upgrade_) {
-      if (ws_->buffered_bytes() + f.bytes->size() > options_->max_buffered_bytes)
-        return close_with(close_reason::transport_error);
+      if (ws_->buffered_bytes() + f.bytes->size() > options_->max_buffered_bytes) return overflowed();
       ws_->send(f.binary, std::move(f.bytes));
       return;
     }
     queued_bytes_ += f.bytes->size();
     queue_.push_back(std::move(f));
-    if (queued_bytes_ > options_->max_buffered_bytes) return close_with(close_reason::transport_error);
+    if (queued_bytes_ > options_->max_buffered_bytes) return overflowed();
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
     if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
       flush_scheduled_ = true;
       asio::post(strand_, [self = shared_from_this()] { self->flush_polling(); });
     }
+  }
+
+  /// A client that does not read what it is sent: the session closes in the strand's next turn,
+  /// never inside send (its caller may be a broadcast holding the adapter's and namespace's
+  /// locks, and close handlers leave rooms). Until then nothing more is queued.
+  void overflowed() {
+    overflowed_ = true;
+    asio::post(strand_, [self = shared_from_this()] { self->close_with(close_reason::transport_error); });
   }
 
   // ---- incoming packets and heartbeat ------------------------------------------------------
@@ -474,7 +483,8 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   std::string id_;
-  transport::strand_type strand_;
+  transport::strand_slot_ptr slot_;
+  transport::strand_type strand_;  ///< slot_'s, at hand
   std::shared_ptr<const options> options_;
   transport::http_request handshake_;
   std::function<void(const std::string&)> on_removed_;
@@ -492,6 +502,7 @@ class session : public std::enable_shared_from_this<session> {
   bool flush_scheduled_ = false;
   bool handshake_sent_ = false;
   bool discard_on_close_ = false;
+  bool overflowed_ = false;  ///< the send buffer limit was passed: closing, queue nothing more
   std::atomic<int> posts_in_flight_{0};
 
   std::shared_ptr<transport::websocket_channel> ws_;

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "sio/client.hpp"
+#include "sio/engine/fanout.hpp"
 #include "sio/impl/socket.hpp"
 #include "sio/namespace.hpp"
 
@@ -17,6 +18,15 @@ inline void namespace_::deliver(const socket_id& id, const frame_list& frames, b
     s = it->second;
   }
   s->owner().write(frames, is_volatile);
+}
+
+inline void namespace_::deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
+  engine::fanout out(frames, is_volatile);
+  // Under the lock: delivering only queues frames or posts, and never calls back.
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto* id : ids)
+    if (auto it = sockets_.find(*id); it != sockets_.end()) out.add(it->second->owner().session_handle());
+  out.finish();
 }
 
 inline void namespace_::connect(std::shared_ptr<socket> s) { run_middleware(0, std::move(s)); }

@@ -28,18 +28,21 @@ struct connection_settings {
   std::chrono::milliseconds close_timeout{5000};       ///< WebSocket closing handshake
   std::shared_ptr<request_handler> handler;
   std::shared_ptr<wspp_server> websocket_endpoint;     ///< factory for websocketpp connections
+  std::shared_ptr<strand_pool> strands;                ///< where new connections run
 };
 
 template <class Stream>
 class connection final : public std::enable_shared_from_this<connection<Stream>>,
                          public websocket_upgrade,
-                         public websocket_channel {
+                         public websocket_channel,
+                         public deferred_writer {
   using traits = stream_traits<Stream>;
 
  public:
-  connection(Stream stream, strand_type strand, std::shared_ptr<const connection_settings> settings)
+  connection(Stream stream, strand_slot_ptr slot, std::shared_ptr<const connection_settings> settings)
       : stream_(std::move(stream)),
-        strand_(std::move(strand)),
+        slot_(std::move(slot)),
+        strand_(slot_->strand()),
         settings_(std::move(settings)),
         parser_(settings_->limits),
         timer_(strand_.get_inner_executor()) {}
@@ -56,12 +59,13 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     close_after_write_ = true;
     queue_response(std::move(response), false);
   }
-  void accept(strand_type strand, std::size_t max_message_size, header_list headers,
+  void accept(strand_slot_ptr slot, std::size_t max_message_size, header_list headers,
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
     // Called on the current strand with no operation pending: from here on the session's strand
     // owns this connection, so session code and socket code never race.
     handed_off_ = true;
-    strand_ = std::move(strand);
+    slot_ = std::move(slot);
+    strand_ = slot_->strand();
     asio::post(strand_, [self = this->shared_from_this(), max_message_size, headers = std::move(headers),
                          fn = std::move(on_open)]() mutable {
       self->start_websocket(max_message_size, std::move(headers), std::move(fn));
@@ -456,8 +460,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   // When WebSocket frames are written. While the connection handles input (corked), what that
   // produces leaves in one system call at the end. Otherwise (broadcasts, timers, emits from
-  // elsewhere) the write waits for the next turn of the strand, so that a burst queued in one
-  // turn (several broadcasts to this client) leaves together. HTTP responses are written at once.
+  // elsewhere) the strand's batch writes it (strand_slot::defer_write), so that a burst aimed at
+  // this client leaves together. HTTP responses are written at once.
   void enqueue(out_chunk chunk) {
     if (mode_ == mode::closed) return;
     queued_bytes_ += chunk.size();
@@ -475,12 +479,14 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   }
 
   void schedule_flush() {
-    if (flush_posted_) return;
-    flush_posted_ = true;
-    asio::post(strand_, [self = this->shared_from_this()] {
-      self->flush_posted_ = false;
-      if (self->mode_ != mode::closed && !self->writing_ && !self->corked_ && !self->queue_.empty()) self->do_write();
-    });
+    if (flush_deferred_) return;
+    flush_deferred_ = true;
+    slot_->defer_write(this->shared_from_this());
+  }
+
+  void write_deferred() override {
+    flush_deferred_ = false;
+    if (mode_ != mode::closed && !writing_ && !corked_ && !queue_.empty()) do_write();
   }
 
   void do_write() {
@@ -613,7 +619,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   }
 
   Stream stream_;
-  strand_type strand_;
+  strand_slot_ptr slot_;
+  strand_type strand_;  ///< slot_'s, at hand
   std::shared_ptr<const connection_settings> settings_;
   http_request_parser parser_;
   asio::steady_timer timer_;  ///< the idle timeout (HTTP), then the close timeout (WebSocket)
@@ -627,7 +634,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   mode mode_ = mode::handshake;
   bool reading_ = false;
   bool writing_ = false;
-  bool flush_posted_ = false;
+  bool flush_deferred_ = false;  ///< waiting in the strand's batch
   bool close_after_write_ = false;
   std::shared_ptr<exchange> current_;
   std::shared_ptr<void> request_guard_;  ///< from on_request_head, until the request is complete

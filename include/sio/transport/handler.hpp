@@ -6,14 +6,10 @@
 #include <memory>
 #include <string>
 
-#include <asio/io_context.hpp>
-#include <asio/strand.hpp>
-
 #include "sio/transport/http_message.hpp"
+#include "sio/transport/strand_pool.hpp"
 
 namespace sio::transport {
-
-using strand_type = asio::strand<asio::io_context::executor_type>;
 
 /// One HTTP request waiting for its response (for example a held long-polling GET).
 class http_exchange {
@@ -53,9 +49,9 @@ class websocket_upgrade {
   /// Answers with `response` and closes the TCP connection.
   virtual void reject(http_response response) = 0;
   /// Completes the handshake, adding `headers` to the 101 response. From then on the connection
-  /// runs on `strand`, and `on_open` is called there with the channel (or not at all if the
+  /// runs on `slot`'s strand, and `on_open` is called there with the channel (or not at all if the
   /// handshake fails).
-  virtual void accept(strand_type strand, std::size_t max_message_size, header_list headers,
+  virtual void accept(strand_slot_ptr slot, std::size_t max_message_size, header_list headers,
                       std::function<void(std::shared_ptr<websocket_channel>)> on_open) = 0;
 };
 

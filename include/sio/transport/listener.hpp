@@ -17,7 +17,7 @@ class listener : public std::enable_shared_from_this<listener<Stream>> {
  public:
   /// `tls` is required when Stream is tls_stream and ignored otherwise.
   listener(asio::io_context& ctx, std::shared_ptr<const connection_settings> settings, asio::ssl::context* tls = nullptr)
-      : ctx_(ctx), acceptor_(asio::make_strand(ctx)), settings_(std::move(settings)), tls_(tls) {}
+      : acceptor_(asio::make_strand(ctx)), settings_(std::move(settings)), tls_(tls) {}
 
   /// Binds and listens; throws std::system_error when the address is taken.
   void listen(const asio::ip::tcp::endpoint& endpoint, int backlog = asio::socket_base::max_listen_connections) {
@@ -44,26 +44,25 @@ class listener : public std::enable_shared_from_this<listener<Stream>> {
 
  private:
   void do_accept() {
-    auto strand = asio::make_strand(ctx_);
-    acceptor_.async_accept(strand, [self = this->shared_from_this(), strand](std::error_code ec, asio::ip::tcp::socket sock) {
+    auto slot = settings_->strands->next();
+    acceptor_.async_accept(slot->strand(), [self = this->shared_from_this(), slot](std::error_code ec, asio::ip::tcp::socket sock) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-      if (!ec) self->start(std::move(sock), strand);
+      if (!ec) self->start(std::move(sock), slot);
       // Out of descriptors and the like: keep accepting rather than dying.
       self->do_accept();
     });
   }
 
-  void start(asio::ip::tcp::socket sock, strand_type strand) {
+  void start(asio::ip::tcp::socket sock, strand_slot_ptr slot) {
     if constexpr (std::is_same_v<Stream, tls_stream>) {
-      auto c = std::make_shared<connection<Stream>>(Stream(std::move(sock), *tls_), std::move(strand), settings_);
+      auto c = std::make_shared<connection<Stream>>(Stream(std::move(sock), *tls_), std::move(slot), settings_);
       c->start();
     } else {
-      auto c = std::make_shared<connection<Stream>>(std::move(sock), std::move(strand), settings_);
+      auto c = std::make_shared<connection<Stream>>(std::move(sock), std::move(slot), settings_);
       c->start();
     }
   }
 
-  asio::io_context& ctx_;
   asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<const connection_settings> settings_;
   asio::ssl::context* tls_;
