@@ -61,8 +61,6 @@ class server {
     settings->idle_timeout = core_->opts().http_idle_timeout;
     settings->handler = core_;
     settings->strands = core_->strands();
-    settings->websocket_endpoint = std::make_shared<transport::wspp_server>();
-    settings->websocket_endpoint->set_user_agent(std::string{});
     listener_ = std::make_shared<transport::listener<stream_type>>(ctx_, std::move(settings), tls_);
     listener_->listen(endpoint);
   }

@@ -27,7 +27,6 @@ struct connection_settings {
   std::chrono::milliseconds idle_timeout{30000};       ///< keep-alive idle, or an incomplete request
   std::chrono::milliseconds close_timeout{5000};       ///< WebSocket closing handshake
   std::shared_ptr<request_handler> handler;
-  std::shared_ptr<wspp_server> websocket_endpoint;     ///< factory for websocketpp connections
   std::shared_ptr<strand_pool> strands;                ///< where new connections run
 };
 
@@ -85,16 +84,14 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   void send(bool binary, std::shared_ptr<const std::string> bytes) override {
     if (mode_ != mode::websocket || ws_closing_ || !bytes) return;
     out_chunk chunk;
-    chunk.head_size = write_frame_header(chunk.head, binary, bytes->size());
+    chunk.head_size = write_frame_header(chunk.head, binary ? opcode_binary : opcode_text, bytes->size());
     chunk.shared = std::move(bytes);
     enqueue(std::move(chunk));
   }
   void close(std::uint16_t code) override {
     if (mode_ != mode::websocket || ws_closing_) return;
     ws_closing_ = true;
-    std::error_code ec;
-    ws_->close(code, std::string{}, ec);
-    if (ec) return shutdown_now();
+    send_close_frame(code, {});
     // The peer has close_timeout to answer our close frame.
     retire_timer_waits();
     timer_.expires_after(settings_->close_timeout);
@@ -172,18 +169,6 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (reading_ || mode_ == mode::closed) return;
     reading_ = true;
     if constexpr (!traits::secure) {
-      if (mode_ == mode::websocket && ws_->read_pending() && ws_->read_space_size() > 0) {
-        // Straight into websocketpp's staging buffer, which every WebSocket connection has
-        // anyway: no copy, and no epoll re-arm per read (unlike a readiness wait, Asio reads
-        // speculatively and then waits without a system call).
-        std::size_t space = ws_->read_space_size();
-        stream_.async_read_some(asio::buffer(ws_->read_space(), space),
-                                asio::bind_executor(strand_, [self = this->shared_from_this(), space](std::error_code ec, std::size_t n) {
-                                  self->reading_ = false;
-                                  self->on_websocket_read(ec, n, n == space);
-                                }));
-        return;
-      }
       // Wait for readiness, then read into a per-thread scratch buffer: an idle connection holds
       // no read buffer of its own (this matters at 100k connections).
       stream_.async_wait(asio::socket_base::wait_read,
@@ -206,32 +191,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }
   }
 
-  void on_websocket_read(std::error_code ec, std::size_t n, bool filled) {
-    if (mode_ == mode::closed) return;
-    if (ec) return peer_gone();
-    auto keep = ws_;  // a handler may close and reset things while websocketpp runs
-    cork();
-    keep->bytes_read(n);
-    // A full buffer means more is probably waiting (a large message): take it now through the
-    // scratch buffer rather than one staging buffer at a time.
-    if (filled) drain_into_websocket();
-    uncork();
-    if (mode_ != mode::closed) do_read();
-  }
-
-  void drain_into_websocket() {
-    thread_local std::array<char, 64 * 1024> scratch;
-    while (mode_ == mode::websocket) {
-      std::error_code ec;
-      std::size_t n = stream_.read_some(asio::buffer(scratch), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) return;
-      if (ec) return peer_gone();
-      feed_websocket(scratch.data(), n);
-      if (n < scratch.size()) return;
-    }
-  }
-
-  void on_read(std::error_code ec, const char* data, std::size_t size) {
+  void on_read(std::error_code ec, char* data, std::size_t size) {
     if (mode_ == mode::closed) return;
     if (ec) return peer_gone();
     if (mode_ == mode::websocket) {
@@ -359,60 +319,38 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
                        std::function<void(std::shared_ptr<websocket_channel>)> on_open) {
     upgrade_pending_ = false;
     if (mode_ == mode::closed) return;
-    mode_ = mode::websocket;
     retire_timer_waits();
     timer_.cancel();
-    ws_ = settings_->websocket_endpoint->get_connection();
-    ws_->set_max_message_size(max_message_size);
-    ws_->set_write_handler([this](websocketpp::connection_hdl, const char* data, std::size_t size) {
-      out_chunk chunk;
-      chunk.owned.assign(data, size);
-      enqueue(std::move(chunk));
-      return std::error_code{};
-    });
-    ws_->set_vector_write_handler([this](websocketpp::connection_hdl, const std::vector<websocketpp::transport::buffer>& bufs) {
-      out_chunk chunk;
-      for (const auto& b : bufs) chunk.owned.append(b.buf, b.len);
-      enqueue(std::move(chunk));
-      return std::error_code{};
-    });
-    ws_->set_shutdown_handler([this](websocketpp::connection_hdl) {
-      ws_closing_ = true;
+    if (auto problem = websocket_codec::handshake_error(upgrade_request_); !problem.empty()) {
+      // As the reference (ws) refuses a handshake it cannot complete.
+      http_response res;
+      res.status = 400;
+      res.headers.add("Content-Type", "text/html");
+      res.body.assign(problem);
+      if (problem.find("Version") != std::string_view::npos) res.headers.add("Sec-WebSocket-Version", "13, 8");
       close_after_write_ = true;
-      // Not from inside websocketpp's call: the close frame it just wrote may already be out.
-      if (!writing_) shutdown_after_write();
-      return std::error_code{};
-    });
-    if (!headers.empty()) {
-      ws_->set_validate_handler([this, headers = std::move(headers)](websocketpp::connection_hdl) {
-        for (const auto& f : headers) ws_->append_header(f.first, f.second);
-        return true;
-      });
+      return queue_response(std::move(res), false);
     }
-    ws_->set_open_handler([this, fn = std::move(on_open)](websocketpp::connection_hdl) {
-      fn(std::static_pointer_cast<websocket_channel>(this->shared_from_this()));
-    });
-    ws_->set_message_handler([this](websocketpp::connection_hdl, wspp_server::message_ptr msg) {
-      if (!on_message_) return;
-      in_message_callback_ = true;
-      on_message_(std::move(msg->get_raw_payload()), msg->get_opcode() == websocketpp::frame::opcode::binary);
-      in_message_callback_ = false;
-      retired_handler_ = nullptr;
-    });
-    ws_->set_close_handler([this](websocketpp::connection_hdl) { notify_websocket_closed(); });
-    ws_->set_fail_handler([this](websocketpp::connection_hdl) {
-      notify_websocket_closed();
-      shutdown_now();
-    });
-    ws_->start();
-    // websocketpp parses the handshake itself: give it the request as received, then whatever
-    // the client sent after it.
-    std::string head = upgrade_request_.method + ' ' + upgrade_request_.target + " HTTP/1." +
-                       std::to_string(upgrade_request_.version_minor) + "\r\n";
-    for (const auto& f : upgrade_request_.headers) head += f.first + ": " + f.second + "\r\n";
+    mode_ = mode::websocket;
+    ws_ = std::make_unique<websocket_codec>(max_message_size);
+    out_chunk answer;
+    std::string& head = answer.owned;
+    head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+    head += websocket_codec::accept_key(upgrade_request_.headers.get("Sec-WebSocket-Key"));
+    head += "\r\n";
+    // Like ws, the first subprotocol the client offers is taken.
+    if (std::string_view offered = upgrade_request_.headers.get("Sec-WebSocket-Protocol"); !offered.empty()) {
+      std::string_view first = offered;
+      first = first.substr(0, first.find(','));
+      while (!first.empty() && (first.back() == ' ' || first.back() == '\t')) first.remove_suffix(1);
+      while (!first.empty() && (first.front() == ' ' || first.front() == '\t')) first.remove_prefix(1);
+      if (!first.empty()) head.append("Sec-WebSocket-Protocol: ").append(first).append("\r\n");
+    }
+    for (const auto& f : headers) head.append(f.first).append(": ").append(f.second).append("\r\n");
     head += "\r\n";
     cork();  // the 101 and what the session sends on open leave together
-    feed_websocket(head.data(), head.size());
+    enqueue(std::move(answer));
+    on_open(std::static_pointer_cast<websocket_channel>(this->shared_from_this()));
     std::string rest = parser_.take_unparsed();
     parser_ = http_request_parser{};
     if (!rest.empty() && mode_ == mode::websocket) feed_websocket(rest.data(), rest.size());
@@ -420,14 +358,85 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (mode_ == mode::websocket) do_read();
   }
 
-  void feed_websocket(const char* data, std::size_t size) {
-    auto keep = ws_;  // a handler may close and reset things while websocketpp runs
-    std::size_t offset = 0;
-    while (offset < size && mode_ == mode::websocket) {
-      std::size_t used = keep->read_some(data + offset, size - offset);
-      if (used == 0) break;
-      offset += used;
+  void feed_websocket(char* data, std::size_t size) {
+    if (!ws_ || ws_failed_) return;
+    std::string reason;
+    std::uint16_t failure = ws_->consume(data, size, [this](websocket_codec::frame_kind kind, std::string&& payload) {
+      return on_websocket_frame(kind, std::move(payload));
+    }, reason);
+    if (failure && mode_ == mode::websocket) fail_websocket(failure, reason);
+  }
+
+  /// Returns whether to go on with the bytes that follow.
+  bool on_websocket_frame(websocket_codec::frame_kind kind, std::string&& payload) {
+    using kinds = websocket_codec::frame_kind;
+    if (mode_ != mode::websocket) return false;
+    switch (kind) {
+      case kinds::text:
+      case kinds::binary:
+        if (ws_closing_ || !on_message_) return true;  // after our close frame, data is ignored
+        in_message_callback_ = true;
+        on_message_(std::move(payload), kind == kinds::binary);
+        in_message_callback_ = false;
+        retired_handler_ = nullptr;
+        return true;
+      case kinds::ping:
+        if (!ws_closing_) send_control_frame(opcode_pong, std::move(payload));
+        return true;
+      case kinds::pong:
+        return true;
+      case kinds::close:
+        on_close_frame(payload);
+        return false;
     }
+    return true;
+  }
+
+  void on_close_frame(const std::string& payload) {
+    if (ws_closing_) {  // the answer to ours: the closing handshake is complete
+      notify_websocket_closed();
+      close_after_write_ = true;
+      if (!writing_) shutdown_after_write();
+      return;
+    }
+    std::uint16_t code = 0;
+    std::string reason;
+    if (!websocket_codec::parse_close(payload, code, reason)) return fail_websocket(1002, "Invalid close frame");
+    // Answer with the same code and reason (none if the peer gave none), then end the connection.
+    ws_closing_ = true;
+    if (code == 1005) send_control_frame(opcode_close, {});
+    else send_close_frame(code, reason);
+    notify_websocket_closed();
+    close_after_write_ = true;
+    if (!writing_) shutdown_after_write();
+  }
+
+  /// A protocol violation: a close frame with `code`, then the connection ends.
+  void fail_websocket(std::uint16_t code, std::string_view reason) {
+    ws_failed_ = true;
+    if (!ws_closing_) {
+      ws_closing_ = true;
+      send_close_frame(code, reason);
+    }
+    notify_websocket_closed();
+    close_after_write_ = true;
+    if (!writing_) shutdown_after_write();
+  }
+
+  void send_close_frame(std::uint16_t code, std::string_view reason) {
+    std::string payload;
+    payload.reserve(2 + reason.size());
+    payload += static_cast<char>((code >> 8) & 0xFF);
+    payload += static_cast<char>(code & 0xFF);
+    payload.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
+    send_control_frame(opcode_close, std::move(payload));
+  }
+
+  void send_control_frame(std::uint8_t opcode, std::string payload) {
+    out_chunk chunk;
+    chunk.head_size = write_frame_header(chunk.head, opcode, payload.size());
+    chunk.owned = std::move(payload);
+    enqueue(std::move(chunk));
   }
 
   void notify_websocket_closed() {
@@ -439,8 +448,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }
   }
 
-  static std::uint8_t write_frame_header(std::array<char, 10>& h, bool binary, std::size_t size) noexcept {
-    h[0] = static_cast<char>(0x80 | (binary ? 0x2 : 0x1));  // FIN + opcode; server frames are unmasked
+  static constexpr std::uint8_t opcode_text = 0x1, opcode_binary = 0x2, opcode_close = 0x8, opcode_pong = 0xA;
+
+  static std::uint8_t write_frame_header(std::array<char, 10>& h, std::uint8_t opcode, std::size_t size) noexcept {
+    h[0] = static_cast<char>(0x80 | opcode);  // FIN + opcode; server frames are unmasked
     if (size < 126) {
       h[1] = static_cast<char>(size);
       return 2;
@@ -610,10 +621,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     backlog_.clear();
     front_written_ = 0;
     queued_bytes_ = 0;
-    if (was_websocket) {
-      if (ws_) ws_->eof();
-      notify_websocket_closed();
-    }
+    if (was_websocket) notify_websocket_closed();
     request_guard_.reset();
     if (auto pending = std::move(current_)) pending->abort();
   }
@@ -652,8 +660,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   std::size_t front_written_ = 0;  ///< bytes of queue_.front() already written by try_write_now
   std::size_t queued_bytes_ = 0;
 
-  wspp_connection_ptr ws_;
-  bool ws_closing_ = false;
+  std::unique_ptr<websocket_codec> ws_;
+  bool ws_closing_ = false;  ///< a close frame went out: only the peer's close frame matters now
+  bool ws_failed_ = false;   ///< a protocol violation: nothing more is read
   message_handler on_message_;
   message_handler retired_handler_;
   bool in_message_callback_ = false;
