@@ -360,11 +360,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void feed_websocket(char* data, std::size_t size) {
     if (!ws_ || ws_failed_) return;
-    std::string reason;
     std::uint16_t failure = ws_->consume(data, size, [this](websocket_codec::frame_kind kind, std::string&& payload) {
       return on_websocket_frame(kind, std::move(payload));
-    }, reason);
-    if (failure && mode_ == mode::websocket) fail_websocket(failure, reason);
+    });
+    if (failure && mode_ == mode::websocket) fail_websocket(failure);
   }
 
   /// Returns whether to go on with the bytes that follow.
@@ -401,7 +400,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }
     std::uint16_t code = 0;
     std::string reason;
-    if (!websocket_codec::parse_close(payload, code, reason)) return fail_websocket(1002, "Invalid close frame");
+    if (!websocket_codec::parse_close(payload, code, reason)) return fail_websocket(1002);
     // Answer with the same code and reason (none if the peer gave none), then end the connection.
     ws_closing_ = true;
     if (code == 1005) send_control_frame(opcode_close, {});
@@ -411,12 +410,12 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (!writing_) shutdown_after_write();
   }
 
-  /// A protocol violation: a close frame with `code`, then the connection ends.
-  void fail_websocket(std::uint16_t code, std::string_view reason) {
+  /// A protocol violation: a close frame with `code` alone (as ws sends it), then the connection ends.
+  void fail_websocket(std::uint16_t code) {
     ws_failed_ = true;
     if (!ws_closing_) {
       ws_closing_ = true;
-      send_close_frame(code, reason);
+      send_close_frame(code, {});
     }
     notify_websocket_closed();
     close_after_write_ = true;

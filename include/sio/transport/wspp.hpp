@@ -52,18 +52,15 @@ class websocket_codec {
 
   /// Feeds received bytes (unmasked in place). Calls `on_frame(kind, std::string&& payload)` for
   /// every complete message and control frame, in order, until it returns false. Returns 0, or on
-  /// a protocol violation the close code to fail the connection with (1002, 1007, 1009) and its
-  /// reason in `reason`; nothing can be fed after that.
+  /// a protocol violation the close code to fail the connection with (1002, 1007, 1009); nothing
+  /// can be fed after that.
   template <class OnFrame>
-  std::uint16_t consume(char* data, std::size_t size, OnFrame&& on_frame, std::string& reason) {
+  std::uint16_t consume(char* data, std::size_t size, OnFrame&& on_frame) {
     auto* p = reinterpret_cast<std::uint8_t*>(data);
     while (size > 0 || processor_.ready()) {
       std::error_code ec;
       std::size_t used = processor_.consume(p, size, ec);
-      if (ec) {
-        reason = ec.message();
-        return static_cast<std::uint16_t>(websocketpp::processor::error::to_ws(ec));
-      }
+      if (ec) return static_cast<std::uint16_t>(websocketpp::processor::error::to_ws(ec));
       p += used;
       size -= used;
       if (!processor_.ready()) break;  // everything taken, the frame is incomplete
