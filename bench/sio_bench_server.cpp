@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   sio::server<> io{ctx};
   io.on_connection([&io](sio::socket_ref s) {
     s.join("bench");
-    s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(data); });
+    s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(std::move(data)); });
     s.on("bcast", [&io](sio::value data) { io.to("bench").emit("bcast", data); });
   });
   io.listen(static_cast<unsigned short>(std::stoi(argv[1])), "127.0.0.1");

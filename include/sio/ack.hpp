@@ -15,10 +15,10 @@ class socket;
 class ack_sender {
  public:
   ack_sender() = default;
-  /// Acknowledges with these values (converted with sio::to_value).
+  /// Acknowledges with these values (converted with sio::to_value; a moved sio::value is not copied).
   template <class... A>
-  void operator()(const A&... args) const {
-    send(arguments::of(args...));
+  void operator()(A&&... args) const {
+    send(arguments::of(std::forward<A>(args)...));
   }
   /// Acknowledges with arguments as they are (e.g. echoing what came in).
   void send(arguments args) const;

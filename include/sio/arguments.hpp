@@ -19,11 +19,12 @@ class arguments {
 
   /// Builds the list from C++ values through sio::to_value. An `arguments` among them is spread
   /// in place, like `...args` in JavaScript: emit("ev", 1, args) sends 1 followed by every one of args.
+  /// Values passed as rvalues (a `value` or an `arguments`) are moved in, not copied.
   template <class... A>
-  static arguments of(const A&... a) {
+  static arguments of(A&&... a) {
     std::vector<value> v;
     v.reserve(sizeof...(A));
-    (append(v, a), ...);
+    (append(v, std::forward<A>(a)), ...);
     return arguments(std::move(v));
   }
 
@@ -46,9 +47,15 @@ class arguments {
 
  private:
   template <class T>
-  static void append(std::vector<value>& v, const T& x) {
-    if constexpr (std::is_same_v<T, arguments>)
+  static void append(std::vector<value>& v, T&& x) {
+    using plain = std::decay_t<T>;
+    constexpr bool movable = !std::is_lvalue_reference_v<T> && !std::is_const_v<std::remove_reference_t<T>>;
+    if constexpr (std::is_same_v<plain, arguments> && movable)
+      v.insert(v.end(), std::make_move_iterator(x.values_.begin()), std::make_move_iterator(x.values_.end()));
+    else if constexpr (std::is_same_v<plain, arguments>)
       v.insert(v.end(), x.values_.begin(), x.values_.end());
+    else if constexpr (std::is_same_v<plain, value>)
+      v.push_back(std::forward<T>(x));
     else
       v.push_back(to_value(x));
   }

@@ -43,9 +43,15 @@ std::optional<T> convert_argument(const arguments& args, std::size_t k) {
   }
 }
 
+template <class Tuple, std::size_t... J>
+constexpr bool has_rest_param(std::index_sequence<J...>) {
+  return (std::is_same_v<std::tuple_element_t<J, Tuple>, arguments> || ... || false);
+}
+
 template <class Tuple, std::size_t I>
-auto parameter(const arguments& args, const ack_sender& ack) {
+auto parameter(arguments& args, const ack_sender& ack) {
   using T = std::tuple_element_t<I, Tuple>;
+  constexpr bool has_rest = has_rest_param<Tuple>(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
   if constexpr (std::is_same_v<T, arguments>) {
     // The rest: what the value parameters before this one did not take (JavaScript's ...rest).
     constexpr std::size_t k = value_index<Tuple>(I, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
@@ -55,6 +61,12 @@ auto parameter(const arguments& args, const ack_sender& ack) {
     return std::optional<arguments>{arguments(std::move(rest))};
   } else if constexpr (std::is_same_v<T, ack_sender>) {
     return std::optional<ack_sender>{ack};
+  } else if constexpr (std::is_same_v<T, value> && !has_rest) {
+    // The handler owns the arguments: a sio::value parameter takes its argument without a copy
+    // (each value parameter has its own index; without a rest parameter nothing else reads it).
+    constexpr std::size_t k = value_index<Tuple>(I, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+    if (k >= args.size()) return std::optional<value>{};
+    return std::optional<value>{std::move(args[k])};
   } else {
     constexpr std::size_t k = value_index<Tuple>(I, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
     return convert_argument<T>(args, k);

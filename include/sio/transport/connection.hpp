@@ -567,10 +567,11 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     return true;
   }
 
-  /// An empty queue that grew past one chunk (a burst) gives its storage back: idle connections
-  /// are most of them. One chunk's worth stays, so that steady traffic allocates nothing.
+  /// An empty queue that grew past two chunks (a burst) gives its storage back: idle connections
+  /// are most of them. Two chunks' worth stay (a batch of two broadcasts), so that steady traffic
+  /// allocates nothing.
   void release_queue_storage() {
-    if (queue_.capacity() > 1) std::vector<out_chunk>{}.swap(queue_);
+    if (queue_.capacity() > 2) std::vector<out_chunk>{}.swap(queue_);
     if (buffers_.capacity() > 2) std::vector<asio::const_buffer>{}.swap(buffers_);
     if (backlog_.capacity() > 0) std::vector<out_chunk>{}.swap(backlog_);
   }
