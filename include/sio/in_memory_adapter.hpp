@@ -73,7 +73,8 @@ class in_memory_adapter : public adapter {
   /// Calls fn(id) once for every socket `opts` selects. Needs the lock.
   template <class Fn>
   void for_each_selected(const broadcast_options& opts, Fn&& fn) const {
-    std::unordered_set<socket_id> excluded;
+    // Views into the maps: valid while the lock is held, and no id is copied.
+    std::unordered_set<std::string_view> excluded;
     for (const auto& r : opts.except)
       if (auto it = rooms_.find(r); it != rooms_.end()) excluded.insert(it->second.begin(), it->second.end());
     auto wanted = [&excluded](const socket_id& id) { return excluded.empty() || !excluded.count(id); };
@@ -82,18 +83,14 @@ class in_memory_adapter : public adapter {
         if (wanted(entry.first)) fn(entry.first);
       return;
     }
-    if (opts.rooms.size() == 1) {  // the common case: no duplicates to weed out
-      if (auto it = rooms_.find(opts.rooms.front()); it != rooms_.end())
-        for (const auto& id : it->second)
-          if (wanted(id)) fn(id);
-      return;
-    }
+    // A socket in several of the rooms goes once; with one room (the common case) none can repeat.
+    const bool may_repeat = opts.rooms.size() > 1;
     std::unordered_set<std::string_view> seen;
     for (const auto& r : opts.rooms) {
       auto it = rooms_.find(r);
       if (it == rooms_.end()) continue;
       for (const auto& id : it->second)
-        if (wanted(id) && seen.insert(id).second) fn(id);
+        if (wanted(id) && (!may_repeat || seen.insert(id).second)) fn(id);
     }
   }
 

@@ -493,3 +493,29 @@ TEST_CASE("a client that stops reading is disconnected (transport error) once it
   CHECK(is_event(reader.next_matching([](const std::string& p) { return is_event(p, "chunk"); }), "chunk"));
   CHECK(srv.shut_down());
 }
+
+TEST_CASE("clients are spread over the strands: with two strands, four WebSocket clients use both") {
+  sio::server_options opts;
+  opts.strands = 2;
+  running_server srv(opts);
+  std::mutex mutex;
+  std::vector<sio::transport::strand_type> strands;
+  srv.io.on_connection([&](sio::socket_ref s) {
+    std::lock_guard<std::mutex> lock(mutex);
+    strands.push_back(s->strand());
+  });
+  srv.start();
+  std::vector<std::unique_ptr<sio_test::test_client>> cs;
+  for (int i = 0; i < 4; ++i) {
+    cs.push_back(std::make_unique<sio_test::test_client>(srv.port()));
+    cs.back()->connect();
+  }
+  REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return strands.size() == 4;
+  }));
+  std::lock_guard<std::mutex> lock(mutex);
+  int on_first = 0;
+  for (const auto& s : strands) on_first += s == strands.front() ? 1 : 0;
+  CHECK(on_first == 2);  // handed out in turn: two clients on each strand
+}

@@ -15,6 +15,7 @@
 #include "sio/detail/dependency_warnings_push.hpp"
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_no_tls_client.hpp>
+#include <websocketpp/logger/stub.hpp>
 #include "sio/detail/dependency_warnings_pop.hpp"
 
 namespace sio_test {

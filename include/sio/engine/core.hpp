@@ -198,7 +198,9 @@ class core final : public transport::request_handler, public std::enable_shared_
   }
 
   void open_websocket_session(std::shared_ptr<transport::websocket_upgrade> up) {
-    auto slot = strands_->next();
+    // The session stays on its connection's strand: taking another from the pool would move the
+    // pool's turn twice per connection (with two strands, every WebSocket session on one).
+    auto slot = up->slot();
     std::string id = next_id(up->request());
     transport::header_list headers;
     if (options_->initial_headers) options_->initial_headers(headers, up->request());

@@ -23,7 +23,7 @@ class fanout {
   ~fanout() { finish(); }
 
   void add(const session_ptr& s) {
-    if (s->strand().running_in_this_thread()) return s->send(frames_, is_volatile_);
+    if (s->strand().running_in_this_thread()) return s->send_on_strand(*frames_, is_volatile_);
     for (auto& g : groups_)
       if (g.strand == s->strand()) return g.sessions.push_back(s);
     groups_.push_back(group{s->strand(), {s}});
@@ -32,7 +32,7 @@ class fanout {
   void finish() {
     for (auto& g : groups_) {
       asio::post(g.strand, [sessions = std::move(g.sessions), frames = frames_, v = is_volatile_] {
-        for (const auto& s : sessions) s->send(frames, v);  // on their strand: queued at once
+        for (const auto& s : sessions) s->send_on_strand(*frames, v);
       });
     }
     groups_.clear();

@@ -33,11 +33,10 @@ class session : public std::enable_shared_from_this<session> {
           transport::http_request handshake, std::function<void(const std::string&)> on_removed)
       : id_(std::move(id)),
         slot_(std::move(slot)),
-        strand_(slot_->strand()),
         options_(std::move(opts)),
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
-        heartbeat_(strand_) {
+        heartbeat_(strand()) {
     handshake_.body.clear();
   }
 
@@ -48,7 +47,7 @@ class session : public std::enable_shared_from_this<session> {
   }
   /// The request that opened the session (headers, query, address; no body).
   const transport::http_request& handshake() const noexcept { return handshake_; }
-  const transport::strand_type& strand() const noexcept { return strand_; }
+  const transport::strand_type& strand() const noexcept { return slot_->strand(); }
   bool is_open() const noexcept { return state_ == state::open; }
 
   /// Set these in the connection callback, before returning from it.
@@ -62,20 +61,23 @@ class session : public std::enable_shared_from_this<session> {
   /// Thread safety: any thread; from another strand it waits for this one's turn (queuing never
   /// calls back into the caller either way: see overflowed()).
   void send(frame f, bool is_volatile = false) {
-    if (strand_.running_in_this_thread()) return send_here(std::move(f), is_volatile);
-    asio::post(strand_, [self = shared_from_this(), f = std::move(f), is_volatile]() mutable {
+    if (strand().running_in_this_thread()) return send_here(std::move(f), is_volatile);
+    asio::post(strand(), [self = shared_from_this(), f = std::move(f), is_volatile]() mutable {
       self->send_here(std::move(f), is_volatile);
     });
   }
   /// Queues several frames that belong together (a Socket.IO packet and its attachments): all of
   /// them, or none when volatile and not writable. Thread safety: any thread.
   void send(std::shared_ptr<const std::vector<frame>> frames, bool is_volatile = false) {
-    auto run = [self = shared_from_this(), frames = std::move(frames), is_volatile] {
-      if (is_volatile && !self->writable()) return;
-      for (const auto& f : *frames) self->send_here(f, false);
-    };
-    if (strand_.running_in_this_thread()) return run();
-    asio::post(strand_, std::move(run));
+    if (strand().running_in_this_thread()) return send_on_strand(*frames, is_volatile);
+    asio::post(strand(), [self = shared_from_this(), frames = std::move(frames), is_volatile] {
+      self->send_on_strand(*frames, is_volatile);
+    });
+  }
+  /// The same, for a caller that is on this session's strand (engine::fanout).
+  void send_on_strand(const std::vector<frame>& frames, bool is_volatile) {
+    if (is_volatile && !writable()) return;
+    for (const auto& f : frames) send_here(f, false);
   }
   void send_text(std::string_view text) { send(make_text_frame(packet_type::message, text)); }
   void send_binary(std::string bytes) { send(make_binary_frame(std::move(bytes))); }
@@ -85,7 +87,7 @@ class session : public std::enable_shared_from_this<session> {
   /// With `discard` (server shutdown) a polling session that has no GET to carry the close packet
   /// ends at once instead of waiting close_timeout for one.
   void close(bool discard = false) {
-    asio::dispatch(strand_, [self = shared_from_this(), discard] {
+    asio::dispatch(strand(), [self = shared_from_this(), discard] {
       self->discard_on_close_ = discard;
       self->close_with(close_reason::forced_close);
     });
@@ -192,7 +194,7 @@ class session : public std::enable_shared_from_this<session> {
     pending_get_ = std::move(ex);
     pending_get_->on_abort([weak = weak_from_this(), get = pending_get_.get()] {
       if (auto self = weak.lock())
-        asio::post(self->strand_, [self, get] {
+        asio::post(self->strand(), [self, get] {
           if (self->pending_get_.get() == get) {
             self->pending_get_.reset();
             self->close_with(close_reason::transport_close);
@@ -289,7 +291,7 @@ class session : public std::enable_shared_from_this<session> {
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
     if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
       flush_scheduled_ = true;
-      asio::post(strand_, [self = shared_from_this()] { self->flush_polling(); });
+      asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
     }
   }
 
@@ -298,7 +300,7 @@ class session : public std::enable_shared_from_this<session> {
   /// locks, and close handlers leave rooms). Until then nothing more is queued.
   void overflowed() {
     overflowed_ = true;
-    asio::post(strand_, [self = shared_from_this()] { self->close_with(close_reason::transport_error); });
+    asio::post(strand(), [self = shared_from_this()] { self->close_with(close_reason::transport_error); });
   }
 
   // ---- incoming packets and heartbeat ------------------------------------------------------
@@ -390,7 +392,7 @@ class session : public std::enable_shared_from_this<session> {
         [self = shared_from_this(), candidate] {
           if (self->upgrade_.get() == candidate) self->abort_upgrade();
         });
-    upgrade_timer_ = std::make_unique<asio::steady_timer>(strand_, options_->upgrade_timeout);
+    upgrade_timer_ = std::make_unique<asio::steady_timer>(strand(), options_->upgrade_timeout);
     upgrade_timer_->async_wait([self = shared_from_this(), candidate](std::error_code ec) {
       if (!ec && self->upgrade_.get() == candidate) self->abort_upgrade();
     });
@@ -483,8 +485,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   std::string id_;
-  transport::strand_slot_ptr slot_;
-  transport::strand_type strand_;  ///< slot_'s, at hand
+  transport::strand_slot_ptr slot_;  ///< the strand this session runs on (shared with others)
   std::shared_ptr<const options> options_;
   transport::http_request handshake_;
   std::function<void(const std::string&)> on_removed_;

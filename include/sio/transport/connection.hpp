@@ -41,18 +41,18 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   connection(Stream stream, strand_slot_ptr slot, std::shared_ptr<const connection_settings> settings)
       : stream_(std::move(stream)),
         slot_(std::move(slot)),
-        strand_(slot_->strand()),
         settings_(std::move(settings)),
         parser_(settings_->limits),
-        timer_(strand_.get_inner_executor()) {}
+        timer_(slot_->strand().get_inner_executor()) {}
 
   /// Starts the TLS handshake if any, then reads requests.
   void start() {
-    asio::dispatch(strand_, [self = this->shared_from_this()] { self->do_start(); });
+    asio::dispatch(strand(), [self = this->shared_from_this()] { self->do_start(); });
   }
 
   // websocket_upgrade
   http_request& request() noexcept override { return upgrade_request_; }
+  const strand_slot_ptr& slot() const noexcept override { return slot_; }
   void reject(http_response response) override {
     upgrade_pending_ = false;
     close_after_write_ = true;
@@ -64,8 +64,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     // owns this connection, so session code and socket code never race.
     handed_off_ = true;
     slot_ = std::move(slot);
-    strand_ = slot_->strand();
-    asio::post(strand_, [self = this->shared_from_this(), max_message_size, headers = std::move(headers),
+    asio::post(strand(), [self = this->shared_from_this(), max_message_size, headers = std::move(headers),
                          fn = std::move(on_open)]() mutable {
       self->start_websocket(max_message_size, std::move(headers), std::move(fn));
     });
@@ -95,7 +94,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     // The peer has close_timeout to answer our close frame.
     retire_timer_waits();
     timer_.expires_after(settings_->close_timeout);
-    timer_.async_wait(asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code e) {
+    timer_.async_wait(asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code e) {
       if (!e) self->shutdown_now();
     }));
   }
@@ -122,7 +121,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       if (responded_.exchange(true)) return;
       guard_.reset();
       auto owner = std::move(owner_);
-      asio::dispatch(owner->strand_, [owner, self = this, res = std::move(response)]() mutable {
+      asio::dispatch(owner->strand(), [owner, self = this, res = std::move(response)]() mutable {
         owner->finish_exchange(self, std::move(res));
       });
     }
@@ -156,12 +155,14 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       remote_port_ = remote.port();
     }
     arm_idle_timer();
-    traits::async_handshake(stream_, asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code e) {
+    traits::async_handshake(stream_, asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code e) {
       if (e) return self->shutdown_now();
       self->mode_ = mode::http;
       self->do_read();
     }));
   }
+
+  const strand_type& strand() const noexcept { return slot_->strand(); }
 
   // ---- reading ----------------------------------------------------------------------------
 
@@ -172,7 +173,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       // Wait for readiness, then read into a per-thread scratch buffer: an idle connection holds
       // no read buffer of its own (this matters at 100k connections).
       stream_.async_wait(asio::socket_base::wait_read,
-                         asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec) {
+                         asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code ec) {
                            self->reading_ = false;
                            if (ec) return self->on_read(ec, nullptr, 0);
                            thread_local std::array<char, 64 * 1024> scratch;
@@ -184,7 +185,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     } else {
       if (!tls_buffer_) tls_buffer_ = std::make_unique<std::array<char, 16 * 1024>>();
       stream_.async_read_some(asio::buffer(*tls_buffer_),
-                              asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                              asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
                                 self->reading_ = false;
                                 self->on_read(ec, self->tls_buffer_->data(), n);
                               }));
@@ -304,7 +305,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   void wait_for_idle_deadline() {
     idle_waiting_ = true;
     timer_.expires_at(idle_deadline_);
-    timer_.async_wait(asio::bind_executor(strand_, [self = this->shared_from_this(), generation = timer_generation_](std::error_code ec) {
+    timer_.async_wait(asio::bind_executor(strand(), [self = this->shared_from_this(), generation = timer_generation_](std::error_code ec) {
       if (generation != self->timer_generation_) return;
       self->idle_waiting_ = false;
       if (ec || self->idle_deadline_ == std::chrono::steady_clock::time_point::max()) return;
@@ -339,13 +340,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     head += websocket_codec::accept_key(upgrade_request_.headers.get("Sec-WebSocket-Key"));
     head += "\r\n";
     // Like ws, the first subprotocol the client offers is taken.
-    if (std::string_view offered = upgrade_request_.headers.get("Sec-WebSocket-Protocol"); !offered.empty()) {
-      std::string_view first = offered;
-      first = first.substr(0, first.find(','));
-      while (!first.empty() && (first.back() == ' ' || first.back() == '\t')) first.remove_suffix(1);
-      while (!first.empty() && (first.front() == ' ' || first.front() == '\t')) first.remove_prefix(1);
-      if (!first.empty()) head.append("Sec-WebSocket-Protocol: ").append(first).append("\r\n");
-    }
+    if (auto protocol = upgrade_request_.headers.first_token("Sec-WebSocket-Protocol"); !protocol.empty())
+      head.append("Sec-WebSocket-Protocol: ").append(protocol).append("\r\n");
     for (const auto& f : headers) head.append(f.first).append(": ").append(f.second).append("\r\n");
     head += "\r\n";
     cork();  // the 101 and what the session sends on open leave together
@@ -392,22 +388,15 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   }
 
   void on_close_frame(const std::string& payload) {
-    if (ws_closing_) {  // the answer to ours: the closing handshake is complete
-      notify_websocket_closed();
-      close_after_write_ = true;
-      if (!writing_) shutdown_after_write();
-      return;
-    }
-    std::uint16_t code = 0;
-    std::string reason;
-    if (!websocket_codec::parse_close(payload, code, reason)) return fail_websocket(1002);
-    // Answer with the same code and reason (none if the peer gave none), then end the connection.
-    ws_closing_ = true;
-    if (code == 1005) send_control_frame(opcode_close, {});
-    else send_close_frame(code, reason);
-    notify_websocket_closed();
-    close_after_write_ = true;
-    if (!writing_) shutdown_after_write();
+    if (!ws_closing_) {
+      // Answer with the same code and reason, then end the connection.
+      std::uint16_t code = 0;
+      std::string reason;
+      if (!websocket_codec::parse_close(payload, code, reason)) return fail_websocket(1002);
+      ws_closing_ = true;
+      send_close_frame(code, reason);
+    }  // else it answers ours: the closing handshake is complete
+    end_websocket();
   }
 
   /// A protocol violation: a close frame with `code` alone (as ws sends it), then the connection ends.
@@ -417,17 +406,26 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       ws_closing_ = true;
       send_close_frame(code, {});
     }
+    end_websocket();
+  }
+
+  /// The WebSocket is over: its user hears of it, and the TCP connection ends once what is
+  /// queued (our close frame) is written.
+  void end_websocket() {
     notify_websocket_closed();
     close_after_write_ = true;
     if (!writing_) shutdown_after_write();
   }
 
+  /// `code` 1005 ("no status") is never sent: the close frame then carries no payload.
   void send_close_frame(std::uint16_t code, std::string_view reason) {
     std::string payload;
-    payload.reserve(2 + reason.size());
-    payload += static_cast<char>((code >> 8) & 0xFF);
-    payload += static_cast<char>(code & 0xFF);
-    payload.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
+    if (code != 1005) {
+      payload.reserve(2 + reason.size());
+      payload += static_cast<char>((code >> 8) & 0xFF);
+      payload += static_cast<char>(code & 0xFF);
+      payload.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
+    }
     send_control_frame(opcode_close, std::move(payload));
   }
 
@@ -511,7 +509,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if constexpr (!traits::secure) {
       if (try_write_now()) return;
     }
-    asio::async_write(stream_, buffers_, asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+    asio::async_write(stream_, buffers_, asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code ec, std::size_t) {
       self->on_written(ec);
     }));
   }
@@ -579,7 +577,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   /// Shuts down on the next turn of the strand, once nothing is left to write (never from inside
   /// the caller: this can be websocketpp or the engine).
   void shutdown_after_write() {
-    asio::post(strand_, [self = this->shared_from_this()] {
+    asio::post(strand(), [self = this->shared_from_this()] {
       if (!self->writing_ && self->queue_.empty()) self->shutdown_now();
     });
   }
@@ -627,8 +625,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   }
 
   Stream stream_;
-  strand_slot_ptr slot_;
-  strand_type strand_;  ///< slot_'s, at hand
+  strand_slot_ptr slot_;  ///< the strand this connection runs on
   std::shared_ptr<const connection_settings> settings_;
   http_request_parser parser_;
   asio::steady_timer timer_;  ///< the idle timeout (HTTP), then the close timeout (WebSocket)

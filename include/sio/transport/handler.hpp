@@ -46,6 +46,8 @@ class websocket_upgrade {
  public:
   virtual ~websocket_upgrade() = default;
   virtual http_request& request() noexcept = 0;
+  /// The strand the connection runs on now: a new session can simply stay there.
+  virtual const strand_slot_ptr& slot() const noexcept = 0;
   /// Answers with `response` and closes the TCP connection.
   virtual void reject(http_response response) = 0;
   /// Completes the handshake, adding `headers` to the 101 response. From then on the connection

@@ -20,6 +20,13 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+/// `text` without the spaces and tabs around it (HTTP's optional whitespace).
+inline std::string_view trim_whitespace(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 /// Header fields in arrival order; names compare case-insensitively.
 class header_list {
  public:
@@ -53,15 +60,17 @@ class header_list {
       std::string_view v = f.second;
       while (!v.empty()) {
         std::size_t comma = v.find(',');
-        std::string_view item = v.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-        if (iequals(item, token)) return true;
+        if (iequals(trim_whitespace(v.substr(0, comma)), token)) return true;
         if (comma == std::string_view::npos) break;
         v.remove_prefix(comma + 1);
       }
     }
     return false;
+  }
+  /// The first item of a comma-separated header (Sec-WebSocket-Protocol, ...); empty if none.
+  std::string_view first_token(std::string_view name) const noexcept {
+    std::string_view v = get(name);
+    return trim_whitespace(v.substr(0, v.find(',')));
   }
   const std::vector<std::pair<std::string, std::string>>& fields() const noexcept { return fields_; }
   auto begin() const noexcept { return fields_.begin(); }

@@ -11,10 +11,8 @@
 #include "sio/detail/dependency_warnings_push.hpp"
 #include <websocketpp/base64/base64.hpp>
 #include <websocketpp/close.hpp>
-#include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/core.hpp>
 #include <websocketpp/frame.hpp>
-#include <websocketpp/logger/stub.hpp>
 #include <websocketpp/processors/hybi13.hpp>
 #include <websocketpp/sha1/sha1.hpp>
 #include "sio/detail/dependency_warnings_pop.hpp"
@@ -31,13 +29,10 @@
 
 namespace sio::transport {
 
-/// websocketpp's policy bundle, as far as the processor uses it: no locking, no logging, no
-/// extensions (permessage-deflate is not offered).
+/// websocketpp's policy bundle; the processor uses only its message, buffer and size types.
+/// No extensions: permessage-deflate is not offered.
 struct wspp_config : websocketpp::config::core {
   using type = wspp_config;
-  using concurrency_type = websocketpp::concurrency::none;
-  using elog_type = websocketpp::log::stub;
-  using alog_type = websocketpp::log::stub;
   static const bool enable_extensions = false;
 };
 
