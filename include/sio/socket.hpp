@@ -132,7 +132,7 @@ class socket : public std::enable_shared_from_this<socket> {
 
  private:
   struct handler_entry {
-    detail::erased_handler fn;
+    std::shared_ptr<const detail::erased_handler> fn;  ///< shared: a running handler may remove itself
     bool once = false;
   };
   struct pending_ack {

@@ -519,3 +519,25 @@ TEST_CASE("clients are spread over the strands: with two strands, four WebSocket
   for (const auto& s : strands) on_first += s == strands.front() ? 1 : 0;
   CHECK(on_first == 2);  // handed out in turn: two clients on each strand
 }
+
+TEST_CASE("a busy WebSocket reads messages of every size in order: small ones, then more than its read buffer holds") {
+  // A connection that keeps sending reads into a buffer of its own (connection::read_busy); a
+  // message larger than that buffer is read on in one go. Every message must arrive whole.
+  running_server srv({}, 1);
+  srv.io.on_connection([](sio::socket_ref s) {
+    s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(std::move(data)); });
+  });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  c.connect();
+  std::vector<std::string> sent;
+  for (int i = 0; i < 40; ++i) {
+    std::size_t size = i == 20 ? 200000 : i == 30 ? 1015 : static_cast<std::size_t>(1 + i * 7);
+    sent.push_back(std::string(size, static_cast<char>('a' + i % 26)));
+    c.send_sio("2" + std::to_string(i) + "[\"echo\",\"" + sent.back() + "\"]");
+  }
+  auto acks = c.wait_count([](const std::string& p) { return p[0] == '3'; }, sent.size());
+  REQUIRE(acks.size() == sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) CHECK(acks[i] == "3" + std::to_string(i) + "[\"" + sent[i] + "\"]");
+  CHECK(srv.shut_down());
+}

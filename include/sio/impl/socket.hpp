@@ -13,6 +13,7 @@ namespace detail {
 /// Encodes a packet once: the Engine.IO text frame ("4" + Socket.IO text), then its attachments.
 inline frame_list encode_frames(const parser::packet& p) {
   std::string text;
+  text.reserve(128);  // most packets fit: one allocation instead of three as the text grows
   text.push_back('4');
   std::vector<binary> attachments;
   parser::encode(p, text, attachments);
@@ -62,7 +63,7 @@ void socket::on_strand(Fn&& fn) {
 
 inline void socket::add_handler(std::string event, detail::erased_handler fn, bool once) {
   on_strand([self = shared_from_this(), event = std::move(event), fn = std::move(fn), once]() mutable {
-    self->handlers_[event].push_back(handler_entry{std::move(fn), once});
+    self->handlers_[event].push_back(handler_entry{std::make_shared<const detail::erased_handler>(std::move(fn)), once});
   });
 }
 
@@ -218,15 +219,23 @@ inline void socket::deliver_event(arguments&& all, std::optional<std::uint64_t> 
   ack_sender ack = id ? ack_sender{weak_from_this(), *id} : ack_sender{};
   for (auto& h : any_handlers_) h(event, rest);
   auto it = handlers_.find(event);
-  if (it == handlers_.end()) return;
+  if (it == handlers_.end() || it->second.empty()) return;
+  auto& listeners = it->second;
+  const auto invoke = [&](const detail::erased_handler& fn, arguments&& args) {
+    if (!fn(std::move(args), ack)) report_error("invalid arguments for event \"" + event + "\"");
+  };
+  if (listeners.size() == 1) {  // the usual case: no copy of the list
+    auto fn = listeners.front().fn;
+    if (listeners.front().once) listeners.clear();
+    return invoke(*fn, std::move(rest));
+  }
   // Copy the list: a handler may add or remove handlers while it runs.
-  auto entries = it->second;
-  it->second.erase(std::remove_if(it->second.begin(), it->second.end(), [](const handler_entry& e) { return e.once; }),
-                   it->second.end());
+  auto entries = listeners;
+  listeners.erase(std::remove_if(listeners.begin(), listeners.end(), [](const handler_entry& e) { return e.once; }),
+                  listeners.end());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     bool last = i + 1 == entries.size();
-    bool ok = last ? entries[i].fn(std::move(rest), ack) : entries[i].fn(arguments(rest), ack);
-    if (!ok) report_error("invalid arguments for event \"" + event + "\"");
+    invoke(*entries[i].fn, last ? std::move(rest) : arguments(rest));
   }
 }
 

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <limits>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -130,18 +131,18 @@ inline void merge_duplicate_keys(sio::object& members) {
     members.resize(kept);
 }
 
-// SAX handler that assembles an sio::value. Open containers live on a stack; each open object
-// also has its pending key on a parallel stack.
+// SAX handler that assembles an sio::value. Finished values wait on one flat stack (object keys
+// on a parallel one) until their container ends; RapidJSON then says how many there are, so each
+// array or object is allocated once, at its final size.
 class value_builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, value_builder> {
 public:
-    /// The stacks of open containers and pending keys; kept per thread between parses (no
-    /// allocation per message once warm).
+    /// Kept per thread between parses: a warm parse allocates only what it returns.
     struct stacks {
-        std::vector<value> open;
+        std::vector<value> values;
         std::vector<std::string> keys;
     };
-    value_builder(std::size_t max_depth, stacks& s) : max_depth_(max_depth), open_(s.open), keys_(s.keys) {
-        open_.clear();
+    value_builder(std::size_t max_depth, stacks& s) : max_depth_(max_depth), values_(s.values), keys_(s.keys) {
+        values_.clear();
         keys_.clear();
     }
 
@@ -155,55 +156,60 @@ public:
     bool String(const char* text, rapidjson::SizeType length, bool) {
         return add(value(std::string(text, length)));
     }
-    bool StartObject() {
-        if (!enter()) return false;
-        open_.emplace_back(sio::object{});
-        keys_.emplace_back();
-        return true;
-    }
+    bool StartObject() { return enter(); }
     bool Key(const char* text, rapidjson::SizeType length, bool) {
-        keys_.back().assign(text, length);
+        keys_.emplace_back(text, length);
         return true;
     }
-    bool EndObject(rapidjson::SizeType) {
-        keys_.pop_back();
-        merge_duplicate_keys(open_.back().as_object());
-        return close();
+    bool EndObject(rapidjson::SizeType count) {
+        sio::object members;
+        members.reserve(count);
+        const std::size_t first_value = values_.size() - count;
+        const std::size_t first_key = keys_.size() - count;
+        for (std::size_t i = 0; i < count; ++i)
+            members.emplace_back(std::move(keys_[first_key + i]), std::move(values_[first_value + i]));
+        keys_.resize(first_key);
+        values_.resize(first_value);
+        merge_duplicate_keys(members);
+        --depth_;
+        return add(value(std::move(members)));
     }
-    bool StartArray() {
-        if (!enter()) return false;
-        open_.emplace_back(sio::array{});
-        return true;
+    bool StartArray() { return enter(); }
+    bool EndArray(rapidjson::SizeType count) {
+        const auto first = values_.end() - static_cast<std::ptrdiff_t>(count);
+        sio::array elements(std::make_move_iterator(first), std::make_move_iterator(values_.end()));
+        values_.erase(first, values_.end());
+        --depth_;
+        return add(value(std::move(elements)));
     }
-    bool EndArray(rapidjson::SizeType) { return close(); }
 
     json_error error() const noexcept { return error_; }
     value take_root() { return std::move(root_); }
+    /// Drops a half-built value rather than keeping it until the next parse.
+    void discard() {
+        values_.clear();
+        keys_.clear();
+    }
 
 private:
     bool fail(json_error e) {
         error_ = e;
         return false;  // makes RapidJSON stop with kParseErrorTermination
     }
-    bool enter() { return open_.size() < max_depth_ || fail(json_error::too_deep); }
-    bool close() {
-        value finished = std::move(open_.back());
-        open_.pop_back();
-        return add(std::move(finished));
+    bool enter() {
+        if (depth_ >= max_depth_) return fail(json_error::too_deep);
+        ++depth_;
+        return true;
     }
     bool add(value v) {
-        if (open_.empty()) {
-            root_ = std::move(v);
-        } else if (auto* elements = open_.back().get_if<sio::array>()) {
-            elements->push_back(std::move(v));
-        } else {
-            open_.back().as_object().emplace_back(std::move(keys_.back()), std::move(v));
-        }
+        if (depth_ == 0) root_ = std::move(v);
+        else values_.push_back(std::move(v));
         return true;
     }
 
     std::size_t max_depth_;
-    std::vector<value>& open_;
+    std::size_t depth_ = 0;
+    std::vector<value>& values_;
     std::vector<std::string>& keys_;
     value root_;
     json_error error_ = json_error::none;
@@ -240,7 +246,7 @@ inline json_error parse(std::string_view text, value& out, std::size_t max_depth
     rapidjson::MemoryStream stream(text.data(), text.size());
     thread_local detail::value_builder::stacks stacks;
     detail::value_builder builder(max_depth, stacks);
-    rapidjson::Reader reader;
+    thread_local rapidjson::Reader reader;  // its string stack, too, stays warm
     constexpr unsigned flags = rapidjson::kParseNumbersAsStringsFlag;
     // Pure ASCII (most payloads) cannot be invalid UTF-8: RapidJSON's per-character check, a
     // fifth of the parse, is only needed otherwise.
@@ -248,7 +254,7 @@ inline json_error parse(std::string_view text, value& out, std::size_t max_depth
         detail::is_ascii(text) ? reader.Parse<flags>(stream, builder)
                                : reader.Parse<flags | rapidjson::kParseValidateEncodingFlag>(stream, builder);
     if (result.IsError()) {
-        stacks.open.clear();  // a half-built value is not kept until the next parse
+        builder.discard();
         return builder.error() != json_error::none ? builder.error() : detail::from_rapidjson(result.Code());
     }
     // RapidJSON takes a NUL byte for the end of input: anything left after it is garbage.
