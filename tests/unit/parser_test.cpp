@@ -198,6 +198,20 @@ TEST_CASE("json: strings are escaped as JavaScript escapes them", "[json]") {
     CHECK(json_of(sio::value{sio::object{{"k\"", "v"}}}) == R"({"k\"":"v"})");
 }
 
+TEST_CASE("json: strings are escaped wherever the character falls in a long plain run", "[json]") {
+    // The writer skips plain ASCII eight bytes at a time; every special byte must still be seen.
+    const std::pair<std::string, std::string> specials[] = {
+        {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {std::string(1, '\0'), "\\u0000"},
+        {"\x1f", "\\u001f"}, {"\xC3\xA9", "\xC3\xA9"}, {"\xFF", "\xEF\xBF\xBD"}, {" ", " "}, {"\x7f", "\x7f"}};
+    for (const auto& [raw, written] : specials) {
+        for (std::size_t at = 0; at <= 17; ++at) {
+            const std::string before(at, 'a'), after(17 - at, 'z');
+            CAPTURE(raw, at);
+            CHECK(json_of(sio::value{before + raw + after}) == "\"" + before + written + after + "\"");
+        }
+    }
+}
+
 TEST_CASE("json: compact output keeps order; binary is written like a Node Buffer", "[json]") {
     const sio::value v = sio::object{{"b", sio::array{1, 2.5, "x", nullptr, true, false}}, {"a", sio::object{}},
                                      {"c", sio::array{}}, {"bin", sio::binary{1, 255}}};

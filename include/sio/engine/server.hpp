@@ -23,7 +23,7 @@
 #include "sio/engine/session.hpp"
 #include "sio/transport/listener.hpp"
 #include "sio/transport/policy.hpp"
-#include "sio/transport/wspp.hpp"
+#include "sio/transport/websocket_handshake.hpp"
 
 namespace sio::engine {
 

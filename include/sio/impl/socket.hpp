@@ -45,7 +45,9 @@ inline void ack_sender::send(arguments args) const {
   auto owner = state_->owner.lock();
   if (!owner) return;
   std::uint64_t id = state_->id;
-  asio::dispatch(owner->strand(), [owner, id, args = std::move(args)]() mutable { owner->send_ack(id, std::move(args)); });
+  // Acknowledging from the handler itself is the usual case: no trip through the strand.
+  if (owner->strand().running_in_this_thread()) return owner->send_ack(id, std::move(args));
+  asio::post(owner->strand(), [owner, id, args = std::move(args)]() mutable { owner->send_ack(id, std::move(args)); });
 }
 
 inline socket::socket(std::shared_ptr<namespace_> nsp, std::shared_ptr<client> owner, std::string id, handshake_info hs)

@@ -8,6 +8,7 @@
 // Writing is done here, not by RapidJSON, because the output must be byte-for-byte what
 // JavaScript's JSON.stringify produces for the same data (see write() below).
 
+#include <sio/detail/utf8.hpp>
 #include <sio/value.hpp>
 
 #include <algorithm>
@@ -32,7 +33,7 @@
 // RapidJSON 1.1.0 trips newer compilers' warnings (std::iterator deprecation under g++ 12, reversed
 // operator== candidates under clang in C++20). They are RapidJSON's, not ours: keep them out.
 #include "sio/detail/dependency_warnings_push.hpp"
-#include <rapidjson/memorystream.h>
+#include <rapidjson/stream.h>
 #include <rapidjson/reader.h>
 #include "sio/detail/dependency_warnings_pop.hpp"
 
@@ -215,19 +216,6 @@ private:
     json_error error_ = json_error::none;
 };
 
-inline bool is_ascii(std::string_view text) noexcept {
-    const char* p = text.data();
-    std::size_t n = text.size();
-    std::uint64_t bits = 0;
-    for (; n >= 8; p += 8, n -= 8) {
-        std::uint64_t word;
-        std::memcpy(&word, p, 8);
-        bits |= word;
-    }
-    for (; n > 0; ++p, --n) bits |= static_cast<unsigned char>(*p);
-    return (bits & 0x8080808080808080ull) == 0;
-}
-
 inline json_error from_rapidjson(rapidjson::ParseErrorCode code) noexcept {
     switch (code) {
     case rapidjson::kParseErrorNumberTooBig: return json_error::number_out_of_range;
@@ -243,16 +231,20 @@ inline json_error from_rapidjson(rapidjson::ParseErrorCode code) noexcept {
 // On failure `out` is left untouched. Duplicate keys keep the first position and the last value.
 inline json_error parse(std::string_view text, value& out, std::size_t max_depth = default_max_depth) {
     if (text.size() >= std::numeric_limits<rapidjson::SizeType>::max()) return json_error::too_large;
-    rapidjson::MemoryStream stream(text.data(), text.size());
+    // RapidJSON parses fastest in place, writing unescaped strings over its input: it works on
+    // a per-thread copy, which ends in the NUL that RapidJSON takes for the end.
+    thread_local std::string scratch;
+    scratch.assign(text);
+    rapidjson::InsituStringStream stream(scratch.data());
     thread_local detail::value_builder::stacks stacks;
     detail::value_builder builder(max_depth, stacks);
-    thread_local rapidjson::Reader reader;  // its string stack, too, stays warm
-    constexpr unsigned flags = rapidjson::kParseNumbersAsStringsFlag;
+    thread_local rapidjson::Reader reader;
+    constexpr unsigned flags = rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseInsituFlag;
     // Pure ASCII (most payloads) cannot be invalid UTF-8: RapidJSON's per-character check, a
     // fifth of the parse, is only needed otherwise.
     const rapidjson::ParseResult result =
-        detail::is_ascii(text) ? reader.Parse<flags>(stream, builder)
-                               : reader.Parse<flags | rapidjson::kParseValidateEncodingFlag>(stream, builder);
+        sio::detail::is_ascii(text) ? reader.Parse<flags>(stream, builder)
+                                    : reader.Parse<flags | rapidjson::kParseValidateEncodingFlag>(stream, builder);
     if (result.IsError()) {
         builder.discard();
         return builder.error() != json_error::none ? builder.error() : detail::from_rapidjson(result.Code());
@@ -309,11 +301,26 @@ inline int utf8_sequence(std::string_view s, std::size_t i, unsigned& surrogate)
 // (short forms where JSON has them), '/' and non-ASCII are written as they are. Surrogate code
 // points (which valid UTF-8 cannot hold, but WTF-8 can) are written as \udxxx, like JS's lone
 // surrogates; other ill-formed UTF-8 becomes U+FFFD so that the output is always valid UTF-8.
+// Whether eight bytes are all printable ASCII other than '"' and '\\' (may say false for some that
+// are: the caller then looks at them one by one).
+inline bool plain_ascii8(const char* p) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    const std::uint64_t below_space = (w - 0x20 * ones) & ~w & highs;
+    return ((w & highs) | below_space | has_zero(w ^ ('"' * ones)) | has_zero(w ^ ('\\' * ones))) == 0;
+}
+
 inline void write_string(std::string_view s, std::string& out) {
     out.push_back('"');
     std::size_t run = 0;  // start of the pending stretch that needs no change
     std::size_t i = 0;
     while (i < s.size()) {
+        if (s.size() - i >= 8 && plain_ascii8(s.data() + i)) {
+            i += 8;
+            continue;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             ++i;

@@ -1,7 +1,8 @@
 #pragma once
 // One accepted TCP (or TLS) connection: parses HTTP/1.1 requests (keep-alive), hands them to the
 // engine, writes the answers, and, when a request upgrades, runs the WebSocket protocol on the same
-// socket through websocketpp. All of it on one strand; writes are gathered into one system call.
+// socket (frames in: websocket_reader.hpp). All of it on one strand; writes are gathered into one
+// system call.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -17,7 +18,8 @@
 #include "sio/transport/http_message.hpp"
 #include "sio/transport/http_parser.hpp"
 #include "sio/transport/stream.hpp"
-#include "sio/transport/wspp.hpp"
+#include "sio/transport/websocket_handshake.hpp"
+#include "sio/transport/websocket_reader.hpp"
 
 namespace sio::transport {
 
@@ -363,7 +365,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (mode_ == mode::closed) return;
     retire_timer_waits();
     timer_.cancel();
-    if (auto problem = websocket_codec::handshake_error(upgrade_request_); !problem.empty()) {
+    if (auto problem = websocket_handshake::request_error(upgrade_request_); !problem.empty()) {
       // As the reference (ws) refuses a handshake it cannot complete.
       http_response res;
       res.status = 400;
@@ -374,11 +376,11 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       return queue_response(std::move(res), false);
     }
     mode_ = mode::websocket;
-    ws_ = std::make_unique<websocket_codec>(max_message_size);
+    ws_ = std::make_unique<websocket_reader>(max_message_size);
     out_chunk answer;
     std::string& head = answer.owned;
     head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
-    head += websocket_codec::accept_key(upgrade_request_.headers.get("Sec-WebSocket-Key"));
+    head += websocket_handshake::accept_key(upgrade_request_.headers.get("Sec-WebSocket-Key"));
     head += "\r\n";
     // Like ws, the first subprotocol the client offers is taken.
     if (auto protocol = upgrade_request_.headers.first_token("Sec-WebSocket-Protocol"); !protocol.empty())
@@ -397,15 +399,15 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void feed_websocket(char* data, std::size_t size) {
     if (!ws_ || ws_failed_) return;
-    std::uint16_t failure = ws_->consume(data, size, [this](websocket_codec::frame_kind kind, std::string&& payload) {
+    std::uint16_t failure = ws_->consume(data, size, [this](websocket_reader::frame_kind kind, std::string&& payload) {
       return on_websocket_frame(kind, std::move(payload));
     });
     if (failure && mode_ == mode::websocket) fail_websocket(failure);
   }
 
   /// Returns whether to go on with the bytes that follow.
-  bool on_websocket_frame(websocket_codec::frame_kind kind, std::string&& payload) {
-    using kinds = websocket_codec::frame_kind;
+  bool on_websocket_frame(websocket_reader::frame_kind kind, std::string&& payload) {
+    using kinds = websocket_reader::frame_kind;
     if (mode_ != mode::websocket) return false;
     switch (kind) {
       case kinds::text:
@@ -433,7 +435,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       // Answer with the same code and reason, then end the connection.
       std::uint16_t code = 0;
       std::string reason;
-      if (!websocket_codec::parse_close(payload, code, reason)) return fail_websocket(1002);
+      websocket_reader::parse_close(payload, code, reason);  // checked by the reader
       ws_closing_ = true;
       send_close_frame(code, reason);
     }  // else it answers ours: the closing handshake is complete
@@ -702,7 +704,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   std::size_t front_written_ = 0;  ///< bytes of queue_.front() already written by try_write_now
   std::size_t queued_bytes_ = 0;
 
-  std::unique_ptr<websocket_codec> ws_;
+  std::unique_ptr<websocket_reader> ws_;
   bool ws_closing_ = false;  ///< a close frame went out: only the peer's close frame matters now
   bool ws_failed_ = false;   ///< a protocol violation: nothing more is read
   message_handler on_message_;
