@@ -227,11 +227,17 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
         }));
   }
 
-  /// Two reads with data less than a second apart make a connection busy; a longer gap makes it
-  /// quiet again.
+  /// Four reads with data, each less than a second after the one before, make a connection busy;
+  /// a longer gap makes it quiet again. Opening a connection takes two or three quick reads (the
+  /// upgrade request, the probe, the namespace's connect packet): an idle client stays quiet.
   void note_input() {
     auto now = std::chrono::steady_clock::now();
-    busy_ = now - last_input_ < std::chrono::seconds(1);
+    if (now - last_input_ >= std::chrono::seconds(1)) {
+      quick_inputs_ = 0;
+      busy_ = false;
+    } else if (quick_inputs_ < busy_after) {
+      busy_ = ++quick_inputs_ == busy_after;
+    }
     last_input_ = now;
   }
 
@@ -679,6 +685,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   static constexpr std::size_t busy_read_buffer = 1024;
   std::unique_ptr<std::array<char, busy_read_buffer>> read_buffer_;  ///< only while busy
   std::chrono::steady_clock::time_point last_input_{};
+  static constexpr std::uint8_t busy_after = 4;
+  std::uint8_t quick_inputs_ = 0;  ///< reads in a row that came within a second of the previous
   bool busy_ = false;
   std::string remote_address_;
   unsigned short remote_port_ = 0;
