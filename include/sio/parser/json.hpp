@@ -360,7 +360,7 @@ inline void write_string(std::string_view s, std::string& out) {
 template <class Int> void write_integer(Int n, std::string& out) {
     std::array<char, 24> buffer{};
     const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), n);
-    out.append(buffer.data(), result.ptr);
+    out.append(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
 }
 
 // A double as JS's Number.prototype.toString (ECMA-262 Number::toString) writes it: the shortest
