@@ -86,13 +86,13 @@ inline void encode(const packet& p, std::string& text_out, std::vector<binary>& 
     if (attachments > 0) {
         attachments_out.reserve(attachments_out.size() + attachments);
         std::size_t next = 0;  // numbered within this packet, whatever attachments_out held before
-        auto to_placeholder = [&](const binary& bytes, std::string& out) {
+        auto to_placeholder = [&](const binary& bytes, json::detail::text_sink& out) {
             out.append(R"({"_placeholder":true,"num":)");
             json::detail::write_integer(next++, out);
             out.push_back('}');
             attachments_out.push_back(bytes);
         };
-        json::detail::write_value(p.data, text_out, to_placeholder);
+        json::detail::write_to_string(p.data, text_out, to_placeholder);
     } else {
         json::write(p.data, text_out);
     }

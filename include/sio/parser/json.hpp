@@ -150,6 +150,20 @@ public:
     bool Null() { return add(value{}); }
     bool Bool(bool b) { return add(value(b)); }
     bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
+        // Most numbers are short integers: up to 18 digits cannot overflow 64 bits.
+        if (length <= 18) {
+            const char* p = text;
+            const char* const end = text + length;
+            const bool negative = *p == '-';
+            if (negative) ++p;
+            std::uint64_t n = 0;
+            for (; p != end; ++p) {
+                const unsigned digit = static_cast<unsigned>(*p - '0');
+                if (digit > 9) break;
+                n = n * 10 + digit;
+            }
+            if (p == end) return negative ? add(value(-static_cast<std::int64_t>(n))) : add(value(n));
+        }
         value number;
         if (!parse_number(std::string_view(text, length), number)) return fail(json_error::number_out_of_range);
         return add(std::move(number));
@@ -260,7 +274,25 @@ inline json_error parse(std::string_view text, value& out, std::size_t max_depth
 
 namespace detail {
 
-inline void append_u_escape(std::string& out, unsigned code_unit) {
+// Where the writer puts its text: a per-thread byte buffer whose appends the compiler inlines
+// (std::string's are calls into libstdc++, a score of them per small packet), copied to the
+// caller's string once at the end. It offers the few std::string members the writer uses.
+class text_sink {
+public:
+    explicit text_sink(std::vector<char>& bytes) : bytes_(bytes) { bytes_.clear(); }
+    void push_back(char c) { bytes_.push_back(c); }
+    void append(const char* p, std::size_t n) { bytes_.insert(bytes_.end(), p, p + n); }
+    void append(const char* s) { append(s, std::strlen(s)); }
+    void append(std::string_view s) { append(s.data(), s.size()); }
+    void append(std::string_view s, std::size_t pos, std::size_t n) { append(s.data() + pos, n); }
+    void append(std::size_t n, char c) { bytes_.insert(bytes_.end(), n, c); }
+    void copy_to(std::string& out) const { out.append(bytes_.data(), bytes_.size()); }
+
+private:
+    std::vector<char>& bytes_;
+};
+
+inline void append_u_escape(text_sink& out, unsigned code_unit) {
     constexpr char hex[] = "0123456789abcdef";  // JSON.stringify uses lowercase
     const char escape[6] = {'\\', 'u', hex[(code_unit >> 12) & 0xF], hex[(code_unit >> 8) & 0xF],
                             hex[(code_unit >> 4) & 0xF], hex[code_unit & 0xF]};
@@ -312,7 +344,7 @@ inline bool plain_ascii8(const char* p) noexcept {
     return ((w & highs) | below_space | has_zero(w ^ ('"' * ones)) | has_zero(w ^ ('\\' * ones))) == 0;
 }
 
-inline void write_string(std::string_view s, std::string& out) {
+inline void write_string(std::string_view s, text_sink& out) {
     out.push_back('"');
     std::size_t run = 0;  // start of the pending stretch that needs no change
     std::size_t i = 0;
@@ -357,7 +389,7 @@ inline void write_string(std::string_view s, std::string& out) {
     out.push_back('"');
 }
 
-template <class Int> void write_integer(Int n, std::string& out) {
+template <class Int, class Out> void write_integer(Int n, Out& out) {
     std::array<char, 24> buffer{};
     const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), n);
     out.append(buffer.data(), static_cast<std::size_t>(result.ptr - buffer.data()));
@@ -366,7 +398,7 @@ template <class Int> void write_integer(Int n, std::string& out) {
 // A double as JS's Number.prototype.toString (ECMA-262 Number::toString) writes it: the shortest
 // digits that round-trip, plain notation for 1e-7 < |x| < 1e21, otherwise d.ddde±n. NaN and the
 // infinities are not JSON: JSON.stringify writes null. -0 is written 0.
-inline void write_double(double d, std::string& out) {
+inline void write_double(double d, text_sink& out) {
     if (!std::isfinite(d)) {
         out.append("null");
         return;
@@ -420,7 +452,7 @@ inline void write_double(double d, std::string& out) {
 }
 
 // What JSON.stringify does with a Node Buffer (Buffer.prototype.toJSON).
-inline void write_buffer_object(const binary& bytes, std::string& out) {
+inline void write_buffer_object(const binary& bytes, text_sink& out) {
     out.append(R"({"type":"Buffer","data":[)");
     bool first = true;
     for (std::uint8_t byte : bytes) {
@@ -431,9 +463,9 @@ inline void write_buffer_object(const binary& bytes, std::string& out) {
     out.append("]}");
 }
 
-// Writes `v`; every binary is handed to on_binary(const binary&, std::string& out), which writes
+// Writes `v`; every binary is handed to on_binary(const binary&, text_sink& out), which writes
 // whatever stands for it (the encoder writes a placeholder there).
-template <class OnBinary> void write_value(const value& v, std::string& out, OnBinary& on_binary) {
+template <class OnBinary> void write_value(const value& v, text_sink& out, OnBinary& on_binary) {
     switch (v.kind()) {
     case value_kind::null: out.append("null"); break;
     case value_kind::boolean: out.append(v.as_bool() ? "true" : "false"); break;
@@ -469,6 +501,15 @@ template <class OnBinary> void write_value(const value& v, std::string& out, OnB
     }
 }
 
+// Appends `v` as JSON to `out` (see write_value for on_binary).
+template <class OnBinary> void write_to_string(const value& v, std::string& out, OnBinary& on_binary) {
+    thread_local std::vector<char> bytes;
+    text_sink sink(bytes);
+    write_value(v, sink, on_binary);
+    sink.copy_to(out);
+    if (bytes.capacity() > 64 * 1024) std::vector<char>{}.swap(bytes);  // do not keep a huge one
+}
+
 }  // namespace detail
 
 // Appends `v` as compact JSON, exactly as JavaScript's JSON.stringify would write the same data:
@@ -477,8 +518,8 @@ template <class OnBinary> void write_value(const value& v, std::string& out, OnB
 // JSON.stringify writes a Node Buffer: {"type":"Buffer","data":[1,2,3]}. (The Socket.IO encoder
 // does not use this form: it moves binaries out as attachments.)
 inline void write(const value& v, std::string& out) {
-    auto as_buffer_object = [](const binary& bytes, std::string& text) { detail::write_buffer_object(bytes, text); };
-    detail::write_value(v, out, as_buffer_object);
+    auto as_buffer_object = [](const binary& bytes, detail::text_sink& text) { detail::write_buffer_object(bytes, text); };
+    detail::write_to_string(v, out, as_buffer_object);
 }
 
 inline std::string stringify(const value& v) {
