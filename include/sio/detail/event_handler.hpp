@@ -48,8 +48,13 @@ constexpr bool has_rest_param(std::index_sequence<J...>) {
   return (std::is_same_v<std::tuple_element_t<J, Tuple>, arguments> || ... || false);
 }
 
+template <class Tuple, std::size_t... J>
+constexpr std::size_t ack_param_count(std::index_sequence<J...>) {
+  return ((std::is_same_v<std::tuple_element_t<J, Tuple>, ack_sender> ? 1u : 0u) + ... + 0u);
+}
+
 template <class Tuple, std::size_t I>
-auto parameter(arguments& args, const ack_sender& ack) {
+auto parameter(arguments& args, ack_sender& ack) {
   using T = std::tuple_element_t<I, Tuple>;
   constexpr bool has_rest = has_rest_param<Tuple>(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
   if constexpr (std::is_same_v<T, arguments>) {
@@ -60,7 +65,11 @@ auto parameter(arguments& args, const ack_sender& ack) {
     if (k < args.size()) rest.assign(args.begin() + static_cast<std::ptrdiff_t>(k), args.end());
     return std::optional<arguments>{arguments(std::move(rest))};
   } else if constexpr (std::is_same_v<T, ack_sender>) {
-    return std::optional<ack_sender>{ack};
+    // The usual single ack_sender parameter takes it over (no reference-count traffic).
+    if constexpr (ack_param_count<Tuple>(std::make_index_sequence<std::tuple_size_v<Tuple>>{}) == 1)
+      return std::optional<ack_sender>{std::move(ack)};
+    else
+      return std::optional<ack_sender>{ack};
   } else if constexpr (std::is_same_v<T, value> && !has_rest) {
     // The handler owns the arguments: a sio::value parameter takes its argument without a copy
     // (each value parameter has its own index; without a rest parameter nothing else reads it).

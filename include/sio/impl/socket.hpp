@@ -223,13 +223,13 @@ inline void socket::deliver_event(arguments&& all, std::optional<std::uint64_t> 
   auto it = handlers_.find(event);
   if (it == handlers_.end() || it->second.empty()) return;
   auto& listeners = it->second;
-  const auto invoke = [&](const detail::erased_handler& fn, arguments&& args) {
-    if (!fn(std::move(args), ack)) report_error("invalid arguments for event \"" + event + "\"");
+  const auto invoke = [&](const detail::erased_handler& fn, arguments&& args, ack_sender a) {
+    if (!fn(std::move(args), std::move(a))) report_error("invalid arguments for event \"" + event + "\"");
   };
   if (listeners.size() == 1) {  // the usual case: no copy of the list
     auto fn = listeners.front().fn;
     if (listeners.front().once) listeners.clear();
-    return invoke(*fn, std::move(rest));
+    return invoke(*fn, std::move(rest), std::move(ack));
   }
   // Copy the list: a handler may add or remove handlers while it runs.
   auto entries = listeners;
@@ -237,7 +237,8 @@ inline void socket::deliver_event(arguments&& all, std::optional<std::uint64_t> 
                   listeners.end());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     bool last = i + 1 == entries.size();
-    invoke(*entries[i].fn, last ? std::move(rest) : arguments(rest));
+    if (last) invoke(*entries[i].fn, std::move(rest), std::move(ack));
+    else invoke(*entries[i].fn, arguments(rest), ack);
   }
 }
 
