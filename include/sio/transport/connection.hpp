@@ -66,6 +66,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     // owns this connection, so session code and socket code never race.
     handed_off_ = true;
     slot_ = std::move(slot);
+    check_socket_strand();
     asio::post(strand(), [self = this->shared_from_this(), max_message_size, headers = std::move(headers),
                          fn = std::move(on_open)]() mutable {
       self->start_websocket(max_message_size, std::move(headers), std::move(fn));
@@ -145,6 +146,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   };
 
   void do_start() {
+    check_socket_strand();
     auto& sock = traits::lowest_layer(stream_);
     std::error_code ec;
     sock.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -177,17 +179,18 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       read_buffer_.reset();
       // Wait for readiness, then read into a per-thread scratch buffer: an idle connection holds
       // no read buffer of its own (this matters at 100k connections).
-      stream_.async_wait(asio::socket_base::wait_read,
-                         asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code ec) {
-                           self->reading_ = false;
-                           if (ec) return self->on_read(ec, nullptr, 0);
-                           auto& scratch = read_scratch();
-                           std::error_code rec;
-                           std::size_t n = self->stream_.read_some(asio::buffer(scratch), rec);
-                           if (rec == asio::error::would_block || rec == asio::error::try_again) return self->do_read();
-                           if (!rec) self->note_input();
-                           self->on_read(rec, scratch.data(), n);
-                         }));
+      auto on_ready = [self = this->shared_from_this()](std::error_code ec) {
+        self->reading_ = false;
+        if (ec) return self->on_read(ec, nullptr, 0);
+        auto& scratch = read_scratch();
+        std::error_code rec;
+        std::size_t n = self->stream_.read_some(asio::buffer(scratch), rec);
+        if (rec == asio::error::would_block || rec == asio::error::try_again) return self->do_read();
+        if (!rec) self->note_input();
+        self->on_read(rec, scratch.data(), n);
+      };
+      if (socket_on_strand_) stream_.async_wait(asio::socket_base::wait_read, std::move(on_ready));
+      else stream_.async_wait(asio::socket_base::wait_read, asio::bind_executor(strand(), std::move(on_ready)));
     } else {
       if (!tls_buffer_) tls_buffer_ = std::make_unique<std::array<char, 16 * 1024>>();
       stream_.async_read_some(asio::buffer(*tls_buffer_),
@@ -208,23 +211,35 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   /// an epoll_ctl to re-arm every time, one system call in three on an echo.
   void read_busy() {
     if (!read_buffer_) read_buffer_ = std::make_unique<std::array<char, busy_read_buffer>>();
-    stream_.async_read_some(
-        asio::buffer(*read_buffer_),
-        asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
-          self->reading_ = false;
-          if (ec) return self->on_read(ec, nullptr, 0);
-          char* data = self->read_buffer_->data();
-          if (n == busy_read_buffer) {
-            // A full buffer: read what else is there in one go rather than a kilobyte at a time.
-            auto& scratch = read_scratch();
-            std::copy_n(data, n, scratch.data());
-            std::error_code more;
-            n += self->stream_.read_some(asio::buffer(scratch.data() + n, scratch.size() - n), more);
-            data = scratch.data();  // an error (would_block included) shows again on the next read
-          }
-          self->note_input();
-          self->on_read(ec, data, n);
-        }));
+    auto on_data = [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+      self->reading_ = false;
+      if (ec) return self->on_read(ec, nullptr, 0);
+      char* data = self->read_buffer_->data();
+      if (n == busy_read_buffer) {
+        // A full buffer: read what else is there in one go rather than a kilobyte at a time.
+        auto& scratch = read_scratch();
+        std::copy_n(data, n, scratch.data());
+        std::error_code more;
+        n += self->stream_.read_some(asio::buffer(scratch.data() + n, scratch.size() - n), more);
+        data = scratch.data();  // an error (would_block included) shows again on the next read
+      }
+      self->note_input();
+      self->on_read(ec, data, n);
+    };
+    if (socket_on_strand_) stream_.async_read_some(asio::buffer(*read_buffer_), std::move(on_data));
+    else stream_.async_read_some(asio::buffer(*read_buffer_), asio::bind_executor(strand(), std::move(on_data)));
+  }
+
+  /// Whether the socket's own executor is this connection's strand: it is the strand the
+  /// connection was accepted on, until a WebSocket upgrade hands the connection to a session on
+  /// another one. While it is, asio already runs read handlers there, and binding them to the
+  /// strand again would add a second layer of work tracking and strand copies to every read.
+  void check_socket_strand() {
+    if constexpr (!traits::secure) {
+      const auto executor = stream_.get_executor();
+      const auto* target = executor.template target<strand_type>();
+      socket_on_strand_ = target != nullptr && *target == strand();
+    }
   }
 
   /// Four reads with data, each less than a second after the one before, make a connection busy;
@@ -688,6 +703,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   static constexpr std::uint8_t busy_after = 4;
   std::uint8_t quick_inputs_ = 0;  ///< reads in a row that came within a second of the previous
   bool busy_ = false;
+  bool socket_on_strand_ = false;  ///< see check_socket_strand
   std::string remote_address_;
   unsigned short remote_port_ = 0;
 
