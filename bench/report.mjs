@@ -97,6 +97,16 @@ p(
     " (the benchmark itself keeps about 2 cores busy).",
 );
 p(`- Other processes above 5 % CPU at start: ${machine.busy_at_start || "none"}.`);
+// Hypervisor steal per repetition: a repetition during which other guests took much of the CPU
+// moves every figure in it (see "range over repetitions" below).
+if (rows.some((r) => r.steal !== undefined)) {
+  const reps = [...new Set(rows.map((r) => r.rep))];
+  const perRep = reps.map((rep) => {
+    const v = rows.filter((r) => r.rep === rep && r.steal !== undefined).map((r) => r.steal);
+    return `${rep}: ${median(v).toFixed(1)} % (max ${Math.max(...v).toFixed(1)})`;
+  });
+  p(`- CPU time stolen by the hypervisor during the runs, median per repetition: ${perRep.join("; ")}.`);
+}
 p();
 p("## Results");
 p();

@@ -189,6 +189,10 @@ echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg); fd limit $fd_limit; idle
 start_load=$(cut -d' ' -f1-3 /proc/loadavg)
 busy_at_start=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 {printf "%s%s (%s%%)", sep, $2, $1; sep=", "}')
 
+# Time the hypervisor gave to other guests (the "steal" column of /proc/stat, all CPUs) and the
+# total, in clock ticks: the share of it during a run says how much the machine was disturbed.
+cpu_steal_counters() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+
 for rep in $(seq 1 "$reps"); do
   # Rotate the server order each repetition so that none always runs first.
   IFS=, read -r -a order <<<"$servers"
@@ -203,6 +207,7 @@ for rep in $(seq 1 "$reps"); do
       start_server "$kind"
       load=$(cut -d' ' -f1 /proc/loadavg)
       loads+=("$load")
+      read -r steal0 total0 < <(cpu_steal_counters)
       set +e
       # shellcheck disable=SC2086
       json=$(timeout 600 "${pin_gen[@]}" "$bin/sio_bench_loadgen" --mode "$mode" --port "$server_port" --pid "$server_pid" $args 2>"$work/gen.err")
@@ -216,8 +221,10 @@ for rep in $(seq 1 "$reps"); do
         tail -n 20 "$work/server-$kind.log" >&2
         exit 1
       fi
+      read -r steal1 total1 < <(cpu_steal_counters)
+      steal=$(awk -v s=$((steal1 - steal0)) -v t=$((total1 - total0)) 'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
       stop_server "$kind"
-      printf '{"rep":%s,"name":"%s","server":"%s","load":%s,"r":%s}\n' "$rep" "$name" "$kind" "$load" "$json" >>"$results"
+      printf '{"rep":%s,"name":"%s","server":"%s","load":%s,"steal":%s,"r":%s}\n' "$rep" "$name" "$kind" "$load" "$steal" "$json" >>"$results"
     done
   done
 done
