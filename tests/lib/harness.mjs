@@ -31,33 +31,40 @@ export const refDeviations = {
 const DEFAULT_TEST_TIMEOUT_MS = 15_000;
 
 /**
- * Declare a test named after the protocol rule it checks. `opts` are node:test options.
- * With SIO_IMPL=ref, a test listed in refDeviations becomes `todo`.
+ * Makes a test declarer: a test named after the protocol rule it checks, `opts` being node:test
+ * options. With SIO_IMPL=ref, a test listed in `deviations` becomes `todo`. When one of `servers`
+ * (handles with `alive` and `impl`) died during a failing test, the failure says so, calling it
+ * `what`.
  */
-export function rule(name, opts, fn) {
-  if (typeof opts === "function") {
-    fn = opts;
-    opts = {};
-  }
-  const deviation = refDeviations[name];
-  const todo = IMPL === "ref" && deviation ? `reference deviation: ${deviation}` : undefined;
-  const wrapped = async (t) => {
-    try {
-      return await fn(t);
-    } catch (err) {
-      // name the real cause when the server process crashed under the test
-      for (const srv of liveServers) {
-        if (!srv.alive && err && typeof err.message === "string" && !err.message.startsWith("[")) {
-          err.message = `[the ${srv.impl} server process died during this test] ${err.message}`;
-        }
-      }
-      throw err;
+export function ruleDeclarer(deviations, servers, what) {
+  return function declare(name, opts, fn) {
+    if (typeof opts === "function") {
+      fn = opts;
+      opts = {};
     }
+    const deviation = deviations[name];
+    const todo = IMPL === "ref" && deviation ? `reference deviation: ${deviation}` : undefined;
+    const wrapped = async (t) => {
+      try {
+        return await fn(t);
+      } catch (err) {
+        // name the real cause when the server process crashed under the test
+        for (const srv of servers) {
+          if (!srv.alive && err && typeof err.message === "string" && !err.message.startsWith("[")) {
+            err.message = `[the ${srv.impl} ${what} died during this test] ${err.message}`;
+          }
+        }
+        throw err;
+      }
+    };
+    return it(name, { timeout: DEFAULT_TEST_TIMEOUT_MS, ...opts, ...(todo ? { todo } : {}) }, wrapped);
   };
-  return it(name, { timeout: DEFAULT_TEST_TIMEOUT_MS, ...opts, ...(todo ? { todo } : {}) }, wrapped);
 }
 
 const liveServers = new Set();
+
+/** Declares an Engine.IO test (see ruleDeclarer), with refDeviations. */
+export const rule = ruleDeclarer(refDeviations, liveServers, "server process");
 
 /**
  * Start an engine echo server for the enclosing describe() block. Returns an object that gets

@@ -9,9 +9,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { it, before, after, beforeEach, afterEach } from "node:test";
+import { before, after, beforeEach, afterEach } from "node:test";
 import { io as ioClient, Manager } from "socket.io-client";
 import { IMPL, spawnListening } from "./server.mjs";
+import { ruleDeclarer } from "./harness.mjs";
 import { track, destroyAll } from "./track.mjs";
 import { engineWs, withTimeout } from "./ws.mjs";
 
@@ -77,31 +78,10 @@ export const sioRefDeviations = {
     "socket.io-parser validates a payload only when there is one: `42` is accepted and dispatched as an event with no name, `421` is never acked",
 };
 
-const DEFAULT_TEST_TIMEOUT_MS = 15_000;
 const liveServers = new Set();
 
-/** Declare a test named after the rule it checks (like harness.mjs `rule`, with sioRefDeviations). */
-export function sioRule(name, opts, fn) {
-  if (typeof opts === "function") {
-    fn = opts;
-    opts = {};
-  }
-  const deviation = sioRefDeviations[name];
-  const todo = IMPL === "ref" && deviation ? `reference deviation: ${deviation}` : undefined;
-  const wrapped = async (t) => {
-    try {
-      return await fn(t);
-    } catch (err) {
-      for (const srv of liveServers) {
-        if (!srv.alive && err && typeof err.message === "string" && !err.message.startsWith("[")) {
-          err.message = `[the ${srv.impl} sio fixture died during this test] ${err.message}`;
-        }
-      }
-      throw err;
-    }
-  };
-  return it(name, { timeout: DEFAULT_TEST_TIMEOUT_MS, ...opts, ...(todo ? { todo } : {}) }, wrapped);
-}
+/** Declares a Socket.IO test named after the rule it checks (harness.mjs ruleDeclarer), with sioRefDeviations. */
+export const sioRule = ruleDeclarer(sioRefDeviations, liveServers, "sio fixture");
 
 /**
  * Start a sio fixture for the enclosing describe() block; the returned handle gets the server's
