@@ -60,17 +60,24 @@ struct packet {
   std::string data;
 };
 
-// Decodes a WS text frame or one polling segment, taking the text it owns (no copy). An empty
-// string or an unknown type character is a parse error (nullopt). The 'b' base64 prefix is not
-// accepted here: it is only valid inside a polling payload (see parse_payload).
+// Decodes a WS text frame or one polling segment. An empty string or an unknown type character is
+// a parse error (nullopt). The 'b' base64 prefix is not accepted here: it is only valid inside a
+// polling payload (see parse_payload).
+inline std::optional<packet_type> text_packet_type(std::string_view text) {
+  return text.empty() ? std::nullopt : to_packet_type(text.front());
+}
+inline std::optional<packet> parse_text_packet(std::string_view text) {
+  const auto type = text_packet_type(text);
+  if (!type) return std::nullopt;
+  return packet{*type, false, std::string(text.substr(1))};
+}
+// The same for a text the caller owns: its data is taken in place (no copy).
 inline std::optional<packet> take_text_packet(std::string&& text) {
-  if (text.empty()) return std::nullopt;
-  const auto type = to_packet_type(text.front());
+  const auto type = text_packet_type(text);
   if (!type) return std::nullopt;
   text.erase(0, 1);
   return packet{*type, false, std::move(text)};
 }
-inline std::optional<packet> parse_text_packet(std::string_view text) { return take_text_packet(std::string(text)); }
 
 // Decodes a WS binary frame: always a binary message.
 inline packet parse_binary_packet(std::string bytes) {

@@ -299,36 +299,6 @@ inline void append_u_escape(text_sink& out, unsigned code_unit) {
     out.append(escape, sizeof escape);
 }
 
-// Length of the well-formed UTF-8 sequence at s[i] (non-ASCII lead byte), or, when ill-formed,
-// minus the length of its maximal ill-formed prefix (Unicode's "maximal subpart", at least 1).
-// Surrogates encoded as 3 bytes (ED A0..BF xx, "WTF-8") are reported through `surrogate`.
-inline int utf8_sequence(std::string_view s, std::size_t i, unsigned& surrogate) {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned lead = byte(i);
-    int length = 0;
-    unsigned low = 0x80, high = 0xBF;  // allowed range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-    else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        if (lead == 0xE0) low = 0xA0;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        if (lead == 0xF0) low = 0x90;
-        if (lead == 0xF4) high = 0x8F;
-    } else {
-        return -1;
-    }
-    for (int k = 1; k < length; ++k) {
-        if (i + static_cast<std::size_t>(k) >= s.size()) return -k;
-        const unsigned c = byte(i + static_cast<std::size_t>(k));
-        if (c < (k == 1 ? low : 0x80u) || c > (k == 1 ? high : 0xBFu)) return -k;
-    }
-    surrogate = 0;
-    if (lead == 0xED && byte(i + 1) >= 0xA0)
-        surrogate = 0xD000u | ((byte(i + 1) & 0x3Fu) << 6) | (byte(i + 2) & 0x3Fu);
-    return length;
-}
-
 // A JSON string as JSON.stringify writes it: only '"', '\\' and control characters are escaped
 // (short forms where JSON has them), '/' and non-ASCII are written as they are. Surrogate code
 // points (which valid UTF-8 cannot hold, but WTF-8 can) are written as \udxxx, like JS's lone
@@ -360,7 +330,7 @@ inline void write_string(std::string_view s, text_sink& out) {
         }
         if (c >= 0x80) {
             unsigned surrogate = 0;
-            const int length = utf8_sequence(s, i, surrogate);
+            const int length = sio::detail::utf8_sequence(s, i, surrogate);
             if (length > 0 && surrogate == 0) {
                 i += static_cast<std::size_t>(length);
                 continue;

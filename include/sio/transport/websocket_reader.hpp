@@ -72,12 +72,16 @@ class websocket_reader {
       reason.clear();
       return;
     }
-    code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]));
+    code = close_code(payload);
     reason.assign(payload.substr(2));
   }
 
  private:
   static bool is_control(std::uint8_t opcode) noexcept { return opcode >= 0x8; }
+  /// The status code at the start of a close payload of at least two bytes.
+  static std::uint16_t close_code(std::string_view payload) noexcept {
+    return static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]));
+  }
 
   /// Codes a peer may send (ws's isValidStatusCode).
   static bool is_valid_close_code(unsigned code) noexcept {
@@ -185,8 +189,7 @@ class websocket_reader {
     switch (opcode_) {
       case 0x8: {
         if (control_.size() >= 2) {
-          unsigned code = (static_cast<unsigned char>(control_[0]) << 8) | static_cast<unsigned char>(control_[1]);
-          if (!is_valid_close_code(code)) return protocol_error;
+          if (!is_valid_close_code(close_code(control_))) return protocol_error;
           if (!detail::is_valid_utf8(std::string_view(control_).substr(2))) return invalid_data;
         }
         go_on = on_frame(frame_kind::close, std::move(control_));
