@@ -6,14 +6,22 @@
 // Usage: sio_engine_echo [--port N] [--host H] [--transports polling,websocket] [--no-upgrades]
 //                        [--ping-interval MS] [--ping-timeout MS] [--upgrade-timeout MS]
 //                        [--max-payload BYTES] [--path P] [--tls-cert FILE --tls-key FILE]
+//                        [--threads N]
+//
+// On SIGTERM or SIGINT it closes the server and lets io_context::run() return once no work is left;
+// if that takes longer than 5 s it stops the context and exits with status 1 (the tests require a
+// clean exit).
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-#include <algorithm>
 
 #include <sio/engine/server.hpp>
 
@@ -23,6 +31,7 @@ struct settings {
   unsigned short port = 3000;
   std::string host = "127.0.0.1";
   std::string tls_cert, tls_key;
+  int threads = 1;
   sio::engine::options engine;
 };
 
@@ -51,6 +60,7 @@ settings parse_args(int argc, char** argv) {
     else if (a == "--path") s.engine.path = value(i);
     else if (a == "--tls-cert") s.tls_cert = value(i);
     else if (a == "--tls-key") s.tls_key = value(i);
+    else if (a == "--threads") s.threads = std::max(1, std::atoi(value(i).c_str()));
     else {
       std::cerr << "unknown option " << a << "\n";
       std::exit(2);
@@ -58,6 +68,41 @@ settings parse_args(int argc, char** argv) {
   }
   return s;
 }
+
+/// Stops `ctx` if run() has not returned `limit` after arm(): the safety net of a graceful shutdown,
+/// which must not itself be work of the context (a pending timer would keep run() going).
+class shutdown_deadline {
+ public:
+  shutdown_deadline(asio::io_context& ctx, std::chrono::milliseconds limit) : ctx_(ctx), limit_(limit) {}
+  ~shutdown_deadline() { disarm(); }
+  void arm() {
+    watchdog_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (cv_.wait_for(lock, limit_, [this] { return done_; })) return;
+      missed_ = true;
+      ctx_.stop();
+    });
+  }
+  /// Call once run() has returned on every thread; true when the deadline had to stop the context.
+  bool disarm() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+    return missed_;
+  }
+
+ private:
+  asio::io_context& ctx_;
+  std::chrono::milliseconds limit_;
+  std::thread watchdog_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool missed_ = false;
+};
 
 void echo(const sio::engine::session_ptr& s) {
   s->on_message([weak = std::weak_ptr<sio::engine::session>(s)](std::string data, bool binary) {
@@ -88,19 +133,23 @@ int run(asio::io_context& ctx, const settings& s) {
   }
   server->on_connection(echo);
   server->listen(s.port, s.host);
+  shutdown_deadline deadline(ctx, std::chrono::seconds{5});
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
-  signals.async_wait([&](std::error_code, int) {
-    server->close();
-    ctx.stop();
+  signals.async_wait([&](std::error_code ec, int) {
+    if (ec) return;
+    server->close();  // run() returns once the sessions and connections are gone
+    deadline.arm();
   });
   std::cout << "listening " << server->port() << std::endl;
-  // SIO_ECHO_THREADS=N runs the context on N threads (the tests use it to check the strands).
-  const char* env = std::getenv("SIO_ECHO_THREADS");
-  int threads = env ? std::max(1, std::atoi(env)) : 1;
+  // --threads N runs the context on N threads (the tests use it to check the strands).
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ctx.run(); });
+  for (int i = 1; i < s.threads; ++i) pool.emplace_back([&] { ctx.run(); });
   ctx.run();
   for (auto& t : pool) t.join();
+  if (deadline.disarm()) {
+    std::cerr << "sio_engine_echo: work still pending 5 s after close(): the io_context was stopped\n";
+    return 1;
+  }
   return 0;
 }
 

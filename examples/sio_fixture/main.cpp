@@ -2,11 +2,20 @@
 // suites (tests/interop/sio_*, tests/protocol/sio_*) observe every feature from the client side.
 // The contract is in tests/README.md ("The sio fixture contract"); tests/fixtures/sio_fixture_ref.mjs
 // is the same server on npm socket.io, so that both can be run against the same tests.
+//
+// On SIGTERM or SIGINT it closes the server and lets io_context::run() return once no work is left;
+// if that takes longer than 5 s it stops the context and exits with status 1 (the tests require a
+// clean exit). `--threads N` runs the context on N threads.
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <sio/server.hpp>
 
@@ -15,6 +24,7 @@ namespace {
 struct settings {
   unsigned short port = 0;
   std::string host = "127.0.0.1";
+  int threads = 1;
   sio::server_options options;
 };
 
@@ -38,6 +48,7 @@ settings parse_args(int argc, char** argv) {
     else if (a == "--max-payload") s.options.max_payload = std::stoul(v);
     else if (a == "--serve-client") s.options.serve_client_dir = v;
     else if (a == "--cors-origin") s.options.cors.origins = {v};
+    else if (a == "--threads") s.threads = std::max(1, std::stoi(v));
     else {
       std::cerr << "sio_fixture: unknown argument " << a << "\n";
       std::exit(2);
@@ -45,6 +56,41 @@ settings parse_args(int argc, char** argv) {
   }
   return s;
 }
+
+/// Stops `ctx` if run() has not returned `limit` after arm(): the safety net of a graceful shutdown,
+/// which must not itself be work of the context (a pending timer would keep run() going).
+class shutdown_deadline {
+ public:
+  shutdown_deadline(asio::io_context& ctx, std::chrono::milliseconds limit) : ctx_(ctx), limit_(limit) {}
+  ~shutdown_deadline() { disarm(); }
+  void arm() {
+    watchdog_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (cv_.wait_for(lock, limit_, [this] { return done_; })) return;
+      missed_ = true;
+      ctx_.stop();
+    });
+  }
+  /// Call once run() has returned on every thread; true when the deadline had to stop the context.
+  bool disarm() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+    return missed_;
+  }
+
+ private:
+  asio::io_context& ctx_;
+  std::chrono::milliseconds limit_;
+  std::thread watchdog_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool missed_ = false;
+};
 
 sio::value rooms_of(const sio::socket_ref& s) { return sio::to_value(s.rooms()); }
 
@@ -187,12 +233,21 @@ int main(int argc, char** argv) {
   io.of(std::regex{R"(^/dyn-\d+$)"}).on_connection(install);
 
   io.listen(s.port, s.host);
+  shutdown_deadline deadline(ctx, std::chrono::seconds{5});
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
-  signals.async_wait([&](std::error_code, int) {
-    io.close();
-    ctx.stop();
+  signals.async_wait([&](std::error_code ec, int) {
+    if (ec) return;
+    io.close();  // run() returns once the sockets, sessions and connections are gone
+    deadline.arm();
   });
   std::cout << "listening " << io.port() << std::endl;
+  std::vector<std::thread> pool;
+  for (int i = 1; i < s.threads; ++i) pool.emplace_back([&] { ctx.run(); });
   ctx.run();
+  for (auto& t : pool) t.join();
+  if (deadline.disarm()) {
+    std::cerr << "sio_fixture: work still pending 5 s after close(): the io_context was stopped\n";
+    return 1;
+  }
   return 0;
 }

@@ -30,13 +30,35 @@ function commandFor(impl, args) {
   return [bin, args];
 }
 
+/**
+ * `--threads N` for sio's fixtures when SIO_THREADS=N is set: their io_context then runs on N
+ * threads (the TSan stage of scripts/test.sh uses it). The reference servers are single-threaded.
+ */
+export function threadArgs(impl, args) {
+  const n = process.env.SIO_THREADS;
+  return impl === "sio" && n && !args.includes("--threads") ? ["--threads", n] : [];
+}
+
 function optionValue(args, name, fallback) {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 }
 
 const START_TIMEOUT_MS = 10_000;
-const STOP_TIMEOUT_MS = 5_000;
+// The fixtures stop their io_context themselves 5 s after close() (and then exit non-zero);
+// LeakSanitizer's scan at exit comes on top.
+export const STOP_TIMEOUT_MS = 10_000;
+
+/** What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and ThreadSanitizer print. */
+const SANITIZER_REPORT = /ERROR: (?:Address|Leak)Sanitizer|WARNING: ThreadSanitizer|ThreadSanitizer: |UndefinedBehaviorSanitizer|: runtime error: /;
+
+/** The first sanitizer report in `text` (from its first line, at most 4 kB), or null. */
+export function sanitizerReport(text) {
+  const m = SANITIZER_REPORT.exec(text);
+  if (!m) return null;
+  const lineStart = text.lastIndexOf("\n", m.index) + 1;
+  return text.slice(lineStart, lineStart + 4096);
+}
 
 /**
  * Spawn the implementation chosen by SIO_IMPL with the fixture command line `args`
@@ -48,6 +70,7 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
   args = [...args];
   if (!args.includes("--port")) args.unshift("--port", "0");
   if (!args.includes("--host")) args.push("--host", "127.0.0.1");
+  args.push(...threadArgs(impl, args));
   const [cmd, argv] = commandFor(impl, args);
   return spawnListening({
     label: `${impl} server`,
@@ -64,26 +87,51 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
 /**
  * Spawn `cmd argv` and wait (bounded) for its `listening <port>` line. Shared by the Engine.IO and
  * the Socket.IO fixtures. Returns { impl, args, host, port, path, tls, url, wsUrl, proc, exited,
- * alive, stderr, stop() }; stop() sends SIGTERM and awaits the exit, and throws if the server had
- * died on its own before.
+ * alive, stderr, sanitizerReports, firstSanitizerReport, stop() }. stop() sends SIGTERM and
+ * requires a clean exit: status 0 within STOP_TIMEOUT_MS and no sanitizer report on stderr; it
+ * throws otherwise, and also if the server had died on its own before.
  */
 export async function spawnListening({ label, impl, cmd, argv, args, host, path: urlPath, tls = false }) {
   const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let stdout = "";
+  // Reports are counted as they arrive, so that one is seen even after the kept tail moved past it.
+  let sanitizerReports = 0;
+  let firstSanitizerReport = null;
+  let unscanned = "";
   proc.stderr.setEncoding("utf8");
   proc.stderr.on("data", (d) => {
     stderr += d;
     if (stderr.length > 64 * 1024) stderr = stderr.slice(-64 * 1024);
+    // scan whole lines only, so that a report split across two reads is still matched
+    unscanned += d;
+    const end = unscanned.lastIndexOf("\n") + 1;
+    if (end > 0) {
+      const lines = unscanned.slice(0, end);
+      unscanned = unscanned.slice(end);
+      const count = lines.split("\n").filter((line) => SANITIZER_REPORT.test(line)).length;
+      if (count && !firstSanitizerReport) firstSanitizerReport = sanitizerReport(lines);
+      sanitizerReports += count;
+    }
   });
 
   let exitInfo = null;
   let stopping = false;
+  // On "close" rather than "exit", so that stderr has been read to its end; but no later than 1 s
+  // after "exit", in case something the server started holds its pipes open.
   const exited = new Promise((resolve) => {
-    proc.on("exit", (code, signal) => {
+    const done = (code, signal) => {
+      if (exitInfo) return;
+      if (unscanned && SANITIZER_REPORT.test(unscanned)) {
+        sanitizerReports += 1;
+        firstSanitizerReport ??= sanitizerReport(unscanned);
+      }
+      unscanned = "";
       exitInfo = { code, signal };
       resolve(exitInfo);
-    });
+    };
+    proc.on("close", done);
+    proc.on("exit", (code, signal) => setTimeout(() => done(code, signal), 1000).unref());
   });
 
   const port = await new Promise((resolve, reject) => {
@@ -127,17 +175,38 @@ export async function spawnListening({ label, impl, cmd, argv, args, host, path:
     get stderr() {
       return stderr;
     },
+    /** Lines of sanitizer reports seen on stderr so far. */
+    get sanitizerReports() {
+      return sanitizerReports;
+    },
+    get firstSanitizerReport() {
+      return firstSanitizerReport;
+    },
     async stop() {
       if (exitInfo && !stopping) {
-        throw new Error(`${label} died during the tests (code ${exitInfo.code}, signal ${exitInfo.signal})\nstderr: ${stderr}`);
+        throw new Error(`${label} died during the tests (code ${exitInfo.code}, signal ${exitInfo.signal})\nstderr: ${stderr.slice(-4000)}`);
       }
-      if (exitInfo) return exitInfo;
-      stopping = true;
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      const info = await exited;
-      clearTimeout(timer);
-      return info;
+      if (!exitInfo) {
+        stopping = true;
+        const sentAt = Date.now();
+        proc.kill("SIGTERM");
+        let timer;
+        const inTime = await Promise.race([exited, new Promise((r) => (timer = setTimeout(() => r(null), STOP_TIMEOUT_MS)))]);
+        clearTimeout(timer);
+        if (!inTime) {
+          proc.kill("SIGKILL");
+          await exited;
+          throw new Error(`${label} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM (killed)\nstderr: ${stderr.slice(-4000)}`);
+        }
+        exitInfo.stopMs = Date.now() - sentAt;
+      }
+      const problems = [];
+      if (exitInfo.code !== 0) problems.push(`exit code ${exitInfo.code}, signal ${exitInfo.signal}`);
+      if (firstSanitizerReport) problems.push(`${sanitizerReports} sanitizer report line(s), the first:\n${firstSanitizerReport}`);
+      if (problems.length) {
+        throw new Error(`${label} did not shut down cleanly after SIGTERM: ${problems.join("; ")}\nstderr (end): ${stderr.slice(-4000)}`);
+      }
+      return exitInfo;
     },
   };
 }

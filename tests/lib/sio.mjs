@@ -9,11 +9,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { before, after, beforeEach, afterEach } from "node:test";
 import { io as ioClient, Manager } from "socket.io-client";
-import { IMPL, spawnListening } from "./server.mjs";
-import { ruleDeclarer } from "./harness.mjs";
-import { track, destroyAll } from "./track.mjs";
+import { IMPL, spawnListening, threadArgs } from "./server.mjs";
+import { ruleDeclarer, useFixture } from "./harness.mjs";
+import { track } from "./track.mjs";
 import { engineWs, withTimeout } from "./ws.mjs";
 
 export { IMPL, withTimeout };
@@ -51,6 +50,7 @@ export async function startSioServer(args = [], { impl = IMPL } = {}) {
   args = [...args];
   if (!args.includes("--port")) args.unshift("--port", "0");
   if (!args.includes("--host")) args.push("--host", "127.0.0.1");
+  args.push(...threadArgs(impl, args));
   const [cmd, argv] = commandFor(impl, args);
   return spawnListening({
     label: `${impl} sio fixture`,
@@ -83,40 +83,9 @@ const liveServers = new Set();
 /** Declares a Socket.IO test named after the rule it checks (harness.mjs ruleDeclarer), with sioRefDeviations. */
 export const sioRule = ruleDeclarer(sioRefDeviations, liveServers, "sio fixture");
 
-/**
- * Start a sio fixture for the enclosing describe() block; the returned handle gets the server's
- * fields once the `before` hook has run. Clients left open by a test are destroyed after it; a
- * server that died during a test fails that test and is restarted for the next one.
- */
+/** Start a sio fixture for the enclosing describe() block (harness.mjs useFixture). */
 export function useSioServer(args = []) {
-  const handle = {};
-  let server = null;
-  const start = async () => {
-    if (server) liveServers.delete(server);
-    server = await startSioServer(args);
-    liveServers.add(server);
-    const { alive, stderr, ...fields } = server; // eslint-disable-line no-unused-vars
-    Object.assign(handle, fields);
-    Object.defineProperty(handle, "alive", { get: () => server.alive, configurable: true, enumerable: true });
-    Object.defineProperty(handle, "stderr", { get: () => server.stderr, configurable: true, enumerable: true });
-  };
-  before(start);
-  beforeEach(async () => {
-    if (server && !server.alive) await start();
-  });
-  afterEach(async () => {
-    destroyAll();
-    if (server && !server.alive) {
-      const info = await server.exited;
-      throw new Error(`the ${server.impl} sio fixture died during this test (exit code ${info.code}, signal ${info.signal})\nstderr: ${server.stderr.slice(-2000)}`);
-    }
-  });
-  after(async () => {
-    destroyAll();
-    liveServers.delete(server);
-    if (server && server.alive) await server.stop();
-  });
-  return handle;
+  return useFixture(() => startSioServer(args), liveServers, "sio fixture");
 }
 
 let uniqueCounter = 0;
