@@ -28,7 +28,10 @@ int main(int argc, char** argv) {
   }
 
   asio::io_context ctx{1};
-  sio::server<> io{ctx};
+  sio::server_options opts;
+  // Every load-generator client comes from 127.0.0.1 (up to 20,000 of them): no per-address limit.
+  opts.max_connections_per_ip = 0;
+  sio::server<> io{ctx, opts};
   io.on_connection([&io](sio::socket_ref s) {
     s.join("bench");
     s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(std::move(data)); });

@@ -21,6 +21,7 @@ enum class disconnect_reason {
   forced_server_close,
   client_namespace_disconnect,
   server_namespace_disconnect,
+  slow_consumer,  ///< not in the JavaScript server: the client did not read what it was sent
 };
 
 constexpr std::string_view to_string(disconnect_reason r) noexcept {
@@ -34,6 +35,7 @@ constexpr std::string_view to_string(disconnect_reason r) noexcept {
     case disconnect_reason::forced_server_close: return "forced server close";
     case disconnect_reason::client_namespace_disconnect: return "client namespace disconnect";
     case disconnect_reason::server_namespace_disconnect: return "server namespace disconnect";
+    case disconnect_reason::slow_consumer: return "slow consumer";
   }
   return "transport error";
 }
@@ -45,6 +47,7 @@ constexpr disconnect_reason from_engine(engine::close_reason r) noexcept {
     case engine::close_reason::ping_timeout: return disconnect_reason::ping_timeout;
     case engine::close_reason::parse_error: return disconnect_reason::parse_error;
     case engine::close_reason::forced_close: return disconnect_reason::forced_close;
+    case engine::close_reason::slow_consumer: return disconnect_reason::slow_consumer;
   }
   return disconnect_reason::transport_error;
 }

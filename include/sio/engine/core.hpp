@@ -16,7 +16,9 @@
 #include "sio/engine/options.hpp"
 #include "sio/engine/session.hpp"
 #include "sio/engine/sid_generator.hpp"
+#include "sio/transport/connection_limiter.hpp"
 #include "sio/transport/handler.hpp"
+#include "sio/transport/memory_budget.hpp"
 
 namespace sio::engine {
 
@@ -29,11 +31,17 @@ class core final : public transport::request_handler, public std::enable_shared_
   /// `policy_polling` / `policy_websocket`: what the transport policy compiles in.
   core(asio::io_context& ctx, options opts, bool policy_polling, bool policy_websocket)
       : options_(restricted(std::move(opts), policy_polling, policy_websocket)),
-        strands_(std::make_shared<transport::strand_pool>(ctx, options_->strands)) {}
+        strands_(std::make_shared<transport::strand_pool>(ctx, options_->strands)),
+        budget_(std::make_shared<transport::memory_budget>(options_->max_memory)),
+        limiter_(std::make_shared<transport::connection_limiter>(options_->max_connections, options_->max_connections_per_ip)) {}
 
   const options& opts() const noexcept { return *options_; }
   /// The strands of this engine's sessions; a listener feeding it should use them too.
   const std::shared_ptr<transport::strand_pool>& strands() const noexcept { return strands_; }
+  /// The output memory of all sessions and connections (options::max_memory).
+  const std::shared_ptr<transport::memory_budget>& budget() const noexcept { return budget_; }
+  /// Open connections, in all and per client address (options::max_connections*).
+  const std::shared_ptr<transport::connection_limiter>& limiter() const noexcept { return limiter_; }
   void on_connection(connection_handler fn) { on_connection_ = std::move(fn); }
   void add_http_middleware(http_middleware fn) { middleware_.push_back(std::move(fn)); }
   /// Answers requests outside the engine path (default 404).
@@ -96,6 +104,13 @@ class core final : public transport::request_handler, public std::enable_shared_
     if (!matches_path(req.path)) return refuse(*up, request_error::bad_request);
     auto failure = verify(req, true);
     if (failure) return refuse(*up, *failure);
+    if (req.query.get("transport") != "websocket") {
+      // Polling does not take upgrades: as the reference, complete the handshake (ws may still
+      // refuse it) and close the WebSocket at once.
+      return up->accept(up->slot(), options_->max_payload, {}, [](std::shared_ptr<transport::websocket_channel> ws) {
+        session::refuse_websocket(*ws);
+      });
+    }
     if (const std::string* sid = req.query.find("sid")) {
       auto s = find(*sid);
       if (!s) return refuse(*up, request_error::unknown_sid);
@@ -178,7 +193,8 @@ class core final : public transport::request_handler, public std::enable_shared_
     auto s = std::make_shared<session>(id, std::move(slot), options_, req,
                                        [weak = weak_from_this()](const std::string& sid) {
                                          if (auto self = weak.lock()) self->forget(sid);
-                                       });
+                                       },
+                                       budget_);
     std::lock_guard<std::mutex> lock(mutex_);
     sessions_.emplace(std::move(id), s);
     return s;
@@ -216,6 +232,8 @@ class core final : public transport::request_handler, public std::enable_shared_
 
   std::shared_ptr<const options> options_;
   std::shared_ptr<transport::strand_pool> strands_;
+  std::shared_ptr<transport::memory_budget> budget_;
+  std::shared_ptr<transport::connection_limiter> limiter_;
   connection_handler on_connection_;
   std::vector<http_middleware> middleware_;
   std::function<void(const std::shared_ptr<transport::http_exchange>&)> fallback_;

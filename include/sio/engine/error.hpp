@@ -57,6 +57,7 @@ enum class close_reason {
   ping_timeout,      ///< no pong within ping_timeout
   parse_error,       ///< undecodable packet
   forced_close,      ///< closed by the server
+  slow_consumer,     ///< the client did not take what it was sent (see options::max_buffered_bytes)
 };
 
 constexpr std::string_view to_string(close_reason r) noexcept {
@@ -66,6 +67,7 @@ constexpr std::string_view to_string(close_reason r) noexcept {
     case close_reason::ping_timeout: return "ping timeout";
     case close_reason::parse_error: return "parse error";
     case close_reason::forced_close: return "forced close";
+    case close_reason::slow_consumer: return "slow consumer";
   }
   return "transport error";
 }

@@ -23,7 +23,10 @@ class fanout {
   ~fanout() { finish(); }
 
   void add(const session_ptr& s) {
-    if (s->strand().running_in_this_thread()) return s->send_on_strand(*frames_, is_volatile_);
+    if (s->strand().running_in_this_thread()) {
+      s->send_on_strand(*frames_, is_volatile_);
+      return;
+    }
     for (auto& g : groups_)
       if (g.strand == s->strand()) return g.sessions.push_back(s);
     groups_.push_back(group{s->strand(), {s}});

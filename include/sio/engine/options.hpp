@@ -5,9 +5,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sio/engine/error.hpp"
 #include "sio/transport/http_message.hpp"
+#include "sio/transport/http_parser.hpp"
 
 namespace sio::engine {
 
@@ -47,8 +49,35 @@ struct options {
   /// Runtime subset of the transports the policy compiles in.
   bool polling = true;
   bool websocket = true;
-  /// Bytes a session may have queued for a slow client before it is disconnected.
+  /// What a session may have queued for a slow client before it is disconnected, in bytes of
+  /// memory (a queued packet costs its bytes and about a hundred more of bookkeeping). See
+  /// SECURITY.md, "Slow consumers": volatile packets are dropped long before this.
   std::size_t max_buffered_bytes = 16u * 1024u * 1024u;
+  /// The output of all sessions together. Past it, volatile packets are dropped everywhere and
+  /// every session more than shed_threshold behind is disconnected at its next send, whichever
+  /// session that send is for. 0: no limit.
+  std::size_t max_memory = 1024u * 1024u * 1024u;
+  /// See max_memory: how far behind a session must be to be shed when the server is over it.
+  std::size_t shed_threshold = 64u * 1024u;
+  /// Output queued on one connection beyond which it stops reading (and serving pipelined HTTP
+  /// requests) until the peer has taken some of it.
+  std::size_t output_pause_bytes = 256u * 1024u;
+  /// Open TCP connections in all, and per client address (see trusted_proxies); a connection
+  /// over either is closed as soon as it is accepted. 0: no limit.
+  std::size_t max_connections = 100000;
+  std::size_t max_connections_per_ip = 1000;
+  /// Proxies ("10.0.0.0/8", "::1", ...) whose word about the client's address is taken, from
+  /// X-Forwarded-For, or from a PROXY protocol v2 header when proxy_protocol is set. Nobody else
+  /// is believed. The address is what per-IP limits count and what handshake().address shows.
+  std::vector<std::string> trusted_proxies;
+  bool proxy_protocol = false;
+  /// Request size limits of the HTTP parser (head, header count, trailers, chunk extensions);
+  /// its body limit is max_payload.
+  transport::http_limits http_limits;
+  /// After an error response that leaves the request unread (413, 400), how long the peer's
+  /// remaining bytes are read and dropped before the connection closes (so that it reads the
+  /// response instead of a reset).
+  std::chrono::milliseconds linger_timeout{2000};
   /// How long a closed polling session waits for a GET to hand over its final close packet.
   std::chrono::milliseconds close_timeout{30000};
   /// Keep-alive idle time of an HTTP connection (and the time a request has to arrive whole).

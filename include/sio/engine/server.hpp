@@ -56,11 +56,19 @@ class server {
     listen(asio::ip::tcp::endpoint{asio::ip::make_address(host), port});
   }
   void listen(const asio::ip::tcp::endpoint& endpoint) {
+    const options& o = core_->opts();
     auto settings = std::make_shared<transport::connection_settings>();
-    settings->limits.max_body_bytes = core_->opts().max_payload;
-    settings->idle_timeout = core_->opts().http_idle_timeout;
+    settings->limits = o.http_limits;
+    settings->limits.max_body_bytes = o.max_payload;
+    settings->idle_timeout = o.http_idle_timeout;
+    settings->linger_timeout = o.linger_timeout;
+    settings->output_pause_bytes = o.output_pause_bytes;
     settings->handler = core_;
     settings->strands = core_->strands();
+    settings->budget = core_->budget();
+    settings->limiter = core_->limiter();
+    for (const auto& range : o.trusted_proxies) settings->proxies.trusted.push_back(transport::ip_network::parse(range));
+    settings->proxies.proxy_protocol = o.proxy_protocol;
     listener_ = std::make_shared<transport::listener<stream_type>>(ctx_, std::move(settings), tls_);
     listener_->listen(endpoint);
   }

@@ -20,8 +20,17 @@
 #include "sio/engine/packet.hpp"
 #include "sio/engine/payload.hpp"
 #include "sio/transport/handler.hpp"
+#include "sio/transport/memory_budget.hpp"
 
 namespace sio::engine {
+
+/// What became of a packet handed to a session (see SECURITY.md, "Slow consumers").
+enum class send_status {
+  queued,         ///< it will be written
+  dropped,        ///< volatile, and the transport could not take it now (or the server is over its memory budget)
+  closed,         ///< the session is closed or closing
+  slow_consumer,  ///< this packet put the session over its bound: it is being disconnected
+};
 
 class session : public std::enable_shared_from_this<session> {
  public:
@@ -30,14 +39,19 @@ class session : public std::enable_shared_from_this<session> {
   enum class transport_kind { polling, websocket };
 
   session(std::string id, transport::strand_slot_ptr slot, std::shared_ptr<const options> opts,
-          transport::http_request handshake, std::function<void(const std::string&)> on_removed)
+          transport::http_request handshake, std::function<void(const std::string&)> on_removed,
+          std::shared_ptr<transport::memory_budget> budget = nullptr)
       : id_(std::move(id)),
         slot_(std::move(slot)),
         options_(std::move(opts)),
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
+        budget_(std::move(budget)),
         heartbeat_(strand()) {
     handshake_.body.clear();
+  }
+  ~session() {
+    if (budget_ && queued_memory_) budget_->remove(queued_memory_);
   }
 
   const std::string& id() const noexcept { return id_; }
@@ -56,12 +70,25 @@ class session : public std::enable_shared_from_this<session> {
   /// Runs when the session has moved from long-polling to WebSocket (conn.on("upgrade")). Register
   /// on the session's strand (e.g. in a connection handler).
   void on_upgrade(std::function<void(std::string_view transport)> fn) { on_upgrade_.push_back(std::move(fn)); }
+  /// Runs each time everything queued has been handed to the transport (conn.on("drain")): the
+  /// WebSocket wrote it all, or a polling GET took it. Register on the session's strand.
+  void on_drain(std::function<void()> fn) {
+    on_drain_.push_back(std::move(fn));
+    if (on_drain_.size() == 1 && ws_) watch_drain(*ws_);
+  }
+  /// Memory the queued output costs now (polling queue or WebSocket write queue).
+  std::size_t buffered_memory() const noexcept {
+    return transport_ == transport_kind::websocket && ws_ ? ws_->buffered_memory() : queued_memory_;
+  }
 
   /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
   /// Thread safety: any thread; from another strand it waits for this one's turn (queuing never
   /// calls back into the caller either way: see overflowed()).
   void send(frame f, bool is_volatile = false) {
-    if (strand().running_in_this_thread()) return send_here(std::move(f), is_volatile);
+    if (strand().running_in_this_thread()) {
+      send_here(std::move(f), is_volatile);
+      return;
+    }
     asio::post(strand(), [self = shared_from_this(), f = std::move(f), is_volatile]() mutable {
       self->send_here(std::move(f), is_volatile);
     });
@@ -69,15 +96,23 @@ class session : public std::enable_shared_from_this<session> {
   /// Queues several frames that belong together (a Socket.IO packet and its attachments): all of
   /// them, or none when volatile and not writable. Thread safety: any thread.
   void send(std::shared_ptr<const std::vector<frame>> frames, bool is_volatile = false) {
-    if (strand().running_in_this_thread()) return send_on_strand(*frames, is_volatile);
+    if (strand().running_in_this_thread()) {
+      send_on_strand(*frames, is_volatile);
+      return;
+    }
     asio::post(strand(), [self = shared_from_this(), frames = std::move(frames), is_volatile] {
       self->send_on_strand(*frames, is_volatile);
     });
   }
-  /// The same, for a caller that is on this session's strand (engine::fanout).
-  void send_on_strand(const std::vector<frame>& frames, bool is_volatile) {
-    if (is_volatile && !writable()) return;
-    for (const auto& f : frames) send_here(f, false);
+  /// The same, for a caller that is on this session's strand (engine::fanout, an emit from a
+  /// handler): says what became of the packet.
+  send_status send_on_strand(const std::vector<frame>& frames, bool is_volatile) {
+    std::size_t cost = 0;
+    for (const auto& f : frames) cost += frame_cost(f);
+    send_status st = admit(cost, is_volatile);
+    if (st != send_status::queued) return st;
+    for (const auto& f : frames) enqueue(f);
+    return st;
   }
   void send_text(std::string_view text) { send(make_text_frame(packet_type::message, text)); }
   void send_binary(std::string bytes) { send(make_binary_frame(std::move(bytes))); }
@@ -96,6 +131,7 @@ class session : public std::enable_shared_from_this<session> {
   /// Whether a volatile frame would be written now rather than queued.
   bool writable() const noexcept {
     if (upgrade_ || state_ != state::open) return false;
+    if (budget_ && budget_->exhausted()) return false;
     if (transport_ == transport_kind::websocket) return ws_ && ws_->buffered_bytes() == 0;
     // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
     return pending_get_ != nullptr && queue_.empty();
@@ -125,6 +161,11 @@ class session : public std::enable_shared_from_this<session> {
     schedule_ping();
   }
 
+  /// A WebSocket for this session that cannot be one of its transports (it asked for
+  /// transport=polling, or the session already has its WebSocket): closed at once, as ws's
+  /// websocket.close() does in the reference.
+  static void refuse_websocket(transport::websocket_channel& ws) { ws.close(1005); }
+
   void handle_polling(std::shared_ptr<transport::http_exchange> ex) {
     auto& req = ex->request();
     if (state_ == state::closed) return refuse(*ex, request_error::unknown_sid);
@@ -150,7 +191,7 @@ class session : public std::enable_shared_from_this<session> {
     // A session already on WebSocket, or already upgrading, gets no second one (spec: MUST close).
     bool refuse = transport_ == transport_kind::websocket || upgrade_ != nullptr;
     up->accept(slot_, options_->max_payload, std::move(headers), [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
-      if (refuse) return ws->close(1000);
+      if (refuse) return refuse_websocket(*ws);
       self->begin_upgrade(std::move(ws));
     });
   }
@@ -265,7 +306,7 @@ class session : public std::enable_shared_from_this<session> {
     body.reserve(size);
     for (const auto& f : queue_) append_to_payload(body, f);
     queue_.clear();
-    queued_bytes_ = 0;
+    release_queued_memory();
     return body;
   }
 
@@ -273,21 +314,46 @@ class session : public std::enable_shared_from_this<session> {
     flush_scheduled_ = false;
     if (!pending_get_ || queue_.empty() || upgrade_step_ == upgrade_step::probed) return;
     respond_get(std::exchange(pending_get_, nullptr), take_payload());
+    notify_drain();
   }
 
   // ---- sending -----------------------------------------------------------------------------
 
-  void send_here(frame f, bool is_volatile) {
-    if (state_ != state::open || overflowed_ || !f.bytes) return;
-    if (is_volatile && !writable()) return;
-    if (transport_ == transport_kind::websocket && !upgrade_) {
-      if (ws_->buffered_bytes() + f.bytes->size() > options_->max_buffered_bytes) return overflowed();
-      ws_->send(f.binary, std::move(f.bytes));
-      return;
+  send_status send_here(frame f, bool is_volatile) {
+    if (!f.bytes) return send_status::dropped;
+    send_status st = admit(frame_cost(f), is_volatile);
+    if (st == send_status::queued) enqueue(std::move(f));
+    return st;
+  }
+
+  /// What a queued frame costs in memory: its bytes, and the queue's bookkeeping for it.
+  static std::size_t frame_cost(const frame& f) noexcept {
+    return sizeof(frame) + 16 + (f.bytes ? f.bytes->size() : 0);
+  }
+
+  /// The slow-consumer policy, in order: a closed session takes nothing; a volatile packet goes
+  /// only if the transport can take it now; a packet that would put the session over
+  /// max_buffered_bytes disconnects it; so does any packet for a session more than
+  /// shed_threshold behind while the server is over its memory budget.
+  send_status admit(std::size_t cost, bool is_volatile) {
+    if (state_ != state::open || overflowed_) return send_status::closed;
+    if (is_volatile && !writable()) return send_status::dropped;
+    std::size_t mine = buffered_memory();
+    bool over_own = mine + cost > options_->max_buffered_bytes;
+    bool shed = budget_ && budget_->exhausted() && mine > options_->shed_threshold;
+    if (over_own || shed) {
+      overflowed();
+      return send_status::slow_consumer;
     }
-    queued_bytes_ += f.bytes->size();
+    return send_status::queued;
+  }
+
+  void enqueue(frame f) {
+    if (transport_ == transport_kind::websocket && !upgrade_) return ws_->send(f.binary, std::move(f.bytes));
+    std::size_t cost = frame_cost(f);
+    queued_memory_ += cost;
+    if (budget_) budget_->add(cost);
     queue_.push_back(std::move(f));
-    if (queued_bytes_ > options_->max_buffered_bytes) return overflowed();
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
     if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
       flush_scheduled_ = true;
@@ -295,12 +361,29 @@ class session : public std::enable_shared_from_this<session> {
     }
   }
 
+  void release_queued_memory() noexcept {
+    if (budget_ && queued_memory_) budget_->remove(queued_memory_);
+    queued_memory_ = 0;
+  }
+
   /// A client that does not read what it is sent: the session closes in the strand's next turn,
   /// never inside send (its caller may be a broadcast holding the adapter's and namespace's
   /// locks, and close handlers leave rooms). Until then nothing more is queued.
   void overflowed() {
     overflowed_ = true;
-    asio::post(strand(), [self = shared_from_this()] { self->close_with(close_reason::transport_error); });
+    asio::post(strand(), [self = shared_from_this()] { self->close_with(close_reason::slow_consumer); });
+  }
+
+  void notify_drain() {
+    if (on_drain_.empty() || !queue_.empty()) return;
+    auto listeners = on_drain_;  // a listener may add another
+    for (auto& fn : listeners) fn();
+  }
+
+  void watch_drain(transport::websocket_channel& ws) {
+    ws.on_drain([weak = weak_from_this()] {
+      if (auto self = weak.lock(); self && self->state_ == state::open) self->notify_drain();
+    });
   }
 
   // ---- incoming packets and heartbeat ------------------------------------------------------
@@ -365,6 +448,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void attach_main_websocket(std::shared_ptr<transport::websocket_channel> ws) {
     ws_ = std::move(ws);
+    if (!on_drain_.empty()) watch_drain(*ws_);
     ws_->set_handlers(
         [self = shared_from_this()](std::string data, bool binary) { self->on_websocket_message(std::move(data), binary); },
         [self = shared_from_this(), ws = ws_.get()] {
@@ -381,7 +465,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void begin_upgrade(std::shared_ptr<transport::websocket_channel> ws) {
-    if (state_ != state::open || transport_ != transport_kind::polling || upgrade_) return ws->close(1000);
+    if (state_ != state::open || transport_ != transport_kind::polling || upgrade_) return refuse_websocket(*ws);
     upgrade_ = std::move(ws);
     upgrade_step_ = upgrade_step::probing;
     auto* candidate = upgrade_.get();
@@ -429,7 +513,7 @@ class session : public std::enable_shared_from_this<session> {
     if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
     for (auto& f : queue_) ws_->send(f.binary, std::move(f.bytes));
     queue_.clear();
-    queued_bytes_ = 0;
+    release_queued_memory();
     for (auto& fn : on_upgrade_) fn(transport_name());
   }
 
@@ -443,7 +527,8 @@ class session : public std::enable_shared_from_this<session> {
     if (upgrade_) abort_upgrade();
     bool forced = reason == close_reason::forced_close;
     if (transport_ == transport_kind::websocket) {
-      if (forced) ws_->send(false, make_text_frame(packet_type::close).bytes);
+      // No close packet on a WebSocket, as in the reference (PROTOCOL.md §8): the client sees the
+      // transport close and reconnects; a close packet would tell it not to.
       auto ws = std::exchange(ws_, nullptr);
       ws->set_handlers(nullptr, nullptr);
       ws->close(1000);
@@ -470,12 +555,14 @@ class session : public std::enable_shared_from_this<session> {
     if (state_ == state::closed) remove();
     if (callback_depth_ == 0) on_message_ = nullptr;
     on_upgrade_.clear();
+    on_drain_.clear();
     if (auto fn = std::exchange(on_close_, nullptr)) fn(reason);
   }
 
   void finish_closing() {
     heartbeat_.cancel();
     queue_.clear();
+    release_queued_memory();
     state_ = state::closed;
     remove();
   }
@@ -498,7 +585,9 @@ class session : public std::enable_shared_from_this<session> {
   int callback_depth_ = 0;
 
   std::vector<frame> queue_;
-  std::size_t queued_bytes_ = 0;
+  std::size_t queued_memory_ = 0;  ///< what queue_ costs (frame_cost), also counted in budget_
+  std::shared_ptr<transport::memory_budget> budget_;
+  std::vector<std::function<void()>> on_drain_;
   std::shared_ptr<transport::http_exchange> pending_get_;
   bool flush_scheduled_ = false;
   bool handshake_sent_ = false;

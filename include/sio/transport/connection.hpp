@@ -2,7 +2,12 @@
 // One accepted TCP (or TLS) connection: parses HTTP/1.1 requests (keep-alive), hands them to the
 // engine, writes the answers, and, when a request upgrades, runs the WebSocket protocol on the same
 // socket (frames in: websocket_reader.hpp). All of it on one strand; writes are gathered into one
-// system call.
+// system call (write_queue.hpp).
+//
+// What a peer can make it hold is bounded: the parser's bytes by http_limits, the output by
+// output_pause_bytes (reading and request processing pause while the output is over it), and the
+// whole server's output by the memory budget. Pipelined requests are served by a loop, never by a
+// recursion from one answer into the next request.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -14,12 +19,15 @@
 
 #include <asio.hpp>
 
+#include "sio/transport/client_address.hpp"
+#include "sio/transport/connection_limiter.hpp"
 #include "sio/transport/handler.hpp"
 #include "sio/transport/http_message.hpp"
 #include "sio/transport/http_parser.hpp"
 #include "sio/transport/stream.hpp"
 #include "sio/transport/websocket_handshake.hpp"
 #include "sio/transport/websocket_reader.hpp"
+#include "sio/transport/write_queue.hpp"
 
 namespace sio::transport {
 
@@ -28,8 +36,16 @@ struct connection_settings {
   http_limits limits;
   std::chrono::milliseconds idle_timeout{30000};       ///< keep-alive idle, or an incomplete request
   std::chrono::milliseconds close_timeout{5000};       ///< WebSocket closing handshake
+  /// After an error response that leaves the request unread, how long the peer's bytes are read
+  /// and dropped so that it reads the response rather than a reset (RFC 9112 §9.6).
+  std::chrono::milliseconds linger_timeout{2000};
+  /// Output queued beyond which the connection stops reading and serving pipelined requests.
+  std::size_t output_pause_bytes = 256 * 1024;
   std::shared_ptr<request_handler> handler;
   std::shared_ptr<strand_pool> strands;                ///< where new connections run
+  std::shared_ptr<memory_budget> budget;               ///< the server's output, all connections
+  std::shared_ptr<connection_limiter> limiter;         ///< open connections, in all and per address
+  proxy_trust proxies;
 };
 
 template <class Stream>
@@ -45,9 +61,11 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
         slot_(std::move(slot)),
         settings_(std::move(settings)),
         parser_(settings_->limits),
-        timer_(slot_->strand().get_inner_executor()) {}
+        timer_(slot_->strand().get_inner_executor()),
+        out_(settings_->budget) {}
 
-  /// Starts the TLS handshake if any, then reads requests.
+  /// Reads a PROXY header if the peer is a trusted proxy that sends one, takes the connection's
+  /// place among the limits, runs the TLS handshake if any, then reads requests.
   void start() {
     asio::dispatch(strand(), [self = this->shared_from_this()] { self->do_start(); });
   }
@@ -58,7 +76,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   void reject(http_response response) override {
     upgrade_pending_ = false;
     close_after_write_ = true;
-    queue_response(std::move(response), false);
+    queue_response(std::move(response), false, false);
   }
   void accept(strand_slot_ptr slot, std::size_t max_message_size, header_list headers,
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
@@ -83,9 +101,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     on_close_ = std::move(on_close);
     if (mode_ == mode::closed) notify_websocket_closed();
   }
+  void on_drain(drain_handler fn) override { on_drain_ = std::move(fn); }
   void send(bool binary, std::shared_ptr<const std::string> bytes) override {
     if (mode_ != mode::websocket || ws_closing_ || !bytes) return;
-    out_chunk chunk;
+    write_queue::chunk chunk;
     chunk.head_size = write_frame_header(chunk.head, binary ? opcode_binary : opcode_text, bytes->size());
     chunk.shared = std::move(bytes);
     enqueue(std::move(chunk));
@@ -101,18 +120,11 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       if (!e) self->shutdown_now();
     }));
   }
-  std::size_t buffered_bytes() const noexcept override { return queued_bytes_; }
+  std::size_t buffered_bytes() const noexcept override { return out_.wire_bytes(); }
+  std::size_t buffered_memory() const noexcept override { return out_.memory(); }
 
  private:
-  enum class mode { handshake, http, websocket, closed };
-
-  struct out_chunk {
-    std::array<char, 10> head{};
-    std::uint8_t head_size = 0;
-    std::string owned;
-    std::shared_ptr<const std::string> shared;
-    std::size_t size() const noexcept { return head_size + owned.size() + (shared ? shared->size() : 0); }
-  };
+  enum class mode { handshake, http, websocket, lingering, closed };
 
   /// A request waiting for the engine's answer. Holds the connection until it is answered.
   class exchange final : public http_exchange {
@@ -145,33 +157,97 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     std::atomic<bool> responded_{false};
   };
 
+  // ---- opening ------------------------------------------------------------------------------
+
   void do_start() {
     check_socket_strand();
-    auto& sock = traits::lowest_layer(stream_);
+    traits::prepare(stream_);
     std::error_code ec;
-    sock.set_option(asio::ip::tcp::no_delay(true), ec);
-    // Plain TCP reads and writes are tried synchronously first (see do_read, try_write_now): the
-    // socket is non-blocking once and for all, rather than switched before every read.
-    if constexpr (!traits::secure) sock.non_blocking(true, ec);
-    auto remote = sock.remote_endpoint(ec);
-    if (!ec) {
-      remote_address_ = remote.address().to_string();
-      remote_port_ = remote.port();
-    }
+    auto remote = traits::lowest_layer(stream_).remote_endpoint(ec);
+    if (ec) return shutdown_now();
+    peer_ = remote.address();
+    remote_port_ = remote.port();
+    peer_trusted_ = settings_->proxies.trusts(peer_);
     arm_idle_timer();
+    if (peer_trusted_ && settings_->proxies.proxy_protocol) return read_proxy_header();
+    admit(peer_);
+  }
+
+  /// A trusted proxy's PROXY v2 header names the client; it comes before any TLS. Read exactly
+  /// its bytes, so that nothing of what follows is taken from the socket.
+  void read_proxy_header() {
+    if (!proxy_buffer_) proxy_buffer_ = std::make_unique<std::string>();
+    std::size_t want = proxy_buffer_->size() < 16 ? 16 - proxy_buffer_->size() : 0;
+    if (want == 0) {
+      proxy_header_reader probe;
+      auto st = probe.parse(*proxy_buffer_);
+      if (st == proxy_header_reader::status::error) return shutdown_now();
+      want = probe.size() - proxy_buffer_->size();
+    }
+    std::size_t old = proxy_buffer_->size();
+    proxy_buffer_->resize(old + want);
+    asio::async_read(traits::lowest_layer(stream_), asio::buffer(proxy_buffer_->data() + old, want),
+                     asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code e, std::size_t) {
+                       if (e || self->mode_ == mode::closed) return self->shutdown_now();
+                       proxy_header_reader reader;
+                       switch (reader.parse(*self->proxy_buffer_)) {
+                         case proxy_header_reader::status::error: return self->shutdown_now();
+                         case proxy_header_reader::status::need_more: return self->read_proxy_header();
+                         case proxy_header_reader::status::done: break;
+                       }
+                       auto client = reader.source().value_or(self->peer_);
+                       self->proxy_buffer_.reset();
+                       self->admit(client);
+                     }));
+  }
+
+  /// Takes a place for `client` among the connection limits (or closes at once), then starts.
+  void admit(const asio::ip::address& client) {
+    client_address_ = client.to_string();
+    if (settings_->limiter && !(peer_trusted_ && !settings_->proxies.proxy_protocol)) {
+      // A trusted proxy without PROXY headers carries many clients on its connections: each
+      // request's X-Forwarded-For decides whose place the connection takes (see note_client).
+      ticket_ = settings_->limiter->acquire(client_address_);
+      if (!ticket_.held()) return shutdown_now();
+    }
     traits::async_handshake(stream_, asio::bind_executor(strand(), [self = this->shared_from_this()](std::error_code e) {
-      if (e) return self->shutdown_now();
+      if (e || self->mode_ == mode::closed) return self->shutdown_now();
       self->mode_ = mode::http;
       self->do_read();
     }));
+  }
+
+  /// Behind a trusted HTTP proxy, the request's X-Forwarded-For names the client. Returns false
+  /// when that client is over its connection limit.
+  bool note_client(http_request& req) {
+    if (!peer_trusted_ || settings_->proxies.proxy_protocol) return true;
+    auto forwarded = settings_->proxies.forwarded_for(req.headers.get("X-Forwarded-For"));
+    std::string client = forwarded ? forwarded->to_string() : peer_.to_string();
+    if (client != client_address_ || (settings_->limiter && !ticket_.held())) {
+      client_address_ = std::move(client);
+      if (settings_->limiter) {
+        ticket_.release();
+        ticket_ = settings_->limiter->acquire(client_address_);
+        if (!ticket_.held()) return false;
+      }
+    }
+    return true;
   }
 
   const strand_type& strand() const noexcept { return slot_->strand(); }
 
   // ---- reading ----------------------------------------------------------------------------
 
+  /// Whether reading should wait: the peer has not taken what it was sent (or, on HTTP, is
+  /// pipelining far ahead of the answers).
+  bool input_paused() const noexcept {
+    if (out_.memory() > settings_->output_pause_bytes) return true;
+    return mode_ == mode::http && (current_ || upgrade_pending_) && parser_.unparsed_size() > settings_->limits.max_head_bytes + settings_->limits.max_body_bytes;
+  }
+
   void do_read() {
-    if (reading_ || mode_ == mode::closed) return;
+    if (reading_ || mode_ == mode::closed || handed_off_pending()) return;
+    if (mode_ != mode::lingering && input_paused()) return;  // resume_input() reads again
     reading_ = true;
     if constexpr (!traits::secure) {
       if (busy_) return read_busy();
@@ -200,6 +276,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
                               }));
     }
   }
+
+  /// An upgrade was accepted: the connection now belongs to the session's strand, and start_websocket
+  /// (posted there) reads next.
+  bool handed_off_pending() const noexcept { return handed_off_ && mode_ == mode::http; }
 
   static std::array<char, 64 * 1024>& read_scratch() {
     thread_local std::array<char, 64 * 1024> scratch;
@@ -259,58 +339,79 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   void on_read(std::error_code ec, char* data, std::size_t size) {
     if (mode_ == mode::closed) return;
     if (ec) return peer_gone();
+    if (mode_ == mode::lingering) return do_read();  // dropped: only the response matters now
     if (mode_ == mode::websocket) {
       cork();
       feed_websocket(data, size);
       uncork();
-      if (mode_ != mode::closed) do_read();
+      if (mode_ == mode::websocket) do_read();
       return;
     }
     parser_.feed(data, size);
-    if (!current_ && !upgrade_pending_) {
-      process_requests();
-      // An upgrade accepted right away hands the connection to the session's strand: from here
-      // on, nothing of it may be touched on this one.
-      if (handed_off_) return;
+    serve_requests();
+    if (mode_ == mode::http) do_read();
+  }
+
+  /// Serves the pipelined requests that are complete, one after another, while nothing is
+  /// pending and the output is under its bound. A response given at once re-enters through
+  /// finish_exchange, which only asks for another round: the stack never grows with the number
+  /// of requests.
+  void serve_requests() {
+    if (serving_) {
+      serve_again_ = true;
+      return;
     }
-    // Keep reading while a response is pending so that a client that goes away is noticed, but
-    // stop buffering a client that pipelines far ahead.
-    if (mode_ == mode::http && !upgrade_pending_ && !close_after_write_ && !pipelined_too_far()) do_read();
+    serving_ = true;
+    do {
+      serve_again_ = false;
+      while (mode_ == mode::http && !current_ && !upgrade_pending_ && !handed_off_ && !close_after_write_ &&
+             out_.memory() <= settings_->output_pause_bytes) {
+        if (!serve_one()) break;
+      }
+    } while (serve_again_);
+    serving_ = false;
   }
 
-  bool pipelined_too_far() const noexcept {
-    return current_ && parser_.unparsed_size() > settings_->limits.max_head_bytes + settings_->limits.max_body_bytes;
-  }
-
-  void process_requests() {
+  /// Parses and dispatches one request; false when none is complete.
+  bool serve_one() {
     auto r = parser_.parse();
     if (r.state == http_request_parser::status::head) {
       request_guard_ = settings_->handler->on_request_head(parser_.request());
       r = parser_.parse();
     }
-    if (r.state == http_request_parser::status::need_more) {
-      return;
-    }
+    if (r.state == http_request_parser::status::need_more) return false;
     if (r.state == http_request_parser::status::error) {
-      http_response res;
-      res.status = r.error_status;
-      close_after_write_ = true;
-      queue_response(std::move(res), false);
-      return;
+      fail_request(r.error_status);
+      return false;
     }
     disarm_idle_timer();
     http_request& parsed = parser_.request();
-    parsed.remote_address = remote_address_;
+    parsed.remote_address = client_address_;
     parsed.remote_port = remote_port_;
     parsed.secure = traits::secure;
+    if (!note_client(parsed)) {
+      fail_request(503);
+      return false;
+    }
     if (parsed.is_upgrade_to_websocket()) {
       upgrade_request_ = std::move(parsed);
       upgrade_pending_ = true;
       settings_->handler->handle_upgrade(std::static_pointer_cast<websocket_upgrade>(this->shared_from_this()));
-      return;
+      return true;
     }
     current_ = std::make_shared<exchange>(this->shared_from_this(), std::move(parsed), std::move(request_guard_));
+    head_only_ = current_->request().method == "HEAD";
     settings_->handler->handle_http(current_);
+    return true;
+  }
+
+  /// A request the parser refused: the status, then the connection ends (see linger).
+  void fail_request(int status) {
+    request_guard_.reset();
+    http_response res;
+    res.status = status;
+    close_after_write_ = true;
+    queue_response(std::move(res), false, false);
   }
 
   void finish_exchange(exchange* ex, http_response res) {
@@ -319,23 +420,23 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     current_.reset();
     if (mode_ != mode::http) return;
     if (!keep) close_after_write_ = true;
-    queue_response(std::move(res), keep);
-    if (keep) {
-      arm_idle_timer();
-      if (parser_.has_unparsed()) process_requests();
-      if (handed_off_) return;
-      do_read();
-    }
+    queue_response(std::move(res), keep, std::exchange(head_only_, false));
+    if (!keep) return;
+    arm_idle_timer();
+    serve_requests();
+    do_read();
   }
 
-  void queue_response(http_response res, bool keep_alive) {
-    out_chunk head;
+  /// `head_only`: the answer to a HEAD request, whose body is described but not sent.
+  void queue_response(http_response res, bool keep_alive, bool head_only) {
+    write_queue::chunk head;
     write_response_head(res, keep_alive, head.owned);
-    if (res.status >= 200 && res.status != 204 && res.status != 304 && !res.body.empty()) {
+    bool has_body = res.status >= 200 && res.status != 204 && res.status != 304 && !res.body.empty() && !head_only;
+    if (has_body) {
       if (res.body.size() < 4096) {
         head.owned.append(res.body);
       } else {
-        out_chunk body;
+        write_queue::chunk body;
         body.owned = std::move(res.body);
         enqueue(std::move(head));
         enqueue(std::move(body));
@@ -349,6 +450,16 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     auto pending = std::move(current_);
     shutdown_now();
     if (pending) pending->abort();
+  }
+
+  /// Output went under its bound (or out entirely): serve and read what waited for it.
+  void resume_input() {
+    if (mode_ == mode::http) {
+      serve_requests();
+      if (!handed_off_) do_read();
+    } else if (mode_ == mode::websocket) {
+      do_read();
+    }
   }
 
   // The idle timeout is a deadline, moved on every response, not a timer cancelled and re-armed
@@ -374,6 +485,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       self->idle_waiting_ = false;
       if (ec || self->idle_deadline_ == std::chrono::steady_clock::time_point::max()) return;
       if (std::chrono::steady_clock::now() < self->idle_deadline_) return self->wait_for_idle_deadline();
+      // Idle, a request that never completed, or output the peer never read.
       if (self->mode_ != mode::websocket && !self->current_ && !self->upgrade_pending_) self->shutdown_now();
     }));
   }
@@ -386,19 +498,20 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     if (mode_ == mode::closed) return;
     retire_timer_waits();
     timer_.cancel();
-    if (auto problem = websocket_handshake::request_error(upgrade_request_); !problem.empty()) {
+    if (auto problem = websocket_handshake::request_error(upgrade_request_); problem.status != 0) {
       // As the reference (ws) refuses a handshake it cannot complete.
       http_response res;
-      res.status = 400;
+      res.status = problem.status;
       res.headers.add("Content-Type", "text/html");
-      res.body.assign(problem);
-      if (problem.find("Version") != std::string_view::npos) res.headers.add("Sec-WebSocket-Version", "13, 8");
+      res.body.assign(problem.message);
+      if (problem.status == 400 && problem.message.find("Version") != std::string_view::npos) res.headers.add("Sec-WebSocket-Version", "13, 8");
+      handed_off_ = false;
       close_after_write_ = true;
-      return queue_response(std::move(res), false);
+      return queue_response(std::move(res), false, false);
     }
     mode_ = mode::websocket;
     ws_ = std::make_unique<websocket_reader>(max_message_size);
-    out_chunk answer;
+    write_queue::chunk answer;
     std::string& head = answer.owned;
     head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
     head += websocket_handshake::accept_key(upgrade_request_.headers.get("Sec-WebSocket-Key"));
@@ -412,7 +525,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     enqueue(std::move(answer));
     on_open(std::static_pointer_cast<websocket_channel>(this->shared_from_this()));
     std::string rest = parser_.take_unparsed();
-    parser_ = http_request_parser{};
+    parser_ = http_request_parser{settings_->limits};
     if (!rest.empty() && mode_ == mode::websocket) feed_websocket(rest.data(), rest.size());
     uncork();
     if (mode_ == mode::websocket) do_read();
@@ -440,7 +553,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
         retired_handler_ = nullptr;
         return true;
       case kinds::ping:
-        if (!ws_closing_) send_control_frame(opcode_pong, std::move(payload));
+        if (!ws_closing_) send_pong(std::move(payload));
         return true;
       case kinds::pong:
         return true;
@@ -449,6 +562,20 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
         return false;
     }
     return true;
+  }
+
+  /// Answers a ping. A pong still waiting to be written answers the newer ping instead (RFC 6455
+  /// §5.5.3): a peer that pings without reading makes the server hold one pong, not thousands.
+  void send_pong(std::string payload) {
+    std::array<char, 10> head{};
+    std::uint8_t head_size = write_frame_header(head, opcode_pong, payload.size());
+    if (out_.replace_unsent_pong(payload, head_size, head)) return;
+    write_queue::chunk chunk;
+    chunk.head = head;
+    chunk.head_size = head_size;
+    chunk.is_pong = true;
+    chunk.owned = std::move(payload);
+    enqueue(std::move(chunk));
   }
 
   void on_close_frame(const std::string& payload) {
@@ -478,7 +605,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   void end_websocket() {
     notify_websocket_closed();
     close_after_write_ = true;
-    if (!writing_) shutdown_after_write();
+    if (!out_.writing()) shutdown_after_write();
   }
 
   /// `code` 1005 ("no status") is never sent: the close frame then carries no payload.
@@ -490,12 +617,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       payload += static_cast<char>(code & 0xFF);
       payload.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
     }
-    send_control_frame(opcode_close, std::move(payload));
-  }
-
-  void send_control_frame(std::uint8_t opcode, std::string payload) {
-    out_chunk chunk;
-    chunk.head_size = write_frame_header(chunk.head, opcode, payload.size());
+    write_queue::chunk chunk;
+    chunk.head_size = write_frame_header(chunk.head, opcode_close, payload.size());
     chunk.owned = std::move(payload);
     enqueue(std::move(chunk));
   }
@@ -503,6 +626,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   void notify_websocket_closed() {
     if (in_message_callback_) retired_handler_ = std::move(on_message_);
     on_message_ = nullptr;
+    on_drain_ = nullptr;
     if (auto fn = std::move(on_close_)) {
       on_close_ = nullptr;
       fn();
@@ -534,20 +658,17 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   // produces leaves in one system call at the end. Otherwise (broadcasts, timers, emits from
   // elsewhere) the strand's batch writes it (strand_slot::defer_write), so that a burst aimed at
   // this client leaves together. HTTP responses are written at once.
-  void enqueue(out_chunk chunk) {
-    if (mode_ == mode::closed) return;
-    queued_bytes_ += chunk.size();
-    // queue_ must not move while an asynchronous write reads from it (chunk heads and short
-    // strings live inside the elements): meanwhile, chunks wait in backlog_.
-    (writing_ ? backlog_ : queue_).push_back(std::move(chunk));
-    if (writing_ || corked_) return;
+  void enqueue(write_queue::chunk chunk) {
+    if (mode_ == mode::closed || mode_ == mode::lingering) return;
+    out_.push(std::move(chunk));
+    if (out_.writing() || corked_) return;
     if (mode_ == mode::websocket) return schedule_flush();
     do_write();
   }
 
   void cork() noexcept { ++corked_; }
   void uncork() {
-    if (--corked_ == 0 && !writing_ && !queue_.empty() && mode_ != mode::closed) do_write();
+    if (--corked_ == 0 && !out_.writing() && !out_.empty() && mode_ != mode::closed) do_write();
   }
 
   void schedule_flush() {
@@ -558,18 +679,12 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void write_deferred() override {
     flush_deferred_ = false;
-    if (mode_ != mode::closed && !writing_ && !corked_ && !queue_.empty()) do_write();
+    if (mode_ != mode::closed && !out_.writing() && !corked_ && !out_.empty()) do_write();
   }
 
   void do_write() {
-    if (queue_.empty()) {
-      release_queue_storage();
-      writing_ = false;
-      if (close_after_write_) shutdown_now();
-      return;
-    }
-    writing_ = true;
-    gather_buffers();
+    if (out_.empty()) return written_all();
+    out_.gather(buffers_);
     if constexpr (!traits::secure) {
       if (try_write_now()) return;
     }
@@ -578,94 +693,77 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }));
   }
 
-  /// buffers_ = up to 128 queued chunks, less what of the first one is already written.
-  void gather_buffers() {
-    buffers_.clear();
-    in_flight_ = 0;
-    std::size_t skip = front_written_;
-    auto add = [this, &skip](const char* p, std::size_t n) {
-      if (skip >= n) {
-        skip -= n;
-        return;
-      }
-      buffers_.emplace_back(p + skip, n - skip);
-      skip = 0;
-    };
-    for (auto it = queue_.begin(); it != queue_.end() && in_flight_ < 128; ++it, ++in_flight_) {
-      if (it->head_size) add(it->head.data(), it->head_size);
-      if (!it->owned.empty()) add(it->owned.data(), it->owned.size());
-      if (it->shared && !it->shared->empty()) add(it->shared->data(), it->shared->size());
-    }
-  }
-
   /// Plain TCP: hands the socket what it takes now (it is non-blocking). Usually that is
   /// everything, and then no asynchronous write, completion handler or strand turn is needed.
-  /// Returns true when the queue is empty; otherwise buffers_ holds the rest for async_write
-  /// (which also reports any error the attempt met, in its own turn).
+  /// Returns true when the queue is empty; otherwise the queue is gathered again and buffers_
+  /// holds the rest for async_write (which also reports any error the attempt met, in its turn).
   bool try_write_now() {
     std::error_code ec;
     std::size_t n = stream_.write_some(buffers_, ec);
     if (ec) return false;
-    std::size_t done = 0;
-    for (std::size_t left = n; left > 0 && done < queue_.size();) {
-      std::size_t rest = queue_[done].size() - front_written_;
-      if (left < rest) {
-        front_written_ += left;
-        break;
-      }
-      left -= rest;
-      queued_bytes_ -= queue_[done].size();
-      ++done;
-      front_written_ = 0;
-    }
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
-    if (!queue_.empty()) {
-      gather_buffers();
+    bool was_paused = out_.memory() > settings_->output_pause_bytes;
+    out_.consume(n);
+    if (!out_.empty()) {
+      out_.gather(buffers_);
       return false;
     }
-    release_queue_storage();
-    writing_ = false;
-    if (close_after_write_) shutdown_after_write();
+    written_all(was_paused);
     return true;
   }
 
-  /// An empty queue that grew past two chunks (a burst) gives its storage back: idle connections
-  /// are most of them. Two chunks' worth stay (a batch of two broadcasts), so that steady traffic
-  /// allocates nothing.
-  void release_queue_storage() {
-    if (queue_.capacity() > 2) std::vector<out_chunk>{}.swap(queue_);
-    if (buffers_.capacity() > 2) std::vector<asio::const_buffer>{}.swap(buffers_);
-    if (backlog_.capacity() > 0) std::vector<out_chunk>{}.swap(backlog_);
+  /// Everything queued is written.
+  void written_all(bool was_paused = false) {
+    release_buffers();
+    if (close_after_write_) return shutdown_after_write();
+    if (on_drain_ && mode_ == mode::websocket) on_drain_();
+    if (was_paused) resume_input();
   }
 
-  /// Shuts down on the next turn of the strand, once nothing is left to write (never from inside
-  /// the caller: this can be websocketpp or the engine).
+  void release_buffers() {
+    if (buffers_.capacity() > 2) std::vector<asio::const_buffer>{}.swap(buffers_);
+  }
+
+  /// Ends the connection on the next turn of the strand, once nothing is left to write (never
+  /// from inside the caller: this can be the engine). An HTTP connection lingers first.
   void shutdown_after_write() {
     asio::post(strand(), [self = this->shared_from_this()] {
-      if (!self->writing_ && self->queue_.empty()) self->shutdown_now();
+      if (self->out_.writing() || !self->out_.empty()) return;
+      if (self->mode_ == mode::http) return self->linger();
+      self->shutdown_now();
     });
+  }
+
+  /// After the last response: closes our side, then reads and drops what the peer still sends
+  /// (the body of a refused request) until it closes too or linger_timeout passes. Closing with
+  /// unread bytes would make the kernel send a reset, and the peer could lose the response.
+  void linger() {
+    mode_ = mode::lingering;
+    auto pending = std::move(current_);
+    if (pending) pending->abort();
+    request_guard_.reset();
+    parser_ = http_request_parser{settings_->limits};
+    std::error_code ec;
+    traits::lowest_layer(stream_).shutdown(asio::socket_base::shutdown_send, ec);
+    if (ec) return shutdown_now();
+    retire_timer_waits();
+    timer_.expires_after(settings_->linger_timeout);
+    timer_.async_wait(asio::bind_executor(strand(), [self = this->shared_from_this(), generation = timer_generation_](std::error_code e) {
+      if (!e && generation == self->timer_generation_) self->shutdown_now();
+    }));
+    do_read();
   }
 
   void on_written(std::error_code ec) {
     if (mode_ == mode::closed) return;
-    std::size_t done = (std::min)(in_flight_, queue_.size());
-    for (std::size_t i = 0; i < done; ++i) queued_bytes_ -= queue_[i].size();
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
-    if (queue_.empty()) {
-      queue_.swap(backlog_);
-    } else {
-      queue_.insert(queue_.end(), std::make_move_iterator(backlog_.begin()), std::make_move_iterator(backlog_.end()));
-      backlog_.clear();
+    bool was_paused = out_.memory() > settings_->output_pause_bytes;
+    out_.complete();
+    if (ec) return peer_gone();
+    if (!out_.empty()) {
+      do_write();
+      if (was_paused && out_.memory() <= settings_->output_pause_bytes) resume_input();
+      return;
     }
-    in_flight_ = 0;
-    front_written_ = 0;
-    if (ec) return peer_gone_after_write_error();
-    do_write();
-  }
-
-  void peer_gone_after_write_error() {
-    writing_ = false;
-    peer_gone();
+    written_all(was_paused);
   }
 
   /// Closes the socket now; pending operations complete with errors and release the connection.
@@ -679,11 +777,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     auto& sock = traits::lowest_layer(stream_);
     sock.shutdown(asio::socket_base::shutdown_both, ec);
     sock.close(ec);
-    queue_.clear();
-    backlog_.clear();
-    front_written_ = 0;
-    queued_bytes_ = 0;
+    out_.clear();
+    ticket_.release();
     if (was_websocket) notify_websocket_closed();
+    on_drain_ = nullptr;
     request_guard_.reset();
     if (auto pending = std::move(current_)) pending->abort();
   }
@@ -692,7 +789,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   strand_slot_ptr slot_;  ///< the strand this connection runs on
   std::shared_ptr<const connection_settings> settings_;
   http_request_parser parser_;
-  asio::steady_timer timer_;  ///< the idle timeout (HTTP), then the close timeout (WebSocket)
+  asio::steady_timer timer_;  ///< the idle timeout (HTTP), the close timeout (WebSocket), or lingering
   std::chrono::steady_clock::time_point idle_deadline_ = std::chrono::steady_clock::time_point::max();
   bool idle_waiting_ = false;
   std::uint32_t timer_generation_ = 0;
@@ -704,14 +801,21 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   std::uint8_t quick_inputs_ = 0;  ///< reads in a row that came within a second of the previous
   bool busy_ = false;
   bool socket_on_strand_ = false;  ///< see check_socket_strand
-  std::string remote_address_;
+
+  asio::ip::address peer_;         ///< the TCP peer
+  bool peer_trusted_ = false;      ///< one of settings_->proxies
+  std::string client_address_;     ///< the peer, or the client a trusted proxy names
   unsigned short remote_port_ = 0;
+  connection_limiter::ticket ticket_;
+  std::unique_ptr<std::string> proxy_buffer_;  ///< a PROXY header being read
 
   mode mode_ = mode::handshake;
   bool reading_ = false;
-  bool writing_ = false;
   bool flush_deferred_ = false;  ///< waiting in the strand's batch
   bool close_after_write_ = false;
+  bool serving_ = false;        ///< serve_requests is on the stack
+  bool serve_again_ = false;    ///< a response came while it was: go round once more
+  bool head_only_ = false;      ///< the pending request is a HEAD
   std::shared_ptr<exchange> current_;
   std::shared_ptr<void> request_guard_;  ///< from on_request_head, until the request is complete
   bool upgrade_pending_ = false;
@@ -719,14 +823,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   std::uint8_t corked_ = 0;  ///< input being handled: writes wait for its end
   http_request upgrade_request_;
 
-  // A vector, not a deque: an empty std::deque still holds a 512-byte block, and most
-  // connections' queues are empty most of the time (100k idle connections).
-  std::vector<out_chunk> queue_;
-  std::vector<out_chunk> backlog_;  ///< queued while an asynchronous write runs
+  write_queue out_;
   std::vector<asio::const_buffer> buffers_;
-  std::size_t in_flight_ = 0;
-  std::size_t front_written_ = 0;  ///< bytes of queue_.front() already written by try_write_now
-  std::size_t queued_bytes_ = 0;
 
   std::unique_ptr<websocket_reader> ws_;
   bool ws_closing_ = false;  ///< a close frame went out: only the peer's close frame matters now
@@ -735,6 +833,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   message_handler retired_handler_;
   bool in_message_callback_ = false;
   close_handler on_close_;
+  drain_handler on_drain_;
 };
 
 }  // namespace sio::transport

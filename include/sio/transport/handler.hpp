@@ -27,6 +27,7 @@ class websocket_channel {
  public:
   using message_handler = std::function<void(std::string data, bool binary)>;
   using close_handler = std::function<void()>;
+  using drain_handler = std::function<void()>;
 
   virtual ~websocket_channel() = default;
   virtual const http_request& request() const noexcept = 0;
@@ -37,8 +38,12 @@ class websocket_channel {
   virtual void send(bool binary, std::shared_ptr<const std::string> bytes) = 0;
   /// Starts the closing handshake (or drops the connection if it is already broken).
   virtual void close(std::uint16_t code) = 0;
+  /// Runs (on the channel's strand) each time everything queued has been handed to the socket.
+  virtual void on_drain(drain_handler fn) = 0;
   /// Bytes queued but not yet handed to the socket.
   virtual std::size_t buffered_bytes() const noexcept = 0;
+  /// What the queue costs in memory (transport/write_queue.hpp): the figure limits are checked against.
+  virtual std::size_t buffered_memory() const noexcept = 0;
 };
 
 /// A request that asks for a WebSocket and has not been answered yet.

@@ -1,6 +1,6 @@
 #pragma once
-// The two byte streams a connection can run on, plain TCP and TLS, behind one small trait so that
-// the connection code is written once.
+// The byte streams a connection can run on, plain TCP and TLS (and, for tests, memory_stream.hpp),
+// behind one small trait so that the connection code is written once.
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -16,6 +16,13 @@ template <>
 struct stream_traits<tcp_stream> {
   static constexpr bool secure = false;
   static asio::ip::tcp::socket& lowest_layer(tcp_stream& s) noexcept { return s; }
+  /// Socket options set once: no Nagle delay, and non-blocking for the synchronous attempts
+  /// the connection makes before it waits (see connection::do_read, try_write_now).
+  static void prepare(tcp_stream& s) noexcept {
+    std::error_code ec;
+    s.set_option(asio::ip::tcp::no_delay(true), ec);
+    s.non_blocking(true, ec);
+  }
   template <class Handler>
   static void async_handshake(tcp_stream&, Handler&& h) {
     std::forward<Handler>(h)(std::error_code{});
@@ -26,6 +33,10 @@ template <>
 struct stream_traits<tls_stream> {
   static constexpr bool secure = true;
   static asio::ip::tcp::socket& lowest_layer(tls_stream& s) noexcept { return s.next_layer(); }
+  static void prepare(tls_stream& s) noexcept {
+    std::error_code ec;
+    s.next_layer().set_option(asio::ip::tcp::no_delay(true), ec);
+  }
   template <class Handler>
   static void async_handshake(tls_stream& s, Handler&& h) {
     s.async_handshake(asio::ssl::stream_base::server, std::forward<Handler>(h));

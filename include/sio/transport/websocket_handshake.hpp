@@ -24,18 +24,24 @@ inline std::string accept_key(std::string_view key) {
   return websocketpp::base64_encode(digest, sizeof digest);
 }
 
-/// What is wrong with an upgrade request, as ws words it; empty if nothing. Anything but GET has
-/// been refused before (405).
-inline std::string_view request_error(const http_request& req) {
+/// Why an upgrade request cannot be answered with a 101: the status and ws's words for it.
+struct refusal {
+  int status = 0;  ///< 0: nothing is wrong
+  std::string_view message;
+};
+
+/// What is wrong with an upgrade request, checked in ws's order; status 0 if nothing.
+inline refusal request_error(const http_request& req) {
+  if (req.method != "GET") return {405, "Invalid HTTP method"};
   std::string_view key = req.headers.get("Sec-WebSocket-Key");
   bool key_ok = key.size() == 24 && key[22] == '=' && key[23] == '=';
   for (std::size_t i = 0; key_ok && i < 22; ++i) {
     char c = key[i];
     key_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
   }
-  if (!key_ok) return "Missing or invalid Sec-WebSocket-Key header";
+  if (!key_ok) return {400, "Missing or invalid Sec-WebSocket-Key header"};
   std::string_view version = req.headers.get("Sec-WebSocket-Version");
-  if (version != "13" && version != "8") return "Missing or invalid Sec-WebSocket-Version header";
+  if (version != "13" && version != "8") return {400, "Missing or invalid Sec-WebSocket-Version header"};
   return {};
 }
 
