@@ -159,6 +159,10 @@ TEST_CASE("websocket reader: messages over the limit fail with 1009, counted acr
   // A length no one could send: refused from the header alone, nothing is allocated for it.
   frame_spec huge{true, 0x2, "", 0, true, 64, 0x7FFFFFFFFFFFFFFFull};
   CHECK(feed(frame(huge)).failure == websocket_reader::message_too_big);
+  // RFC 6455 §5.2: a 64-bit length with its top bit set is a protocol error (ws says 1009).
+  frame_spec top_bit{true, 0x2, "", 0, true, 64, 0x8000000000000005ull};
+  CHECK(feed(frame(top_bit)).failure == websocket_reader::protocol_error);
+  CHECK(feed(frame(top_bit), 3).failure == websocket_reader::protocol_error);
   // Control frames do not count towards a message.
   CHECK(feed(frame({false, 0x1, std::string(90, 'a')}) + frame({true, 0x9, std::string(100, 'p')}) +
                  frame({true, 0x0, "b"}),

@@ -140,6 +140,9 @@ class websocket_reader {
       payload = 0;
       for (int k = 0; k < 8; ++k) payload = (payload << 8) | head[2 + k];
       at = 10;
+      // RFC 6455 §5.2: the most significant bit MUST be 0. ws answers 1009 here (it only sees a
+      // length too big); sio says what it is, a protocol error.
+      if (payload >> 63) return protocol_error;
     }
     if (!is_control(opcode) && payload > 0) {
       // The message so far plus this frame; the subtraction cannot wrap (64-bit lengths are huge).
