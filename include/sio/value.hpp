@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,44 +23,60 @@
 namespace sio {
 
 // Raw bytes: what a JS Buffer / ArrayBuffer / Blob becomes on this side.
+//
+// Copies share the bytes (copy on write): a packet whose placeholders name one attachment a
+// thousand times holds it once, and the same bytes go out as every attachment frame that
+// carries them. Mutable access (data(), begin()) first takes a private copy if they are shared.
+// Thread safety: like std::string; copies may be used from different threads.
 class binary {
 public:
     using value_type = std::uint8_t;
-    using iterator = std::vector<std::uint8_t>::iterator;
-    using const_iterator = std::vector<std::uint8_t>::const_iterator;
+    using iterator = std::uint8_t*;
+    using const_iterator = const std::uint8_t*;
 
     binary() = default;
-    binary(std::vector<std::uint8_t> bytes) noexcept : bytes_(std::move(bytes)) {}
-    binary(std::initializer_list<std::uint8_t> bytes) : bytes_(bytes) {}
+    binary(const std::vector<std::uint8_t>& bytes) : binary(bytes.data(), bytes.size()) {}
+    binary(std::initializer_list<std::uint8_t> bytes) : binary(bytes.begin(), bytes.size()) {}
     binary(const void* data, std::size_t size)
-        : bytes_(static_cast<const std::uint8_t*>(data), static_cast<const std::uint8_t*>(data) + size) {}
+        : bytes_(size ? std::make_shared<std::string>(static_cast<const char*>(data), size) : nullptr) {}
     // Text is not binary by default: converting a string to bytes must be asked for.
     explicit binary(std::string_view bytes) : binary(bytes.data(), bytes.size()) {}
     explicit binary(const std::vector<std::byte>& bytes) : binary(bytes.data(), bytes.size()) {}
-
-    const std::uint8_t* data() const noexcept { return bytes_.data(); }
-    std::uint8_t* data() noexcept { return bytes_.data(); }
-    std::size_t size() const noexcept { return bytes_.size(); }
-    bool empty() const noexcept { return bytes_.empty(); }
-    const_iterator begin() const noexcept { return bytes_.begin(); }
-    const_iterator end() const noexcept { return bytes_.end(); }
-    iterator begin() noexcept { return bytes_.begin(); }
-    iterator end() noexcept { return bytes_.end(); }
-
-    const std::vector<std::uint8_t>& bytes() const& noexcept { return bytes_; }
-    std::vector<std::uint8_t>& bytes() & noexcept { return bytes_; }
-    std::vector<std::uint8_t> bytes() && noexcept { return std::move(bytes_); }
-
-    // The bytes seen as chars, e.g. to hand them to a transport's send(const char*, size).
-    std::string_view view() const noexcept {
-        return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
+    // Takes the string's buffer, without copying (a received WebSocket frame, for example).
+    static binary adopt(std::string&& bytes) {
+        binary b;
+        if (!bytes.empty()) b.bytes_ = std::make_shared<std::string>(std::move(bytes));
+        return b;
     }
 
-    friend bool operator==(const binary& a, const binary& b) noexcept { return a.bytes_ == b.bytes_; }
+    const std::uint8_t* data() const noexcept { return bytes_ ? reinterpret_cast<const std::uint8_t*>(bytes_->data()) : nullptr; }
+    std::uint8_t* data() { return bytes_ ? reinterpret_cast<std::uint8_t*>(own().data()) : nullptr; }
+    std::size_t size() const noexcept { return bytes_ ? bytes_->size() : 0; }
+    bool empty() const noexcept { return size() == 0; }
+    const_iterator begin() const noexcept { return data(); }
+    const_iterator end() const noexcept { return data() + size(); }
+    iterator begin() { return data(); }
+    iterator end() { return data() + size(); }
+
+    // A copy of the bytes as a vector.
+    std::vector<std::uint8_t> bytes() const { return {begin(), end()}; }
+
+    // The bytes seen as chars, e.g. to hand them to a transport's send(const char*, size).
+    std::string_view view() const noexcept { return bytes_ ? std::string_view{*bytes_} : std::string_view{}; }
+    // The shared buffer itself (null when empty): a transport can send it without a copy.
+    std::shared_ptr<const std::string> shared() const noexcept { return bytes_; }
+
+    friend bool operator==(const binary& a, const binary& b) noexcept { return a.view() == b.view(); }
     friend bool operator!=(const binary& a, const binary& b) noexcept { return !(a == b); }
 
 private:
-    std::vector<std::uint8_t> bytes_;
+    // The bytes for writing: a private copy first if anyone else holds them.
+    std::string& own() {
+        if (bytes_.use_count() > 1) bytes_ = std::make_shared<std::string>(*bytes_);
+        return *bytes_;
+    }
+
+    std::shared_ptr<std::string> bytes_;
 };
 
 class value;

@@ -171,8 +171,8 @@ inline bool count_placeholders(const value& v, std::vector<std::size_t>& uses) {
     return true;
 }
 
-// Puts the attachments in place of their (already checked) placeholders. An attachment is moved
-// into its last reference and copied into earlier ones.
+// Puts the attachments in place of their (already checked) placeholders. Copies of a binary share
+// its bytes, so memory stays O(attachments) however many placeholders name them.
 inline void fill_placeholders(value& v, std::vector<binary>& attachments, std::vector<std::size_t>& uses) {
     if (auto* elements = v.get_if<sio::array>()) {
         for (value& element : *elements) fill_placeholders(element, attachments, uses);
@@ -267,6 +267,7 @@ public:
         return decode_result::complete(std::move(complete));
     }
     decode_result feed_binary(std::string_view bytes) { return feed_binary(binary(bytes)); }
+    decode_result feed_binary(std::string&& bytes) { return feed_binary(binary::adopt(std::move(bytes))); }
 
     bool awaiting_attachments() const noexcept { return expected_ > 0; }
 
