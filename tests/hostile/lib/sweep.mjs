@@ -53,7 +53,13 @@ export function hostileSweep({ name, kind, args = [], points, bound, attack, rss
     test(`${name}: ${point.label}`, { timeout }, async (t) => {
       const started = Date.now();
       const serverArgs = typeof args === "function" ? args(point) : args;
-      const server = await startServer(kind, serverArgs, { rssCapMiB });
+      let server;
+      try {
+        server = await startServer(kind, serverArgs, { rssCapMiB });
+      } catch (err) {
+        record({ file: file ?? path.basename(process.argv[1] ?? ""), test: name, point: point.label, build: sanitized() ? "asan" : "release", outcome: `server did not start: ${short(err)}`, failures: [short(err)] });
+        throw err;
+      }
       const failures = [];
       let bytesSent = 0;
       let outcome = "";

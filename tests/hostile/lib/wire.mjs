@@ -295,6 +295,16 @@ export function parseFrame(buf) {
   return { fin, opcode, payload: Buffer.from(buf.subarray(pos, pos + n)), length: pos + n };
 }
 
+/** The bytes of a WebSocket upgrade request for `path` (a fresh key each time). */
+export function upgradeRequest(path, { method = "GET", headers = {} } = {}) {
+  const key = randomBytes(16).toString("base64");
+  return requestBytes({
+    method,
+    path,
+    headers: { Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13", ...headers },
+  });
+}
+
 /**
  * A WebSocket on a raw connection. Opens with GET `path` (any method with `method`); frames from
  * the server are queued as they come; `next()` gives the next one. Engine.IO pings ("2") are
@@ -303,14 +313,7 @@ export function parseFrame(buf) {
 export class WireWs {
   static async open(port, path, { localAddress, headers = {}, method = "GET", timeout = DEFAULT_TIMEOUT_MS, answerPings = true } = {}) {
     const conn = await Conn.open(port, { localAddress, timeout });
-    const key = randomBytes(16).toString("base64");
-    await conn.write(
-      requestBytes({
-        method,
-        path,
-        headers: { Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13", ...headers },
-      }),
-    );
+    await conn.write(upgradeRequest(path, { method, headers }));
     let res;
     try {
       res = await conn.readResponse({ timeout, head: true });
