@@ -49,15 +49,75 @@ const START_TIMEOUT_MS = 10_000;
 // LeakSanitizer's scan at exit comes on top.
 export const STOP_TIMEOUT_MS = 10_000;
 
-/** What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and ThreadSanitizer print. */
-const SANITIZER_REPORT = /ERROR: (?:Address|Leak)Sanitizer|WARNING: ThreadSanitizer|ThreadSanitizer: |UndefinedBehaviorSanitizer|: runtime error: /;
+/** A line of a sanitizer report, and the first line of one. */
+const SANITIZER_LINE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer|: runtime error: /;
+const SANITIZER_REPORT_START = /(?:ERROR|WARNING): (?:Address|Leak|UndefinedBehavior|Thread)Sanitizer|Sanitizer:DEADLYSIGNAL|: runtime error: /;
+const STDERR_KEPT = 4 * 1024 * 1024;
 
-/** The first sanitizer report in `text` (from its first line, at most 4 kB), or null. */
+/** `text` from `offset` on, at most 120 lines of at most 300 characters (sanitizer frames of templates are long). */
+function excerpt(text, offset) {
+  return text
+    .slice(offset)
+    .split("\n", 120)
+    .map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line))
+    .join("\n");
+}
+
+/**
+ * A server's stderr, with the sanitizer reports in it: `reports` counts their first lines (a line
+ * that mentions a sanitizer without a report's first line counts as one too), `report(i)` shows
+ * the i-th. Lines are judged whole, so a report split across two reads is still seen.
+ */
+export class StderrLog {
+  constructor() {
+    this.text = "";
+    this.truncated = false;
+    this.offsets = []; // where each report starts in `text`
+    this.pending = "";
+    this.inReport = false;
+  }
+
+  append(chunk) {
+    this.pending += chunk;
+    const end = this.pending.lastIndexOf("\n") + 1;
+    if (end > 0) this.scan(this.pending.slice(0, end));
+    this.pending = this.pending.slice(end);
+  }
+
+  /** Scans what is left after the process ended. */
+  flush() {
+    if (this.pending) this.scan(this.pending);
+    this.pending = "";
+  }
+
+  scan(lines) {
+    for (const line of lines.split(/(?<=\n)/)) {
+      if (SANITIZER_REPORT_START.test(line) || (SANITIZER_LINE.test(line) && !this.inReport)) this.offsets.push(this.text.length);
+      if (SANITIZER_LINE.test(line)) this.inReport = true;
+      if (this.text.length < STDERR_KEPT) this.text += line;
+      else this.truncated = true;
+    }
+  }
+
+  get reports() {
+    return this.offsets.length;
+  }
+
+  report(i) {
+    return i < this.offsets.length ? excerpt(this.text, this.offsets[i]) : null;
+  }
+
+  tail(n = 4000) {
+    return this.text.slice(-n);
+  }
+}
+
+/** The first sanitizer report in `text` (an excerpt from its first line), or null. */
 export function sanitizerReport(text) {
-  const m = SANITIZER_REPORT.exec(text);
-  if (!m) return null;
-  const lineStart = text.lastIndexOf("\n", m.index) + 1;
-  return text.slice(lineStart, lineStart + 4096);
+  const log = new StderrLog();
+  log.append(text);
+  log.flush();
+  return log.report(0);
 }
 
 /**
@@ -87,33 +147,16 @@ export async function startEngineServer(args = [], { impl = IMPL } = {}) {
 /**
  * Spawn `cmd argv` and wait (bounded) for its `listening <port>` line. Shared by the Engine.IO and
  * the Socket.IO fixtures. Returns { impl, args, host, port, path, tls, url, wsUrl, proc, exited,
- * alive, stderr, sanitizerReports, firstSanitizerReport, stop() }. stop() sends SIGTERM and
+ * alive, stderr, sanitizerReports, sanitizerReport(i), stop() }. stop() sends SIGTERM and
  * requires a clean exit: status 0 within STOP_TIMEOUT_MS and no sanitizer report on stderr; it
  * throws otherwise, and also if the server had died on its own before.
  */
 export async function spawnListening({ label, impl, cmd, argv, args, host, path: urlPath, tls = false }) {
   const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
+  const log = new StderrLog();
   let stdout = "";
-  // Reports are counted as they arrive, so that one is seen even after the kept tail moved past it.
-  let sanitizerReports = 0;
-  let firstSanitizerReport = null;
-  let unscanned = "";
   proc.stderr.setEncoding("utf8");
-  proc.stderr.on("data", (d) => {
-    stderr += d;
-    if (stderr.length > 64 * 1024) stderr = stderr.slice(-64 * 1024);
-    // scan whole lines only, so that a report split across two reads is still matched
-    unscanned += d;
-    const end = unscanned.lastIndexOf("\n") + 1;
-    if (end > 0) {
-      const lines = unscanned.slice(0, end);
-      unscanned = unscanned.slice(end);
-      const count = lines.split("\n").filter((line) => SANITIZER_REPORT.test(line)).length;
-      if (count && !firstSanitizerReport) firstSanitizerReport = sanitizerReport(lines);
-      sanitizerReports += count;
-    }
-  });
+  proc.stderr.on("data", (d) => log.append(d));
 
   let exitInfo = null;
   let stopping = false;
@@ -122,11 +165,7 @@ export async function spawnListening({ label, impl, cmd, argv, args, host, path:
   const exited = new Promise((resolve) => {
     const done = (code, signal) => {
       if (exitInfo) return;
-      if (unscanned && SANITIZER_REPORT.test(unscanned)) {
-        sanitizerReports += 1;
-        firstSanitizerReport ??= sanitizerReport(unscanned);
-      }
-      unscanned = "";
+      log.flush();
       exitInfo = { code, signal };
       resolve(exitInfo);
     };
@@ -137,7 +176,7 @@ export async function spawnListening({ label, impl, cmd, argv, args, host, path:
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
-      reject(new Error(`${label} did not print "listening <port>" within ${START_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${label} did not print "listening <port>" within ${START_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${log.tail()}`));
     }, START_TIMEOUT_MS);
     proc.on("error", (err) => {
       clearTimeout(timer);
@@ -145,7 +184,7 @@ export async function spawnListening({ label, impl, cmd, argv, args, host, path:
     });
     proc.on("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${label} exited before listening (code ${code}, signal ${signal})\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${label} exited before listening (code ${code}, signal ${signal})\nstdout: ${stdout}\nstderr: ${log.tail()}`));
     });
     proc.stdout.setEncoding("utf8");
     proc.stdout.on("data", (d) => {
@@ -172,19 +211,20 @@ export async function spawnListening({ label, impl, cmd, argv, args, host, path:
     get alive() {
       return exitInfo === null;
     },
+    /** The end of stderr. */
     get stderr() {
-      return stderr;
+      return log.tail(64 * 1024);
     },
-    /** Lines of sanitizer reports seen on stderr so far. */
+    /** Sanitizer reports on stderr so far, and the i-th of them. */
     get sanitizerReports() {
-      return sanitizerReports;
+      return log.reports;
     },
-    get firstSanitizerReport() {
-      return firstSanitizerReport;
+    sanitizerReport(i) {
+      return log.report(i);
     },
     async stop() {
       if (exitInfo && !stopping) {
-        throw new Error(`${label} died during the tests (code ${exitInfo.code}, signal ${exitInfo.signal})\nstderr: ${stderr.slice(-4000)}`);
+        throw new Error(`${label} died during the tests (code ${exitInfo.code}, signal ${exitInfo.signal})\nstderr: ${log.report(0) ?? log.tail()}`);
       }
       if (!exitInfo) {
         stopping = true;
@@ -196,15 +236,15 @@ export async function spawnListening({ label, impl, cmd, argv, args, host, path:
         if (!inTime) {
           proc.kill("SIGKILL");
           await exited;
-          throw new Error(`${label} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM (killed)\nstderr: ${stderr.slice(-4000)}`);
+          throw new Error(`${label} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM (killed)\nstderr: ${log.tail()}`);
         }
         exitInfo.stopMs = Date.now() - sentAt;
       }
       const problems = [];
       if (exitInfo.code !== 0) problems.push(`exit code ${exitInfo.code}, signal ${exitInfo.signal}`);
-      if (firstSanitizerReport) problems.push(`${sanitizerReports} sanitizer report line(s), the first:\n${firstSanitizerReport}`);
+      if (log.reports) problems.push(`${log.reports} sanitizer report(s) on stderr, the first:\n${log.report(0)}`);
       if (problems.length) {
-        throw new Error(`${label} did not shut down cleanly after SIGTERM: ${problems.join("; ")}\nstderr (end): ${stderr.slice(-4000)}`);
+        throw new Error(`${label} did not shut down cleanly after SIGTERM: ${problems.join("; ")}\nstderr (end): ${log.tail(2000)}`);
       }
       return exitInfo;
     },
