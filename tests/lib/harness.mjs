@@ -91,7 +91,7 @@ export function useFixture(startFn, live, what) {
     server = await startFn();
     reportsCharged = 0;
     live.add(server);
-    const { alive, stderr, sanitizerReports, firstSanitizerReport, ...fields } = server; // eslint-disable-line no-unused-vars
+    const { alive, stderr, sanitizerReports, ...fields } = server; // eslint-disable-line no-unused-vars
     Object.assign(handle, fields);
     Object.defineProperty(handle, "alive", { get: () => server.alive, configurable: true, enumerable: true });
     Object.defineProperty(handle, "stderr", { get: () => server.stderr, configurable: true, enumerable: true });
@@ -115,8 +115,10 @@ export function useFixture(startFn, live, what) {
       throw new Error(`the ${server.impl} ${what} died during this test (exit code ${info.code}, signal ${info.signal})\nstderr: ${server.stderr.slice(-2000)}`);
     }
     if (server.sanitizerReports > reportsCharged) {
+      const first = server.sanitizerReport(reportsCharged);
+      const count = server.sanitizerReports - reportsCharged;
       reportsCharged = server.sanitizerReports;
-      throw new Error(`the ${server.impl} ${what} printed a sanitizer report during this test:\n${server.stderr.slice(-4000)}`);
+      throw new Error(`the ${server.impl} ${what} printed ${count} sanitizer report(s) during this test, the first:\n${first}`);
     }
   });
   // Declared once the describe() body has run, so that it comes after every test of the block.

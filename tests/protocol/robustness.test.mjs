@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { rule, useServer } from "../lib/harness.mjs";
-import { engineWs } from "../lib/ws.mjs";
+import { engineWs, withTimeout } from "../lib/ws.mjs";
 import { rawRequest, buildRequest, settle } from "../lib/http.mjs";
 import { handshake, engineQuery, echoPolling, pendingPoll, post, postOk, poll, expectSidGone, SEP } from "../lib/engine.mjs";
 
@@ -23,45 +23,73 @@ async function assertServing(server) {
   assert.ok(server.alive, "the server process died");
 }
 
-/** Send raw bytes; the server must answer with an error status or close the connection, within the timeout. */
-async function assertRejected(server, raw, what, { halfClose = false } = {}) {
-  const h = rawRequest(server, raw, { timeout: 5000, halfClose });
+/**
+ * `bad` must be answered with exactly HTTP `status`, after which the server closes the connection;
+ * `good`, when given, is the same request without the defect and must succeed (HTTP 200), so that
+ * only the defect can explain the refusal. Both are raw bytes.
+ */
+async function assertRefused(server, { what, good, bad, status = 400, halfClose = false }) {
+  if (good !== undefined) {
+    const res = await settle(rawRequest(server, good, { timeout: 5000 }).response);
+    assert.equal(res.status, 200, `${what}, without the defect: HTTP ${res.status} ${JSON.stringify(res.text?.slice(0, 100))}`);
+  }
+  const h = rawRequest(server, bad, { timeout: 5000, halfClose, keepOpenAfterResponse: true });
   const res = await settle(h.response).catch((err) => {
     throw new Error(`${what}: ${err.message}`);
   });
-  if (!res.noResponse) assert.ok(res.status >= 400 && res.status < 600, `${what}: HTTP ${res.status}`);
+  assert.ok(!res.noResponse, `${what}: the connection was closed without a response`);
+  assert.equal(res.status, status, `${what}: HTTP ${res.status} ${JSON.stringify(res.text.slice(0, 100))}`);
+  await withTimeout(h.closed, 2000, `${what}: the server did not close the connection after the ${status}`);
 }
+
+/** A GET handshake with the given request line version and extra header lines (each ending in CRLF). */
+const handshakeRaw = (server, { version = "1.1", headers = "", query = engineQuery() } = {}) =>
+  `GET ${server.path}?${query} HTTP/${version}\r\nHost: 127.0.0.1\r\n${headers}\r\n`;
 
 describe("robustness", () => {
   const server = useServer(["--max-payload", "100000"]);
 
-  rule("R.1 garbage requests get an error or a closed connection and the server keeps serving", async () => {
-    const q = engineQuery();
+  rule("R.1 garbage requests get 400 and a closed connection, and the server keeps serving", async () => {
+    const good = handshakeRaw(server);
     const cases = [
       // complete heads (terminated by an empty line) so that any parser can judge them
-      ["random bytes", Buffer.concat([Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 73 + 19) % 256)), Buffer.from("\r\n\r\n")])],
-      ["not HTTP", "HELLO WORLD\r\n\r\n"],
-      ["bad version", `GET ${server.path}?${q} HTTP/9.9\r\nHost: x\r\n\r\n`],
-      ["header without colon", `GET ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n`],
-      ["negative content-length", `POST ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n`],
-      ["two content-lengths", `POST ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n4ab`],
-      ["NUL in path", `GET ${server.path}\0?${q} HTTP/1.1\r\nHost: x\r\n\r\n`],
-      ["bare LF line endings then EOF", `GET ${server.path}?${q}&sid=zzz HTTP/1.1\nHost: x\n\n`, { halfClose: true }],
-      ["truncated head then EOF", `GET ${server.path}?${q} HTTP/1.1\r\nHost: x\r\nX-Cut: abc`, { halfClose: true }],
-      ["truncated body then EOF", `POST ${server.path}?${q}&sid=zzz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n4abc`, { halfClose: true }],
-      ["bad chunked body", `POST ${server.path}?${q}&sid=zzz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nxx\r\n0\r\n\r\n`],
-      ["bogus upgrade", `GET ${server.path}?${engineQuery({ transport: "websocket" })} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`],
+      { what: "random bytes", bad: Buffer.concat([Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 73 + 19) % 256)), Buffer.from("\r\n\r\n")]) },
+      { what: "not HTTP", bad: "HELLO WORLD\r\n\r\n" },
+      { what: "a malformed HTTP version", good, bad: handshakeRaw(server, { version: "one.one" }) },
+      { what: "a header line without a colon", good, bad: handshakeRaw(server, { headers: "this is not a header\r\n" }) },
+      {
+        what: "a WebSocket upgrade without Sec-WebSocket-Key",
+        bad: handshakeRaw(server, { query: engineQuery({ transport: "websocket" }), headers: "Upgrade: websocket\r\nConnection: Upgrade\r\n" }),
+      },
     ];
-    for (const [what, raw, opts] of cases) await assertRejected(server, raw, what, opts);
+    for (const c of cases) await assertRefused(server, c);
+    // the body of a live session's POST (a POST without a sid would be refused by the engine anyway)
+    const { sid } = await handshake(server);
+    const post = (rest) => `POST ${server.path}?${engineQuery({ sid })} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${rest}`;
+    await assertRefused(server, { what: "a chunk size that is not hexadecimal", good: post("4\r\n4abc\r\n0\r\n\r\n"), bad: post("ZZZ\r\nxx\r\n0\r\n\r\n") });
     await assertServing(server);
   });
 
-  rule("R.2 huge headers are refused without harm", async () => {
-    const big = "a".repeat(100 * 1024);
-    await assertRejected(server, buildRequest({ path: `${server.path}?${engineQuery()}`, headers: { "X-Huge": big } }), "one 100 kB header");
-    const many = Array.from({ length: 2000 }, (_, i) => [`X-H${i}`, "v".repeat(50)]);
-    await assertRejected(server, buildRequest({ path: `${server.path}?${engineQuery()}`, headers: many }), "2000 headers");
-    await assertRejected(server, buildRequest({ path: `${server.path}?${engineQuery()}&pad=${"p".repeat(100 * 1024)}` }), "100 kB URL");
+  rule("R.1 a request cut short by EOF (in the head or in the body) gets 400 before the close", async () => {
+    await assertRefused(server, {
+      what: "a head cut short by EOF",
+      good: handshakeRaw(server, { headers: "X-Cut: abc\r\n" }),
+      bad: handshakeRaw(server, { headers: "X-Cut: abc\r\n" }).slice(0, -4),
+      halfClose: true,
+    });
+    const { sid } = await handshake(server);
+    const post = (rest) => `POST ${server.path}?${engineQuery({ sid })} HTTP/1.1\r\nHost: 127.0.0.1\r\n${rest}`;
+    await assertRefused(server, { what: "a body cut short by EOF", good: post("Content-Length: 4\r\n\r\n4abc"), bad: post("Content-Length: 100\r\n\r\n4abc"), halfClose: true });
+    await assertServing(server);
+  });
+
+  rule("R.2 huge heads are refused with 431 and a closed connection, without harm", async () => {
+    const good = handshakeRaw(server, { headers: "X-Small: a\r\n" });
+    await assertRefused(server, { what: "one 100 kB header", good, status: 431, bad: handshakeRaw(server, { headers: `X-Huge: ${"a".repeat(100 * 1024)}\r\n` }) });
+    const many = Array.from({ length: 2000 }, (_, i) => `X-H${i}: ${"v".repeat(50)}\r\n`).join("");
+    await assertRefused(server, { what: "2000 headers", good, status: 431, bad: handshakeRaw(server, { headers: many }) });
+    const longUrl = `${engineQuery()}&pad=${"p".repeat(100 * 1024)}`;
+    await assertRefused(server, { what: "100 kB URL", good, status: 431, bad: handshakeRaw(server, { query: longUrl }) });
     await assertServing(server);
   });
 
