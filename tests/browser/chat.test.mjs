@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it, before, after } from "node:test";
 import { chromium } from "playwright-core";
+import { STOP_TIMEOUT_MS, sanitizerReport } from "../lib/server.mjs";
 
 const TESTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD_DIR = path.resolve(TESTS_DIR, process.env.SIO_BUILD_DIR || "../build");
@@ -41,7 +42,8 @@ async function startChat(port = 0) {
   const server = { proc, stdout: "", stderr: "", exit: null };
   proc.stdout.setEncoding("utf8").on("data", (d) => { server.stdout += d; });
   proc.stderr.setEncoding("utf8").on("data", (d) => { server.stderr += d; });
-  server.exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve((server.exit = { code, signal }))));
+  // "close": stderr has been read to its end by then
+  server.exited = new Promise((resolve) => proc.on("close", (code, signal) => resolve((server.exit = { code, signal }))));
   server.port = await new Promise((resolve, reject) => {
     const fail = (why) => { clearTimeout(timer); proc.kill("SIGKILL"); reject(new Error(`sio_chat ${why}\nstdout: ${server.stdout}\nstderr: ${server.stderr}`)); };
     const timer = setTimeout(() => fail("did not print its listening line within 10 s"), 10_000);
@@ -56,14 +58,21 @@ async function startChat(port = 0) {
   return server;
 }
 
-/** Sends `signal` and waits (at most 5 s) for the exit. */
+/**
+ * Sends `signal` and waits (at most 10 s) for the exit, which must be clean: status 0 and no
+ * sanitizer report on stderr (lib/server.mjs sanitizerReport).
+ */
 async function stopChat(server, signal = "SIGINT") {
-  if (server.exit) return server.exit;
-  server.proc.kill(signal);
-  const timer = setTimeout(() => server.proc.kill("SIGKILL"), 5000);
-  const exit = await server.exited;
-  clearTimeout(timer);
-  return exit;
+  if (!server.exit) {
+    server.proc.kill(signal);
+    const timer = setTimeout(() => server.proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
+    await server.exited;
+    clearTimeout(timer);
+  }
+  const report = sanitizerReport(server.stderr);
+  assert.equal(report, null, `sio_chat printed a sanitizer report:\n${report}`);
+  assert.deepEqual(server.exit, { code: 0, signal: null }, `sio_chat did not exit cleanly on ${signal}\nstderr: ${server.stderr.slice(-4000)}`);
+  return server.exit;
 }
 
 /** Resolves with the match once the server's stdout matches `re` (at most `ms`). */
@@ -202,7 +211,7 @@ for (const mode of ["default", "polling"]) {
     after(async () => {
       await context?.close();
       if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-      if (server) await stopChat(server, "SIGKILL");
+      if (server) await stopChat(server, "SIGINT");
     });
 
     it("three pages load, connect, and end on the expected transport", { timeout: TEST_MS }, async () => {
@@ -316,7 +325,8 @@ for (const mode of ["default", "polling"]) {
       await message(pages.alice, "Hello from my phone").waitFor();
       await send(pages.alice, "Welcome pat! This is a longer message to see how the bubbles wrap on a narrow screen.");
       await message(phone, "Welcome pat!").waitFor();
-      assert.ok(await phone.isHidden("#sidebar") || (await phone.locator("#sidebar").boundingBox()).x < 0, "the drawer starts closed");
+      const drawer = await phone.locator("#sidebar").boundingBox();
+      assert.ok(drawer.x + drawer.width <= 0, `the drawer starts closed, off the screen to the left (x ${drawer.x}, width ${drawer.width})`);
       await screenshot(phone, "phone");
       await click(phone, "#menu");
       await userRow(phone, "alice").locator("button.dm").waitFor({ state: "visible" });
@@ -373,8 +383,7 @@ for (const mode of ["default", "polling"]) {
           await nextNotice(page, "Reconnected", 15_000)]);
       }
       const joined = await alice.locator("#messages li.notice", { hasText: "joined" }).count();
-      const exit = await stopChat(server, "SIGINT");
-      assert.deepEqual(exit, { code: 0, signal: null }, server.stdout + server.stderr);
+      await stopChat(server, "SIGINT");
       assert.match(server.stdout, /shutting down\n/);
       // Server side of the transport question: what every connection was on when it ended.
       const ended = [...server.stdout.matchAll(/disconnected +\S+ \(([^)]*)\) was on (\w+)/g)];
