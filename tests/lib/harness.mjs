@@ -12,6 +12,8 @@ export { IMPL };
 export const refDeviations = {
   "1.1 the engine path is served with and without the trailing slash":
     "with engine.io's default addTrailingSlash:true only `/engine.io/...` matches; `/engine.io?...` falls through to the app (404)",
+  "1.3 a WebSocket with EIO missing or not 4 is refused with HTTP 400 before the 101":
+    "engine.io checks EIO only after the 101: it writes an HTTP 400 text into the upgraded stream and destroys it (the client sees 1006)",
   "4.5 polling: a b packet that is not valid base64 is a parse error that closes the session":
     "Buffer.from(…, 'base64') is lenient: engine.io drops the bad characters and delivers whatever decodes",
   "4.6 WS: a text frame starting with b is not a binary message (b is polling-only)":
