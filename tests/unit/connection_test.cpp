@@ -264,3 +264,123 @@ TEST_CASE("connection: a WebSocket whose peer does not read stops being read", "
   r.settle();
   CHECK(r.handler->messages == std::vector<std::string>{"a", "b"});
 }
+
+namespace {
+
+std::string proxy_v2_ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+  std::string h("\r\n\r\n\0\r\nQUIT\n", 12);
+  h += '\x21';  // version 2, PROXY
+  h += '\x11';  // TCP over IPv4
+  h += '\x00';
+  h += '\x0c';  // 12 bytes of addresses
+  for (std::uint8_t x : {a, b, c, d}) h += static_cast<char>(x);  // source
+  for (std::uint8_t x : {10, 0, 0, 1}) h += static_cast<char>(x);  // destination
+  h += "\x9c\x40\x0b\xb8";                                          // ports 40000 -> 3000
+  return h;
+}
+
+/// Records the client address each request was seen from.
+class address_recorder final : public request_handler {
+ public:
+  std::vector<std::string> seen;
+  void handle_http(std::shared_ptr<http_exchange> ex) override {
+    seen.push_back(ex->request().remote_address);
+    ex->respond(http_response{});
+  }
+  void handle_upgrade(std::shared_ptr<websocket_upgrade>) override {}
+};
+
+}  // namespace
+
+TEST_CASE("client address: PROXY v2 headers are parsed, and only whole and well-formed ones", "[transport][proxy]") {
+  proxy_header_reader r;
+  std::string h = proxy_v2_ipv4(203, 0, 113, 9);
+  for (std::size_t cut = 0; cut < h.size(); ++cut)
+    CHECK(r.parse(h.substr(0, cut)) == proxy_header_reader::status::need_more);
+  REQUIRE(r.parse(h) == proxy_header_reader::status::done);
+  CHECK(r.size() == 28);
+  CHECK(r.source()->to_string() == "203.0.113.9");
+  CHECK(r.parse("GET / HTTP/1.1\r\n") == proxy_header_reader::status::error);  // no signature
+  std::string local = h.substr(0, 12) + std::string("\x20\x00\x00\x00", 4);  // LOCAL: no address
+  REQUIRE(r.parse(local) == proxy_header_reader::status::done);
+  CHECK_FALSE(r.source());
+  std::string huge = h.substr(0, 14) + "\xff\xff";  // announces 65,535 bytes of addresses
+  CHECK(r.parse(huge) == proxy_header_reader::status::error);
+  std::string v1 = h;
+  v1[12] = '\x11';  // version 1 in the binary form does not exist
+  CHECK(r.parse(v1) == proxy_header_reader::status::error);
+}
+
+TEST_CASE("client address: X-Forwarded-For is read from the right, skipping trusted proxies", "[transport][proxy]") {
+  proxy_trust trust;
+  trust.trusted = {ip_network::parse("10.0.0.0/8"), ip_network::parse("::1")};
+  CHECK(trust.forwarded_for("198.51.100.7, 10.1.2.3")->to_string() == "198.51.100.7");
+  // A client cannot prepend an address of its choosing: the nearest untrusted one counts.
+  CHECK(trust.forwarded_for("1.1.1.1, 198.51.100.7, 10.1.2.3")->to_string() == "198.51.100.7");
+  CHECK(trust.forwarded_for("garbage, 10.1.2.3")->to_string() == "10.1.2.3");
+  CHECK_FALSE(trust.forwarded_for(""));
+  CHECK(trust.trusts(asio::ip::make_address("::ffff:10.9.9.9")));
+  CHECK_FALSE(trust.trusts(asio::ip::make_address("11.0.0.1")));
+  CHECK_THROWS_AS(ip_network::parse("10.0.0.0/33"), std::invalid_argument);
+}
+
+TEST_CASE("connection: a trusted proxy's PROXY header names the client; others' headers are not believed", "[transport][proxy]") {
+  auto recorder = std::make_shared<address_recorder>();
+  {
+    rig r;
+    r.settings->handler = recorder;
+    r.settings->proxies.trusted = {ip_network::parse("192.0.2.0/24")};  // memory_stream's peer
+    r.settings->proxies.proxy_protocol = true;
+    r.open();
+    r.peer->send(proxy_v2_ipv4(203, 0, 113, 9) + get("/a"));
+    r.settle();
+    CHECK(recorder->seen == std::vector<std::string>{"203.0.113.9"});
+  }
+  {
+    rig r;
+    r.settings->handler = recorder;  // the peer is not trusted: the header is a bad request
+    r.open();
+    r.peer->send(proxy_v2_ipv4(203, 0, 113, 9) + get("/b"));
+    r.settle();
+    CHECK(r.peer->receive().rfind("HTTP/1.1 400 ", 0) == 0);
+    CHECK(recorder->seen.size() == 1);
+  }
+  {
+    rig r;
+    r.settings->handler = recorder;
+    r.settings->proxies.trusted = {ip_network::parse("192.0.2.0/24")};
+    r.open();
+    r.peer->send("GET /c HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.7\r\n\r\n");
+    r.settle();
+    CHECK(recorder->seen.back() == "198.51.100.7");
+  }
+  {
+    rig r;
+    r.settings->handler = recorder;  // untrusted: X-Forwarded-For is ignored
+    r.open();
+    r.peer->send("GET /d HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.7\r\n\r\n");
+    r.settle();
+    CHECK(recorder->seen.back() == "192.0.2.1");
+  }
+}
+
+TEST_CASE("connection: over the per-address limit a connection is closed at once", "[transport][limits]") {
+  rig r;
+  r.settings->limiter = std::make_shared<connection_limiter>(0, 2);
+  r.open();
+  auto first = std::move(r.peer);
+  r.open();
+  auto second = std::move(r.peer);
+  r.open();  // the third from 192.0.2.1
+  CHECK_FALSE(first->server_closed());
+  CHECK_FALSE(second->server_closed());
+  CHECK(r.peer->server_closed());
+  CHECK(r.settings->limiter->count("192.0.2.1") == 2);
+  first->reset();  // a place is given back when a connection ends
+  r.settle();
+  CHECK(r.settings->limiter->count("192.0.2.1") == 1);
+  r.open();
+  CHECK_FALSE(r.peer->server_closed());
+  second->reset();
+  r.settle();
+}

@@ -124,6 +124,8 @@ class session : public std::enable_shared_from_this<session> {
   void close(bool discard = false) {
     asio::dispatch(strand(), [self = shared_from_this(), discard] {
       self->discard_on_close_ = discard;
+      // A session already waiting for a GET to take its close packet stops waiting.
+      if (discard && self->state_ == state::closing) return self->finish_closing();
       self->close_with(close_reason::forced_close);
     });
   }

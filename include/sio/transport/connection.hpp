@@ -219,7 +219,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   /// Behind a trusted HTTP proxy, the request's X-Forwarded-For names the client. Returns false
   /// when that client is over its connection limit.
-  bool note_client(http_request& req) {
+  bool note_client(const http_request& req) {
     if (!peer_trusted_ || settings_->proxies.proxy_protocol) return true;
     auto forwarded = settings_->proxies.forwarded_for(req.headers.get("X-Forwarded-For"));
     std::string client = forwarded ? forwarded->to_string() : peer_.to_string();
@@ -386,13 +386,13 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }
     disarm_idle_timer();
     http_request& parsed = parser_.request();
-    parsed.remote_address = client_address_;
-    parsed.remote_port = remote_port_;
-    parsed.secure = traits::secure;
     if (!note_client(parsed)) {
       fail_request(503);
       return false;
     }
+    parsed.remote_address = client_address_;
+    parsed.remote_port = remote_port_;
+    parsed.secure = traits::secure;
     if (parsed.is_upgrade_to_websocket()) {
       upgrade_request_ = std::move(parsed);
       upgrade_pending_ = true;
