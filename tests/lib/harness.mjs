@@ -22,10 +22,6 @@ export const refDeviations = {
     "engine.io treats it as an upgrade: answers 3probe and swaps sockets on 5",
   "8.2 client close packet 1 over WebSocket closes the socket at once":
     "engine.io ignores a close packet received on the WebSocket transport",
-  "8.3 server-initiated close over WebSocket: a 1 frame, then the socket closes and the sid is gone":
-    "engine.io closes the WebSocket (close frame, no status code) without sending a close packet 1",
-  "8.3 server-initiated close after an upgrade: a 1 frame on the WebSocket":
-    "engine.io closes the WebSocket (close frame, no status code) without sending a close packet 1",
   "T.3 --no-upgrades: a WebSocket with the sid of a polling session is refused":
     "allowUpgrades=false only empties the advertised list; engine.io still accepts the upgrade",
   "H.3 a Transfer-Encoding list ending in chunked (gzip, chunked): 400, then the connection is closed":
