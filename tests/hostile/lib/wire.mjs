@@ -43,9 +43,11 @@ export class Conn {
     this.waiters = [];
     this.ended = false; // the server closed its side (or reset)
     this.error = null;
+    this.discard = false; // true: received bytes are counted and dropped
     socket.on("data", (d) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
       this.received += d.length;
+      if (this.discard) return;
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
       this.wake();
     });
     socket.on("error", (err) => {
