@@ -82,7 +82,7 @@ export const rule = ruleDeclarer(refDeviations, liveServers, "server process");
 export function useFixture(startFn, live, what) {
   const handle = {};
   let server = null;
-  let reportsCharged = 0; // sanitizer report lines already blamed on a test
+  let reportsCharged = 0; // sanitizer reports already blamed on a test
   let stopped = false;
   const start = async () => {
     if (server) live.delete(server);
@@ -110,7 +110,8 @@ export function useFixture(startFn, live, what) {
     if (!server || stopped) return;
     if (!server.alive) {
       const info = await server.exited;
-      throw new Error(`the ${server.impl} ${what} died during this test (exit code ${info.code}, signal ${info.signal})\nstderr: ${server.stderr.slice(-2000)}`);
+      const report = server.sanitizerReport(reportsCharged);
+      throw new Error(`the ${server.impl} ${what} died during this test (exit code ${info.code}, signal ${info.signal})\n${report ? `sanitizer report:\n${report}` : `stderr: ${server.stderr.slice(-2000)}`}`);
     }
     if (server.sanitizerReports > reportsCharged) {
       const first = server.sanitizerReport(reportsCharged);
