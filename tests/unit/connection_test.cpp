@@ -384,3 +384,141 @@ TEST_CASE("connection: over the per-address limit a connection is closed at once
   second->reset();
   r.settle();
 }
+
+// ---- the engine's slow-consumer policy, over memory connections --------------------------------
+
+#include <sio/engine/core.hpp>
+
+namespace {
+
+struct engine_rig {
+  asio::io_context ctx;
+  std::shared_ptr<sio::engine::core> core;
+  std::shared_ptr<connection_settings> settings = std::make_shared<connection_settings>();
+  std::vector<std::unique_ptr<memory_stream::peer>> peers;
+  std::vector<sio::engine::session_ptr> sessions;
+  std::vector<sio::engine::close_reason> closed;
+
+  explicit engine_rig(sio::engine::options o) {
+    o.strands = 1;
+    core = std::make_shared<sio::engine::core>(ctx, std::move(o), true, true);
+    core->on_connection([this](sio::engine::session_ptr s) {
+      s->on_close([this](sio::engine::close_reason r) { closed.push_back(r); });
+      sessions.push_back(std::move(s));
+    });
+    settings->handler = core;
+    settings->strands = core->strands();
+    settings->budget = core->budget();
+    settings->limiter = core->limiter();
+  }
+  ~engine_rig() {
+    for (auto& p : peers) p->reset();
+    settle();
+    core->close_all();
+    settle();
+  }
+  void settle() {
+    ctx.restart();
+    ctx.poll();
+  }
+  /// A WebSocket session; its peer has read the handshake and the open packet.
+  memory_stream::peer& open_websocket() {
+    auto slot = settings->strands->next();
+    auto [stream, p] = memory_stream::make_pair(slot->strand());
+    peers.push_back(std::make_unique<memory_stream::peer>(std::move(p)));
+    std::make_shared<connection<memory_stream>>(std::move(stream), slot, settings)->start();
+    settle();
+    peers.back()->send(
+        "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    settle();
+    peers.back()->receive();
+    return *peers.back();
+  }
+  std::vector<sio::engine::frame> message(std::size_t size) {
+    return {sio::engine::make_text_frame(sio::engine::packet_type::message, std::string(size, 'm'))};
+  }
+  sio::engine::send_status send(std::size_t i, std::size_t size, bool is_volatile = false) {
+    // On the session's strand, as a handler or a broadcast would; only this handler runs.
+    sio::engine::send_status st{};
+    bool done = false;
+    asio::post(sessions[i]->strand(), [&] {
+      st = sessions[i]->send_on_strand(message(size), is_volatile);
+      done = true;
+    });
+    ctx.restart();
+    while (!done) ctx.run_one();
+    return st;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("engine: a session that does not read is disconnected at max_buffered_bytes, volatile first dropped", "[engine][limits]") {
+  sio::engine::options o;
+  o.max_buffered_bytes = 64 * 1024;
+  engine_rig r(o);
+  auto& peer = r.open_websocket();
+  REQUIRE(r.sessions.size() == 1);
+  peer.set_window(0);
+  using st = sio::engine::send_status;
+  CHECK(r.send(0, 1000) == st::queued);
+  r.settle();
+  // Something is queued: a volatile packet is dropped, not queued behind it.
+  CHECK(r.send(0, 10, true) == st::dropped);
+  int queued = 1;
+  while (r.send(0, 1000) == st::queued) ++queued;
+  // Counted in memory: each 1,000-byte message costs a little more than its bytes.
+  CHECK(queued > 55);
+  CHECK(queued < 65);
+  r.settle();
+  REQUIRE(r.closed.size() == 1);
+  CHECK(r.closed[0] == sio::engine::close_reason::slow_consumer);
+  CHECK(r.send(0, 10) == st::closed);
+}
+
+TEST_CASE("engine: over the server's memory budget, the sessions furthest behind are shed first", "[engine][limits]") {
+  sio::engine::options o;
+  o.max_buffered_bytes = 1024 * 1024;
+  o.max_memory = 256 * 1024;
+  o.shed_threshold = 32 * 1024;
+  o.output_pause_bytes = 1024 * 1024;
+  engine_rig r(o);
+  auto& slow1 = r.open_websocket();
+  auto& slow2 = r.open_websocket();
+  auto& fast = r.open_websocket();
+  REQUIRE(r.sessions.size() == 3);
+  slow1.set_window(0);
+  slow2.set_window(0);
+  // A broadcast of 8 KiB messages until the budget is spent; the fast client reads as it goes.
+  for (int round = 0; round < 40; ++round) {
+    for (std::size_t i = 0; i < 3; ++i) r.send(i, 8 * 1024);
+    r.settle();
+    fast.receive();
+    r.settle();
+  }
+  CHECK(r.closed.size() == 2);
+  CHECK(std::count(r.closed.begin(), r.closed.end(), sio::engine::close_reason::slow_consumer) == 2);
+  CHECK(r.sessions[2]->is_open());
+  CHECK_FALSE(r.sessions[0]->is_open());
+  CHECK_FALSE(r.sessions[1]->is_open());
+  CHECK(r.core->budget()->used() < o.max_memory);
+  // The fast client still gets everything sent to it.
+  CHECK(r.send(2, 100) == sio::engine::send_status::queued);
+}
+
+TEST_CASE("engine: on_drain runs when the client has taken everything queued", "[engine]") {
+  sio::engine::options o;
+  engine_rig r(o);
+  auto& peer = r.open_websocket();
+  int drained = 0;
+  asio::post(r.sessions[0]->strand(), [&] { r.sessions[0]->on_drain([&] { ++drained; }); });
+  r.settle();
+  peer.set_window(100);
+  r.send(0, 1000);
+  r.settle();
+  CHECK(drained == 0);
+  peer.set_window(1 << 20);
+  r.settle();
+  CHECK(drained == 1);
+}

@@ -533,7 +533,9 @@ class session : public std::enable_shared_from_this<session> {
       // transport close and reconnects; a close packet would tell it not to.
       auto ws = std::exchange(ws_, nullptr);
       ws->set_handlers(nullptr, nullptr);
-      ws->close(1000);
+      // A slow consumer would not take a close frame either: its queue is freed at once.
+      if (reason == close_reason::slow_consumer) ws->drop();
+      else ws->close(1000);
       state_ = state::closed;
     } else if (pending_get_ && (!forced || queue_.empty())) {
       queue_.push_back(make_text_frame(packet_type::close));

@@ -120,6 +120,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       if (!e) self->shutdown_now();
     }));
   }
+  void drop() override {
+    if (mode_ == mode::websocket) shutdown_now();
+  }
   std::size_t buffered_bytes() const noexcept override { return out_.wire_bytes(); }
   std::size_t buffered_memory() const noexcept override { return out_.memory(); }
 

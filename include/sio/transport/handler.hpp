@@ -38,6 +38,8 @@ class websocket_channel {
   virtual void send(bool binary, std::shared_ptr<const std::string> bytes) = 0;
   /// Starts the closing handshake (or drops the connection if it is already broken).
   virtual void close(std::uint16_t code) = 0;
+  /// Ends the connection now and frees what is queued (a slow consumer would never take it).
+  virtual void drop() = 0;
   /// Runs (on the channel's strand) each time everything queued has been handed to the socket.
   virtual void on_drain(drain_handler fn) = 0;
   /// Bytes queued but not yet handed to the socket.
