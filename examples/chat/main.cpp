@@ -144,6 +144,12 @@ int main(int argc, char** argv) {
                                                       {"/style.css", {"style.css", "text/css"}},
                                                       {"/chat.js", {"chat.js", "text/javascript"}}};
     sio::transport::http_response res;
+    const std::string& method = ex->request().method;
+    if (method != "GET" && method != "HEAD") {  // HEAD gets the headers alone (sio drops its body)
+      res.status = 405;
+      res.headers.add("Allow", "GET, HEAD");
+      return ex->respond(std::move(res));
+    }
     auto it = files.find(ex->request().path);
     if (it != files.end()) res.body = read_file(public_dir + "/" + it->second.name);
     if (res.body.empty()) {

@@ -508,6 +508,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       res.headers.add("Content-Type", "text/html");
       res.body.assign(problem.message);
       if (problem.status == 400 && problem.message.find("Version") != std::string_view::npos) res.headers.add("Sec-WebSocket-Version", "13, 8");
+      if (problem.status == 405) res.headers.add("Allow", "GET");  // RFC 9110 §15.5.6 (ws omits it)
       handed_off_ = false;
       close_after_write_ = true;
       return queue_response(std::move(res), false, false);
