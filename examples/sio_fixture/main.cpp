@@ -48,6 +48,7 @@ settings parse_args(int argc, char** argv) {
     else if (a == "--max-payload") s.options.max_payload = std::stoul(v);
     else if (a == "--serve-client") s.options.serve_client_dir = v;
     else if (a == "--cors-origin") s.options.cors.origins = {v};
+    else if (a == "--cors-credentials") s.options.cors.credentials = v == "true";
     else if (a == "--threads") s.threads = std::max(1, std::stoi(v));
     else {
       std::cerr << "sio_fixture: unknown argument " << a << "\n";
