@@ -10,8 +10,8 @@
 //   not be what refuses them); each must be closed by the server (or refused at once, if a limit
 //   of handshakes waiting for CONNECT says so) within the connect timeout plus 10 s.
 //
-// Bound: growth <= 8 MiB + 24 x bytes sent (a polling handshake request is about 60 bytes, a
-// WebSocket one about 200: a session may cost up to 24 times its request while it waits).
+// Bound: growth <= 8 MiB + 32 x bytes sent (a polling handshake request is about 70 bytes, a
+// WebSocket one about 180: a session may cost up to 32 times its request while it waits).
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { hostileSweep, sweep } from "./lib/sweep.mjs";
@@ -20,7 +20,7 @@ import { Conn, WireWs, requestBytes, upgradeRequest, loopbackAddress } from "./l
 
 const CONNECT_TIMEOUT_MS = 1500;
 const ARGS = ["--connect-timeout", String(CONNECT_TIMEOUT_MS), "--ping-interval", "1000", "--ping-timeout", "1000"];
-const BOUND = { k: 24, constMiB: 8 };
+const BOUND = { k: 32, constMiB: 8 };
 const EXPIRY_SLACK_MS = 10_000;
 
 /** `n` polling handshakes on `connections` keep-alive connections; their sids. */

@@ -17,7 +17,7 @@ import path from "node:path";
 import { startServer, sanitized } from "./server.mjs";
 import { normalClientsWork } from "./clients.mjs";
 
-export const ASAN_EXTRA_MIB = 16;
+export const ASAN_EXTRA_MIB = 8;
 export const ASAN_K = 1.5;
 const MiB = 1024 * 1024;
 
