@@ -13,6 +13,7 @@
 // Bound: growth <= 8 MiB + 32 x bytes sent (a polling handshake request is about 70 bytes, a
 // WebSocket one about 180: a session may cost up to 32 times its request while it waits).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe } from "node:test";
 import { hostileSweep, sweep } from "./lib/sweep.mjs";
 import { get, pollPath, SEP } from "./lib/engine.mjs";
@@ -22,6 +23,12 @@ const CONNECT_TIMEOUT_MS = 1500;
 const ARGS = ["--connect-timeout", String(CONNECT_TIMEOUT_MS), "--ping-interval", "1000", "--ping-timeout", "1000"];
 const BOUND = { k: 32, constMiB: 8 };
 const EXPIRY_SLACK_MS = 10_000;
+
+/** The soft limit of open descriptors of this process (a server started by it inherits it). */
+function openFileLimit() {
+  const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+  return m ? Number(m[1]) : 1024;
+}
 
 /** `n` polling handshakes on `connections` keep-alive connections; their sids. */
 async function pollingHandshakes(server, n, { connections = 8, batch = 50 } = {}) {
@@ -100,8 +107,14 @@ describe("9. handshakes opened and abandoned", () => {
       const lingering = [];
       let next = 0;
       // 64 handshakes in flight; each connection then waits for the server's close on its own.
+      // Open connections are capped below this process's descriptor limit (the server shares it).
+      const maxOpen = Math.max(256, Math.min(20_000, Math.floor((openFileLimit() - 256) / 2)));
+      let open = 0;
+      const waiters = [];
       const worker = async () => {
         while (next < n) {
+          while (open >= maxOpen) await new Promise((r) => waiters.push(r));
+          if (next >= n) break;
           const i = next++;
           let ws;
           try {
@@ -114,6 +127,7 @@ describe("9. handshakes opened and abandoned", () => {
             bytesSent += requestLength;
           }
           opened++;
+          open++;
           const openedAt = Date.now();
           // The open packet is read and nothing is sent, but a close frame is answered, as a
           // client's WebSocket stack would.
@@ -121,7 +135,11 @@ describe("9. handshakes opened and abandoned", () => {
             ws
               .expectClose({ timeout: CONNECT_TIMEOUT_MS + EXPIRY_SLACK_MS })
               .then(() => Date.now() - openedAt)
-              .finally(() => ws.destroy()),
+              .finally(() => {
+                ws.destroy();
+                open--;
+                waiters.shift()?.();
+              }),
           );
         }
       };

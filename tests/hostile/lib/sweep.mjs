@@ -137,6 +137,8 @@ export function hostileSweep({ name, kind, args = [], points, bound, attack, rss
           peakKiB,
           growthKiB,
           allowedKiB: allowedGrowthKiB(bound, bytesSent),
+          k: bound.k,
+          constMiB: bound.constMiB,
           survived: wasAlive,
           killedForRss: server.killedForRss,
           clientOk,
