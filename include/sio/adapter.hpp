@@ -4,9 +4,12 @@
 // one) can replace the in-memory default without the namespace knowing.
 //
 // Thread safety: every member may be called from any thread.
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "sio/engine/packet.hpp"
@@ -50,6 +53,20 @@ class adapter {
   virtual ~adapter() = default;
 
   virtual void add_all(const socket_id& id, const std::vector<room_id>& rooms) = 0;
+  /// add_all unless that would put the socket in more than `max_rooms` rooms (0: no limit): all
+  /// of them or none. Returns whether it joined. This default is not atomic against concurrent
+  /// joins of the same socket (at worst a few rooms over); in_memory_adapter's is.
+  virtual bool try_add_all(const socket_id& id, const std::vector<room_id>& rooms, std::size_t max_rooms) {
+    if (max_rooms) {
+      auto current = socket_rooms(id);
+      std::unordered_set<std::string_view> mine(current.begin(), current.end());
+      std::size_t total = mine.size();
+      for (const auto& r : rooms)
+        if (mine.insert(r).second && ++total > max_rooms) return false;
+    }
+    add_all(id, rooms);
+    return true;
+  }
   virtual void del(const socket_id& id, const room_id& room) = 0;
   virtual void del_all(const socket_id& id) = 0;
   /// Sockets selected by `opts` (rooms ∪, minus except), each once.

@@ -23,6 +23,25 @@ class in_memory_adapter : public adapter {
     }
   }
 
+  bool try_add_all(const socket_id& id, const std::vector<room_id>& rooms, std::size_t max_rooms) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& mine = socket_rooms_[id];
+    if (max_rooms && mine.size() + rooms.size() > max_rooms) {
+      // Count the rooms new to the socket, each once (a list may repeat a name).
+      std::unordered_set<std::string_view> added;
+      for (const auto& r : rooms)
+        if (!mine.count(r) && added.insert(r).second && mine.size() + added.size() > max_rooms) {
+          if (mine.empty()) socket_rooms_.erase(id);
+          return false;
+        }
+    }
+    for (const auto& r : rooms) {
+      mine.insert(r);
+      rooms_[r].insert(id);
+    }
+    return true;
+  }
+
   void del(const socket_id& id, const room_id& room) override {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto it = socket_rooms_.find(id); it != socket_rooms_.end()) it->second.erase(room);

@@ -83,6 +83,37 @@ TEST_CASE("adapter: a broadcast hands the same encoded buffer to every recipient
   }
 }
 
+TEST_CASE("adapter: try_add_all joins all or none within max_rooms, counting each new room once; 0 means no limit") {
+  recording_host host;
+  sio::in_memory_adapter a{host};
+  CHECK(a.try_add_all("s1", {"s1", "red"}, 3));
+  CHECK(a.try_add_all("s1", {"blue"}, 3));  // the limit
+  CHECK(!a.try_add_all("s1", {"green"}, 3));
+  CHECK(!a.try_add_all("s1", {"red", "green", "pink"}, 3));  // all or none
+  CHECK(a.try_add_all("s1", {"red", "blue", "red"}, 3));      // nothing new
+  CHECK(sorted(a.socket_rooms("s1")) == std::vector<sio::room_id>{"blue", "red", "s1"});
+  CHECK(a.room_size("green") == 0);
+  CHECK(a.room_size("pink") == 0);
+  CHECK(!a.try_add_all("s2", {"a", "b", "c", "d"}, 3));
+  CHECK(a.socket_rooms("s2").empty());
+  CHECK(a.try_add_all("s2", {"a", "a", "a", "a"}, 1));  // a repeated name is one room
+  CHECK(a.try_add_all("s3", {"a", "b", "c", "d"}, 0));
+  CHECK(a.socket_rooms("s3").size() == 4);
+
+  // The interface's default (for adapters that do not override it) keeps the same rules.
+  struct plain_adapter : sio::in_memory_adapter {
+    using in_memory_adapter::in_memory_adapter;
+    bool try_add_all(const sio::socket_id& id, const std::vector<sio::room_id>& rooms, std::size_t max_rooms) override {
+      return adapter::try_add_all(id, rooms, max_rooms);
+    }
+  };
+  plain_adapter p{host};
+  CHECK(p.try_add_all("s1", {"s1", "red"}, 2));
+  CHECK(!p.try_add_all("s1", {"blue"}, 2));
+  CHECK(p.try_add_all("s1", {"red", "red"}, 2));
+  CHECK(sorted(p.socket_rooms("s1")) == std::vector<sio::room_id>{"red", "s1"});
+}
+
 namespace {
 struct logging_writer : sio::transport::deferred_writer {
   std::vector<std::string>& log;
