@@ -3,6 +3,7 @@
 // immutable value: every modifier returns a new operator (io.to(r).except(x).emit(...)).
 // The packet is encoded once and the same buffer is queued on every recipient.
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,14 +56,16 @@ class broadcast_operator {
   }
 
   template <class... A>
-  void emit(std::string_view event, const A&... args) const {
-    emit_arguments(event, arguments::of(args...));
+  void emit(std::string_view event, A&&... args) const {
+    emit_arguments(event, arguments::of(std::forward<A>(args)...));
   }
   void emit_arguments(std::string_view event, arguments args) const;
 
   /// Emits and collects every recipient's acknowledgement: the token gets
   /// (error_code, std::vector<arguments>); errc::ack_timeout (with what arrived) when timeout()
-  /// expires first.
+  /// expires first. A recipient already waiting for max_pending_acks acknowledgements is not
+  /// sent the packet and counts as done without an answer. What the callback throws is reported
+  /// to on_handler_error (ack_callback, no socket id).
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... args_then_token) const {
     return emit_with_ack_in(event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
@@ -71,6 +74,7 @@ class broadcast_operator {
 
   /// The selected sockets of this server.
   std::vector<socket_ref> fetch_sockets() const;
+  /// Sockets that the rooms would put over max_rooms_per_socket join none of them.
   void sockets_join(const std::vector<room_id>& rooms) const;
   void sockets_leave(const std::vector<room_id>& rooms) const;
   void disconnect_sockets(bool close = false) const;
@@ -79,15 +83,34 @@ class broadcast_operator {
 
  private:
   void emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const;
+  /// Reports what the user's callback throws (defined with the namespace).
+  static void ack_callback_failed(const std::weak_ptr<namespace_>& nsp, const std::string& event, std::exception_ptr error);
+
+  /// A completion handler with what is needed to report its exceptions: one allocation.
+  template <class Handler>
+  struct ack_completion {
+    Handler handler;
+    std::weak_ptr<namespace_> nsp;
+    std::string event;
+    void operator()(std::error_code ec, std::vector<arguments> r) {
+      try {
+        handler(ec, std::move(r));
+      } catch (...) {
+        ack_callback_failed(nsp, event, std::current_exception());
+      }
+    }
+  };
+
   template <class Tuple, std::size_t... I>
   auto emit_with_ack_in(std::string_view event, Tuple&& tuple, std::index_sequence<I...>) const {
-    arguments args = arguments::of(std::get<I>(tuple)...);
+    arguments args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...);
     auto&& token = std::get<sizeof...(I)>(tuple);
     return asio::async_initiate<decltype(token), void(std::error_code, std::vector<arguments>)>(
         [self = *this, event = std::string{event}](auto handler, arguments args) mutable {
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          using completion = ack_completion<decltype(handler)>;
+          auto shared = std::make_shared<completion>(completion{std::move(handler), self.nsp_, event});
           self.emit_with_ack_erased(std::move(event), std::move(args), [shared](std::error_code ec, std::vector<arguments> r) {
-            auto ex = asio::get_associated_executor(*shared);
+            auto ex = asio::get_associated_executor(shared->handler);
             asio::dispatch(ex, [shared, ec, r = std::move(r)]() mutable { (*shared)(ec, std::move(r)); });
           });
         },

@@ -1,7 +1,8 @@
 #pragma once
 // sio::client: one Engine.IO session seen from the Socket.IO layer. Decodes packets, routes them
-// to the namespace sockets it holds, enforces the connect timeout, and writes encoded packets.
-// Everything runs on the session's strand.
+// to the namespace sockets it holds, enforces the connect timeout and the namespace limit, and
+// writes encoded packets. Everything runs on the session's strand.
+#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "sio/adapter.hpp"
 #include "sio/engine/session.hpp"
 #include "sio/fwd.hpp"
+#include "sio/options.hpp"
 #include "sio/parser/decoder.hpp"
 
 namespace sio {
@@ -28,24 +30,28 @@ class client : public std::enable_shared_from_this<client> {
   engine::session& engine_session() const noexcept { return *session_; }
   const engine::session_ptr& session_handle() const noexcept { return session_; }
   const transport::strand_type& strand() const noexcept { return session_->strand(); }
+  const server_options& options() const noexcept;
+  /// To server_options::on_handler_error (and the logger); any thread.
+  void report(const handler_error& e) const noexcept;
   void remove_socket(const std::string& nsp) {
     sockets_.erase(nsp);
     connecting_.erase(nsp);
   }
   /// Called once a socket passed its middleware and is connected.
-  void add_socket(const std::string& nsp, std::shared_ptr<socket> s) {
-    connecting_.erase(nsp);
-    sockets_[nsp] = std::move(s);
-    if (!joined_any_ && connect_timer_) connect_timer_->cancel();
-    joined_any_ = true;
-  }
+  void add_socket(const std::string& nsp, std::shared_ptr<socket> s);
   /// socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes.
   void disconnect_all();
+
+  // ---- the server's list of clients that have not joined a namespace (max_pending_handshakes) --
+  // Guarded by the server's mutex for that list.
+  std::list<std::weak_ptr<client>>::iterator pending_pos;
+  bool pending_listed = false;
 
  private:
   void on_message(std::string data, bool binary);
   void on_packet(parser::packet&& p);
   void connect(parser::packet&& p);
+  void refuse_connect(const std::string& nsp, const char* message);
   void on_close(engine::close_reason reason);
   /// A protocol violation: the whole connection goes.
   void fail() { session_->close(); }

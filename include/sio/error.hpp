@@ -59,7 +59,7 @@ struct connect_error {
 };
 
 /// Errors delivered to acknowledgement callbacks.
-enum class errc { ack_timeout = 1, socket_disconnected };
+enum class errc { ack_timeout = 1, socket_disconnected, too_many_pending_acks };
 
 class error_category_impl : public std::error_category {
  public:
@@ -68,6 +68,7 @@ class error_category_impl : public std::error_category {
     switch (static_cast<errc>(e)) {
       case errc::ack_timeout: return "operation has timed out";
       case errc::socket_disconnected: return "socket has been disconnected";
+      case errc::too_many_pending_acks: return "too many acknowledgements pending (max_pending_acks)";
     }
     return "unknown sio error";
   }

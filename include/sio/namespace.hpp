@@ -5,6 +5,11 @@
 //
 // Thread safety: configure (on_connection, use) before clients arrive; emit and the operators
 // are callable from any thread.
+//
+// Exceptions: a middleware that throws before calling next() refuses the socket (CONNECT_ERROR
+// "Internal server error"); one that throws after it, or a connection handler that throws, is
+// reported and the socket kept or disconnected as server_options::after_handler_error says.
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -17,13 +22,14 @@
 #include "sio/adapter.hpp"
 #include "sio/broadcast_operator.hpp"
 #include "sio/error.hpp"
+#include "sio/options.hpp"
 #include "sio/socket.hpp"
 
 namespace sio {
 
 using connection_handler = std::function<void(socket_ref)>;
 /// Namespace middleware (io.use / nsp.use): call next() to accept, next(connect_error{...}) to
-/// refuse; it may call next later, from any thread.
+/// refuse; it may call next later, from any thread. Calls of next after the first are ignored.
 using middleware = std::function<void(socket_ref, std::function<void(std::optional<connect_error>)> next)>;
 using adapter_factory = std::function<std::unique_ptr<adapter>(adapter_host&)>;
 
@@ -48,12 +54,12 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
   broadcast_operator local() { return all().local(); }
   broadcast_operator timeout(std::chrono::milliseconds ms) { return all().timeout(ms); }
   template <class... A>
-  void emit(std::string_view event, const A&... args) {
-    all().emit(event, args...);
+  void emit(std::string_view event, A&&... args) {
+    all().emit(event, std::forward<A>(args)...);
   }
   template <class... A>
-  void send(const A&... args) {
-    all().emit("message", args...);
+  void send(A&&... args) {
+    all().emit("message", std::forward<A>(args)...);
   }
   std::vector<socket_ref> fetch_sockets() { return all().fetch_sockets(); }
   /// io.serverSideEmit: to the other servers of a cluster (through the adapter), never to clients.
@@ -66,9 +72,7 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
     on_server_side_event_ = std::move(fn);
     return *this;
   }
-  void server_side_event(const std::string& event, std::vector<value> args) override {
-    if (on_server_side_event_) on_server_side_event_(event, arguments(std::move(args)));
-  }
+  void server_side_event(const std::string& event, std::vector<value> args) override;
   void sockets_join(const std::vector<room_id>& rooms) { all().sockets_join(rooms); }
   void sockets_leave(const std::vector<room_id>& rooms) { all().sockets_leave(rooms); }
   void disconnect_sockets(bool close = false) { all().disconnect_sockets(close); }
@@ -91,15 +95,46 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
   void connect(std::shared_ptr<socket> s);
   void remove(const socket& s);
   std::uint64_t next_ack_id() noexcept { return ack_ids_.fetch_add(1, std::memory_order_relaxed); }
+  /// Occupants: sockets connected or on their way (in middleware). A client's CONNECT reserves a
+  /// place (server_core::resolve) and the socket releases it once, when it is refused, abandoned
+  /// or closed (socket::abandon). A dynamic child with none may be removed.
+  void reserve() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++occupants_;
+  }
+  void release() {
+    bool empty = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      empty = --occupants_ == 0;
+    }
+    if (empty && on_empty) on_empty(*this);
+  }
+  std::size_t occupants() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return occupants_;
+  }
   /// A dynamic namespace's child copies its parent's middleware and handlers.
   void inherit_from(const namespace_& parent) {
     middleware_ = parent.middleware_;
     on_connection_ = parent.on_connection_;
+    on_server_side_event_ = parent.on_server_side_event_;
   }
-  std::function<void(namespace_&)> on_empty;  ///< set for cleanable children
+  /// Set on dynamic children before they are shared: called (outside any lock) each time the last
+  /// occupant leaves.
+  std::function<void(namespace_&)> on_empty;
+  /// Where this namespace reports exceptions from user code (set by the server).
+  std::function<void(const handler_error&)> report;
   /// A dynamic namespace's children: what is emitted on the parent goes to each of them.
   void add_child(const std::shared_ptr<namespace_>& child) {
     std::lock_guard<std::mutex> lock(mutex_);
+    // Removed children leave expired entries (and their memory block: make_shared) behind:
+    // sweep them whenever the list has doubled, so that it stays within twice the live ones.
+    if (children_.size() >= prune_children_at_) {
+      children_.erase(std::remove_if(children_.begin(), children_.end(), [](const auto& w) { return w.expired(); }),
+                      children_.end());
+      prune_children_at_ = std::max<std::size_t>(16, children_.size() * 2);
+    }
     children_.push_back(child);
     is_parent_ = true;
   }
@@ -115,6 +150,7 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
  private:
   broadcast_operator all() { return broadcast_operator{shared_from_this()}; }
   void run_middleware(std::size_t index, std::shared_ptr<socket> s);
+  void refuse(const std::shared_ptr<socket>& s, const connect_error& error);
   void accept(std::shared_ptr<socket> s);
 
   std::string name_;
@@ -124,8 +160,10 @@ class namespace_ : public std::enable_shared_from_this<namespace_>, public adapt
   std::function<void(const std::string&, arguments)> on_server_side_event_;
   mutable std::mutex mutex_;
   std::unordered_map<socket_id, std::shared_ptr<socket>> sockets_;
+  std::size_t occupants_ = 0;
   std::atomic<std::uint64_t> ack_ids_{0};
   std::vector<std::weak_ptr<namespace_>> children_;
+  std::size_t prune_children_at_ = 16;
   std::atomic<bool> is_parent_{false};
 };
 

@@ -14,6 +14,11 @@
 // handlers, listen) before running the io_context; then it may be run by any number of threads.
 // Each client's work runs on its own strand; emit, to(...).emit, join, leave and disconnect are
 // callable from any thread.
+//
+// Exceptions: nothing user code throws reaches io_context::run. Handlers, middleware, ack
+// callbacks, conversions and the HTTP hooks are each called inside a catch; what they throw is
+// reported to server_options::on_handler_error, and server_options::after_handler_error decides
+// whether the socket concerned stays (see options.hpp for every case).
 #include <regex>
 #include <string>
 
@@ -64,26 +69,45 @@ class server {
   void on_new_namespace(std::function<void(namespace_&)> fn) { core_->on_new_namespace(std::move(fn)); }
 
   /// Answers HTTP requests outside the Socket.IO path (default: 404), e.g. to serve a page from
-  /// the same port. Runs on the connection's strand; answer with exchange->respond().
+  /// the same port. Runs on the connection's strand; answer with exchange->respond(). If it
+  /// throws, the exception is reported (http_hook) and the request answered 500, unless it had
+  /// answered already (a second respond() is ignored).
   void on_http_request(std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
-    engine_.engine()->set_fallback(std::move(fn));
+    engine_.engine()->set_fallback([weak = std::weak_ptr<server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
+      try {
+        fn(ex);
+      } catch (...) {
+        http_hook_failed(weak, *ex, std::current_exception());
+      }
+    });
   }
 
   /// HTTP middleware before the engine (io.engine.use): return true when it answered the
-  /// request itself, false to pass it on (it may add to the request, e.g. parsed cookies).
-  void use_http(engine::core::http_middleware fn) { engine_.engine()->add_http_middleware(std::move(fn)); }
+  /// request itself, false to pass it on (it may add to the request, e.g. parsed cookies). If it
+  /// throws, the exception is reported (http_hook) and the request answered 500 (unless it had
+  /// answered already) and not passed on.
+  void use_http(engine::core::http_middleware fn) {
+    engine_.engine()->add_http_middleware([weak = std::weak_ptr<server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
+      try {
+        return fn(ex);
+      } catch (...) {
+        http_hook_failed(weak, *ex, std::current_exception());
+        return true;
+      }
+    });
+  }
 
   void listen(unsigned short port, const std::string& host = "0.0.0.0") { engine_.listen(port, host); }
   void listen(const asio::ip::tcp::endpoint& endpoint) { engine_.listen(endpoint); }
   unsigned short port() const { return engine_.port(); }
 
   template <class... A>
-  void emit(std::string_view event, const A&... args) {
-    main().emit(event, args...);
+  void emit(std::string_view event, A&&... args) {
+    main().emit(event, std::forward<A>(args)...);
   }
   template <class... A>
-  void send(const A&... args) {
-    main().emit("message", args...);
+  void send(A&&... args) {
+    main().emit("message", std::forward<A>(args)...);
   }
   broadcast_operator to(const room_id& room) { return main().to(room); }
   broadcast_operator in(const room_id& room) { return main().to(room); }
@@ -117,6 +141,12 @@ class server {
     });
   }
   namespace_& main() { return *core_->of("/"); }
+  static void http_hook_failed(const std::weak_ptr<server_core>& weak, transport::http_exchange& ex, std::exception_ptr error) {
+    if (auto core = weak.lock()) core->report_http(ex.request().target, std::move(error));
+    transport::http_response res;
+    res.status = 500;
+    ex.respond(std::move(res));
+  }
 
   std::shared_ptr<server_core> core_;
   engine::server<Transport> engine_;

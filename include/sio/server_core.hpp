@@ -1,8 +1,10 @@
 #pragma once
 // sio::server_core: the transport-independent part of sio::server: namespaces (static and
-// dynamic), the client bundle, CORS, and the bridge from Engine.IO sessions to clients.
+// dynamic), the client bundle, CORS, the bridge from Engine.IO sessions to clients, and the
+// server-wide limits (pending handshakes, dynamic namespaces) and error reports.
 #include <atomic>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,9 +30,30 @@ class server_core : public std::enable_shared_from_this<server_core> {
   std::shared_ptr<namespace_> of(const std::string& name);
   /// A dynamic namespace: children are created for every name the matcher accepts.
   std::shared_ptr<namespace_> of(namespace_matcher matcher);
-  /// The namespace a client asks for: existing, or a new child of a matching dynamic one.
-  std::shared_ptr<namespace_> resolve(const std::string& name, const transport::http_request& req, const value& auth);
+  /// The namespace a client asks for: existing, or a new child of a matching dynamic one (within
+  /// max_dynamic_namespaces); null when there is none. A place in it is reserved for the socket
+  /// (namespace_::reserve). `sid` (the Engine.IO session's) is for reports.
+  std::shared_ptr<namespace_> resolve(const std::string& name, const transport::http_request& req, const value& auth,
+                                      const std::string& sid = {});
   void on_new_namespace(std::function<void(namespace_&)> fn) { on_new_namespace_.push_back(std::move(fn)); }
+
+  /// To on_handler_error and the logger; never throws. Any thread.
+  void report(const handler_error& e) const noexcept;
+  /// A user hook of the HTTP layer threw (`what`: the request target).
+  void report_http(std::string_view what, std::exception_ptr error) const noexcept;
+  /// Clients that have not joined a namespace yet (max_pending_handshakes): a new one may push
+  /// out the oldest, which is closed. Any thread.
+  void add_pending(const std::shared_ptr<client>& c);
+  void remove_pending(client& c);
+  std::size_t pending_handshakes() const {
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    return pending_.size();
+  }
+  /// Children of dynamic namespaces that exist now.
+  std::size_t dynamic_namespaces() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return children_;
+  }
 
   /// Installs serve_client, CORS and the session bridge on an engine core.
   void attach(engine::core& engine);
@@ -48,12 +71,23 @@ class server_core : public std::enable_shared_from_this<server_core> {
  private:
   bool serve_client(const std::shared_ptr<transport::http_exchange>& ex) const;
   void add_cors_headers(transport::header_list& headers, const transport::http_request& req) const;
+  std::shared_ptr<namespace_> make_namespace(const std::string& name);
+  std::shared_ptr<namespace_> find_reserved(const std::string& name);
+  void child_emptied(namespace_& child);
+  void report_limit(error_source source, const std::string& sid, const std::string& nsp, std::string message) const;
 
   server_options options_;
   adapter_factory make_adapter_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<namespace_>> namespaces_;
   std::vector<std::pair<namespace_matcher, std::shared_ptr<namespace_>>> parents_;
+  // Dynamic children (under mutex_): how many exist, and the empty ones, longest empty first,
+  // each with its place in that list so that a reserve takes it out in O(1).
+  std::size_t children_ = 0;
+  std::list<namespace_*> empty_children_;
+  std::map<const namespace_*, std::list<namespace_*>::iterator> empty_positions_;
+  mutable std::mutex pending_mutex_;
+  std::list<std::weak_ptr<client>> pending_;  ///< oldest first
   std::vector<std::function<void(namespace_&)>> on_new_namespace_;
   engine::sid_generator ids_;
   std::atomic<bool> shutting_down_{false};

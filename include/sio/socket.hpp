@@ -6,7 +6,12 @@
 // from any thread; they post to the socket's strand (the strand of its Engine.IO session). Handlers
 // (on, on_any, on_disconnect, ...) run on that strand. Registering handlers is meant for the
 // connection handler, which already runs there; from elsewhere it is posted too.
+//
+// Exceptions: whatever a handler, middleware, conversion or ack callback throws is caught where
+// sio called it, reported to server_options::on_handler_error, and the socket is then kept or
+// disconnected as server_options::after_handler_error says (see options.hpp).
 #include <any>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,6 +33,7 @@
 #include "sio/fwd.hpp"
 #include "sio/handshake.hpp"
 #include "sio/engine/session.hpp"
+#include "sio/options.hpp"
 #include "sio/parser/packet.hpp"
 
 namespace sio {
@@ -80,17 +86,20 @@ class socket : public std::enable_shared_from_this<socket> {
   /// Errors from packet middleware and from arguments that do not convert to a handler's types.
   socket& on_error(std::function<void(const std::string&)> fn);
 
+  /// Sends an event. Arguments passed as rvalues (a sio::value, sio::arguments) are moved, others copied.
   template <class... A>
-  void emit(std::string_view event, const A&... args) {
-    emit_arguments(event, arguments::of(args...), false);
+  void emit(std::string_view event, A&&... args) {
+    emit_arguments(event, arguments::of(std::forward<A>(args)...), false);
   }
   template <class... A>
-  void send(const A&... args) {
-    emit("message", args...);
+  void send(A&&... args) {
+    emit("message", std::forward<A>(args)...);
   }
   /// Emits and waits for the client's acknowledgement. The last argument is an Asio completion
   /// token for the signature void(std::error_code, sio::arguments): a callback, asio::use_future,
-  /// or asio::use_awaitable. Without timeout() it waits until the socket disconnects.
+  /// or asio::use_awaitable. Without timeout() it waits until the socket disconnects. Errors:
+  /// errc::ack_timeout, errc::socket_disconnected, and errc::too_many_pending_acks at once (the
+  /// packet is not sent) when the socket already waits for max_pending_acks acknowledgements.
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... args_then_token) {
     return emit_with_ack_in(std::nullopt, event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
@@ -104,8 +113,10 @@ class socket : public std::enable_shared_from_this<socket> {
   emitter volatile_();
   emitter compress(bool on);
 
-  void join(const room_id& room);
-  void join(const std::vector<room_id>& rooms);
+  /// Joins a room, or several (all or none). False, and nothing joined, when that would put the
+  /// socket in more than server_options::max_rooms_per_socket rooms, or once it has disconnected.
+  bool join(const room_id& room);
+  bool join(const std::vector<room_id>& rooms);
   void leave(const room_id& room);
   std::vector<room_id> rooms() const;
 
@@ -124,11 +135,21 @@ class socket : public std::enable_shared_from_this<socket> {
   void send_connect_reply();
   void handle_packet(parser::packet&& p);
   void handle_close(disconnect_reason reason);
-  void expect_ack(std::uint64_t id, ack_handler fn, std::optional<std::chrono::milliseconds> timeout);
+  /// Sends an already encoded packet that asks for ack `id` (a broadcast's); any thread. `fn` gets
+  /// socket_disconnected or too_many_pending_acks at once when it cannot be sent.
+  void emit_frames_with_ack(std::uint64_t id, frame_list frames, bool is_volatile, ack_handler fn);
   void send_ack(std::uint64_t id, arguments args);
   const transport::strand_type& strand() const noexcept;
   client& owner() const noexcept { return *client_; }
   void mark_connected() noexcept { connected_ = true; }
+  /// The socket will never be (or is no longer) in its namespace: refused, abandoned or closed.
+  /// Leaves every room and lets the namespace count it out. Idempotent; on the strand.
+  void abandon();
+  /// User code called for this socket threw (or a conversion did): report it, then apply
+  /// server_options::after_handler_error if the socket is connected. Any thread.
+  void user_code_failed(error_source source, std::string_view event, std::exception_ptr error);
+  /// Reports a limit this socket's client hit (no exception).
+  void limit_hit(error_source source, std::string_view event, std::string message);
 
  private:
   struct handler_entry {
@@ -140,24 +161,50 @@ class socket : public std::enable_shared_from_this<socket> {
     std::unique_ptr<asio::steady_timer> timer;
   };
 
+  template <class T>
+  using shared_list = std::shared_ptr<const std::vector<T>>;
+  struct middleware_run;
+
   void add_handler(std::string event, detail::erased_handler fn, bool once);
   void dispatch_event(arguments&& args, std::optional<std::uint64_t> id);
-  void run_middleware(std::size_t index, std::shared_ptr<arguments> args, std::optional<std::uint64_t> id);
+  void run_middleware(std::size_t index, std::shared_ptr<middleware_run> run);
   void deliver_event(arguments&& args, std::optional<std::uint64_t> id);
+  /// Calls one listener; false when the socket is gone afterwards (no further listener runs).
+  bool run_listener(const detail::erased_handler& fn, const std::string& event, detail::event_call& call);
   void report_error(const std::string& message);
+  void run_outgoing_handlers(const std::string& event, const arguments& args);
+  bool take_event_token() noexcept;
+  void over_event_rate(const parser::packet& p);
+  const server_options& options() const noexcept;
   template <class Fn>
   void on_strand(Fn&& fn);
+
+  /// A completion handler with what is needed to report its exceptions: one allocation.
+  template <class Handler>
+  struct ack_completion {
+    Handler handler;
+    std::weak_ptr<socket> owner;
+    std::string event;
+    void operator()(std::error_code ec, arguments a) {
+      try {
+        handler(ec, std::move(a));
+      } catch (...) {
+        if (auto s = owner.lock()) s->user_code_failed(error_source::ack_callback, event, std::current_exception());
+      }
+    }
+  };
 
   template <class Tuple, std::size_t... I>
   auto emit_with_ack_in(std::optional<std::chrono::milliseconds> timeout, std::string_view event, Tuple&& tuple,
                         std::index_sequence<I...>) {
-    arguments args = arguments::of(std::get<I>(tuple)...);
+    arguments args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...);
     auto&& token = std::get<sizeof...(I)>(tuple);
     return asio::async_initiate<decltype(token), void(std::error_code, arguments)>(
         [self = shared_from_this(), timeout, event = std::string{event}](auto handler, arguments args) mutable {
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          using completion = ack_completion<decltype(handler)>;
+          auto shared = std::make_shared<completion>(completion{std::move(handler), self, event});
           self->emit_with_ack_erased(std::move(event), std::move(args), timeout, [shared](std::error_code ec, arguments a) {
-            auto ex = asio::get_associated_executor(*shared);
+            auto ex = asio::get_associated_executor(shared->handler);
             asio::dispatch(ex, [shared, ec, a = std::move(a)]() mutable { (*shared)(ec, std::move(a)); });
           });
         },
@@ -170,12 +217,23 @@ class socket : public std::enable_shared_from_this<socket> {
   std::string id_;
   handshake_info handshake_;
   bool connected_ = false;
+  bool closing_ = false;           ///< in handle_close: a disconnect from its handlers is not a second close
+  bool holds_nsp_slot_ = true;     ///< counted in its namespace's occupants (see namespace_::reserve)
+  std::atomic<bool> abandoned_{false};  ///< left its rooms for good: a later join undoes itself
   std::any data_;
 
+  // Incoming event rate (GCRA, a token bucket in one number): the time, in steady_clock ticks,
+  // at which the bucket would be full again; an event may come while that is at most
+  // event_tolerance_ ahead of now, and moves it event_interval_ further. 0 interval: no limit.
+  std::int64_t event_interval_ = 0;
+  std::int64_t event_tolerance_ = 0;
+  std::int64_t event_full_at_ = 0;
+
   std::unordered_map<std::string, std::vector<handler_entry>> handlers_;
-  std::vector<any_handler> any_handlers_;
-  std::vector<any_handler> any_outgoing_handlers_;
-  std::vector<packet_middleware> middleware_;
+  // Copied on write: a handler may add or remove handlers, or disconnect, while the list runs.
+  shared_list<any_handler> any_handlers_;
+  shared_list<any_handler> any_outgoing_handlers_;
+  shared_list<packet_middleware> middleware_;
   std::vector<disconnect_handler> on_disconnect_;
   std::vector<disconnect_handler> on_disconnecting_;
   std::function<void(const std::string&)> on_error_;
@@ -201,8 +259,8 @@ class socket::emitter {
   }
   emitter compress(bool) const { return *this; }
   template <class... A>
-  void emit(std::string_view event, const A&... args) const {
-    socket_->emit_arguments(event, arguments::of(args...), volatile_flag_);
+  void emit(std::string_view event, A&&... args) const {
+    socket_->emit_arguments(event, arguments::of(std::forward<A>(args)...), volatile_flag_);
   }
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... args_then_token) const {
@@ -253,8 +311,8 @@ class socket_ref {
     return *this;
   }
   template <class... A>
-  void emit(std::string_view event, const A&... args) const {
-    s_->emit(event, args...);
+  void emit(std::string_view event, A&&... args) const {
+    s_->emit(event, std::forward<A>(args)...);
   }
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... a) const {
@@ -262,7 +320,8 @@ class socket_ref {
   }
   socket::emitter timeout(std::chrono::milliseconds ms) const { return s_->timeout(ms); }
   socket::emitter volatile_() const { return s_->volatile_(); }
-  void join(const room_id& room) const { s_->join(room); }
+  bool join(const room_id& room) const { return s_->join(room); }
+  bool join(const std::vector<room_id>& rooms) const { return s_->join(rooms); }
   void leave(const room_id& room) const { s_->leave(room); }
   std::vector<room_id> rooms() const { return s_->rooms(); }
   broadcast_operator to(const room_id& room) const;

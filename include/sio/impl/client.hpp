@@ -11,6 +11,9 @@ inline client::client(std::shared_ptr<server_core> server, engine::session_ptr s
       session_(std::move(session)),
       decoder_(parser::decoder_options{server_->options().max_attachments, json::default_max_depth}) {}
 
+inline const server_options& client::options() const noexcept { return server_->options(); }
+inline void client::report(const handler_error& e) const noexcept { server_->report(e); }
+
 inline void client::start() {
   // These callbacks keep the client alive; the session drops them when it closes.
   session_->on_message([self = shared_from_this()](std::string data, bool binary) { self->on_message(std::move(data), binary); });
@@ -21,12 +24,35 @@ inline void client::start() {
     // Closes a connection that never joined a namespace (a refused CONNECT does not count).
     if (!ec && self && !self->joined_any_) self->fail();
   });
+  server_->add_pending(shared_from_this());
+}
+
+inline void client::add_socket(const std::string& nsp, std::shared_ptr<socket> s) {
+  connecting_.erase(nsp);
+  sockets_[nsp] = std::move(s);
+  if (joined_any_) return;
+  joined_any_ = true;
+  if (connect_timer_) connect_timer_->cancel();
+  server_->remove_pending(*this);
 }
 
 inline void client::on_message(std::string data, bool binary) {
-  auto r = binary ? decoder_.feed_binary(std::string_view{data}) : decoder_.feed_text(data);
-  if (r.failed()) return fail();
-  if (r.has_packet()) on_packet(std::move(r.decoded));
+  // Every call into user code below catches what it throws; this is the net for sio's own
+  // failures (out of memory while decoding, ...): this client goes, the server and the session's
+  // own bookkeeping (it is still inside its callback) do not notice.
+  try {
+    auto r = binary ? decoder_.feed_binary(std::string_view{data}) : decoder_.feed_text(data);
+    if (r.failed()) return fail();
+    if (r.has_packet()) on_packet(std::move(r.decoded));
+  } catch (...) {
+    handler_error e;
+    e.source = error_source::internal;
+    e.socket_id = session_->id();
+    e.message = detail::exception_message(std::current_exception());
+    e.exception = std::current_exception();
+    report(e);
+    fail();
+  }
 }
 
 inline void client::on_packet(parser::packet&& p) {
@@ -40,17 +66,29 @@ inline void client::on_packet(parser::packet&& p) {
   s->handle_packet(std::move(p));
 }
 
+inline void client::refuse_connect(const std::string& nsp, const char* message) {
+  parser::packet refusal;
+  refusal.type = parser::packet_type::connect_error;
+  refusal.nsp = nsp;
+  refusal.data = value{sio::object{{"message", value{message}}}};
+  write(detail::encode_frames(refusal), false);
+}
+
 inline void client::connect(parser::packet&& p) {
+  std::size_t limit = options().max_namespaces_per_client;
+  if (limit && sockets_.size() + connecting_.size() >= limit) {
+    handler_error e;
+    e.source = error_source::namespace_limit;
+    e.socket_id = session_->id();
+    e.nsp = p.nsp;
+    e.message = "client over max_namespaces_per_client";
+    report(e);
+    return refuse_connect(p.nsp, "Too many namespaces");
+  }
   value auth = p.data.is_object() ? std::move(p.data) : value{sio::object{}};
   const auto& req = session_->handshake();
-  auto nsp = server_->resolve(p.nsp, req, auth);
-  if (!nsp) {
-    parser::packet refusal;
-    refusal.type = parser::packet_type::connect_error;
-    refusal.nsp = p.nsp;
-    refusal.data = value{sio::object{{"message", value{"Invalid namespace"}}}};
-    return write(detail::encode_frames(refusal), false);
-  }
+  auto nsp = server_->resolve(p.nsp, req, auth, session_->id());  // counts the socket in (namespace_::reserve)
+  if (!nsp) return refuse_connect(p.nsp, "Invalid namespace");
   handshake_info hs;
   hs.headers = req.headers;
   hs.query = req.query;
@@ -73,10 +111,14 @@ inline void client::disconnect_all() {
 
 inline void client::on_close(engine::close_reason reason) {
   if (connect_timer_) connect_timer_->cancel();
+  server_->remove_pending(*this);
   disconnect_reason why = server_->shutting_down() ? disconnect_reason::server_shutting_down : from_engine(reason);
   auto all = std::move(sockets_);
   sockets_.clear();
+  auto connecting = std::move(connecting_);
   connecting_.clear();
+  // Sockets still in middleware never join: their namespace counts them out now.
+  for (auto& [name, s] : connecting) s->abandon();
   for (auto& [name, s] : all) s->handle_close(why);
 }
 

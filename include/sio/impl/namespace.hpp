@@ -33,24 +33,41 @@ inline void namespace_::connect(std::shared_ptr<socket> s) { run_middleware(0, s
 
 inline void namespace_::run_middleware(std::size_t index, std::shared_ptr<socket> s) {
   if (index == middleware_.size()) return accept(std::move(s));
-  middleware_[index](socket_ref{s}, [self = shared_from_this(), index, s](std::optional<connect_error> error) {
+  // Each step goes on once: at its first next() call, or never once the middleware threw first.
+  auto step_done = std::make_shared<std::atomic<bool>>(false);
+  auto next = [self = shared_from_this(), index, s, step_done](std::optional<connect_error> error) {
+    if (step_done->exchange(true)) return;
     asio::dispatch(s->strand(), [self, index, s, error = std::move(error)] {
-      if (!s->owner().session().is_open()) return;
+      if (!s->owner().session().is_open()) return s->abandon();
       if (!error) return self->run_middleware(index + 1, s);
-      s->owner().remove_socket(self->name_);
-      parser::packet p;
-      p.type = parser::packet_type::connect_error;
-      p.nsp = self->name_;
-      sio::object body{{"message", value{error->message}}};
-      if (error->data) body.emplace_back("data", *error->data);
-      p.data = value{std::move(body)};
-      s->owner().write(detail::encode_frames(p), false);
+      self->refuse(s, *error);
     });
-  });
+  };
+  try {
+    middleware_[index](socket_ref{s}, std::move(next));
+  } catch (...) {
+    bool went_on = step_done->exchange(true);
+    s->user_code_failed(error_source::middleware, {}, std::current_exception());
+    // After next(), the socket went on through the chain (and may be connected: the policy saw
+    // to it). Before: nobody said yes, so it is refused.
+    if (!went_on && s->owner().session().is_open()) refuse(s, connect_error{"Internal server error", std::nullopt});
+  }
+}
+
+inline void namespace_::refuse(const std::shared_ptr<socket>& s, const connect_error& error) {
+  s->owner().remove_socket(name_);
+  s->abandon();
+  parser::packet p;
+  p.type = parser::packet_type::connect_error;
+  p.nsp = name_;
+  sio::object body{{"message", value{error.message}}};
+  if (error.data) body.emplace_back("data", *error.data);
+  p.data = value{std::move(body)};
+  s->owner().write(detail::encode_frames(p), false);
 }
 
 inline void namespace_::accept(std::shared_ptr<socket> s) {
-  if (!s->owner().session().is_open()) return;
+  if (!s->owner().session().is_open()) return s->abandon();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     sockets_[s->id()] = s;
@@ -61,18 +78,33 @@ inline void namespace_::accept(std::shared_ptr<socket> s) {
   s->send_connect_reply();
   for (auto& h : on_connection_) {
     if (!s->connected()) break;
-    h(socket_ref{s});
+    try {
+      h(socket_ref{s});
+    } catch (...) {
+      s->user_code_failed(error_source::connection_handler, {}, std::current_exception());
+    }
   }
 }
 
 inline void namespace_::remove(const socket& s) {
-  bool empty = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    sockets_.erase(s.id());
-    empty = sockets_.empty();
+  std::lock_guard<std::mutex> lock(mutex_);
+  sockets_.erase(s.id());
+}
+
+inline void namespace_::server_side_event(const std::string& event, std::vector<value> args) {
+  if (!on_server_side_event_) return;
+  try {
+    on_server_side_event_(event, arguments(std::move(args)));
+  } catch (...) {
+    if (!report) return;
+    handler_error e;
+    e.source = error_source::server_side_event;
+    e.nsp = name_;
+    e.event = event;
+    e.message = detail::exception_message(std::current_exception());
+    e.exception = std::current_exception();
+    report(e);
   }
-  if (empty && on_empty) on_empty(*this);
 }
 
 inline void broadcast_operator::emit_arguments(std::string_view event, arguments args) const {
@@ -98,7 +130,8 @@ inline std::vector<socket_ref> broadcast_operator::fetch_sockets() const {
 
 inline void broadcast_operator::sockets_join(const std::vector<room_id>& rooms) const {
   for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.sockets_join(rooms);
-  for (const auto& id : nsp_->get_adapter().select(opts_)) nsp_->get_adapter().add_all(id, rooms);
+  for (const auto& id : nsp_->get_adapter().select(opts_))
+    if (auto s = nsp_->find(id)) s.join(rooms);  // through the socket: its room limit, and not after it left
 }
 
 inline void broadcast_operator::sockets_leave(const std::vector<room_id>& rooms) const {
@@ -158,10 +191,21 @@ inline void broadcast_operator::emit_with_ack_erased(std::string event, argument
       if (collector->done) collector->finish(lock, make_error_code(errc::ack_timeout));
     });
   }
-  for (auto& s : targets) {
-    s->expect_ack(id, [collector](std::error_code ec, arguments a) { collector->add(ec, std::move(a)); }, std::nullopt);
-    s->owner().write(frames, opts_.is_volatile);
-  }
+  for (auto& s : targets)
+    s->emit_frames_with_ack(id, frames, opts_.is_volatile, [collector](std::error_code ec, arguments a) { collector->add(ec, std::move(a)); });
+}
+
+inline void broadcast_operator::ack_callback_failed(const std::weak_ptr<namespace_>& weak, const std::string& event,
+                                                    std::exception_ptr error) {
+  auto nsp = weak.lock();
+  if (!nsp || !nsp->report) return;
+  handler_error e;
+  e.source = error_source::ack_callback;
+  e.nsp = nsp->name();
+  e.event = event;
+  e.message = detail::exception_message(error);
+  e.exception = std::move(error);
+  nsp->report(e);
 }
 
 }  // namespace sio

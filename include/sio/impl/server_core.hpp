@@ -8,50 +8,222 @@
 
 namespace sio {
 
+inline void server_core::report(const handler_error& e) const noexcept {
+  try {
+    if (options_.logger) {
+      std::string line = std::string{"sio: "} + to_string(e.source) + ": " + e.message;
+      if (!e.nsp.empty()) line += " (namespace " + e.nsp + ")";
+      if (!e.socket_id.empty()) line += " (socket " + e.socket_id + ")";
+      if (!e.event.empty()) line += " (event \"" + e.event + "\")";
+      options_.logger(engine::log_level::warning, line);
+    }
+  } catch (...) {  // the logger's own failure has nowhere to go
+  }
+  try {
+    if (options_.on_handler_error) options_.on_handler_error(e);
+  } catch (...) {  // documented: ignored
+  }
+}
+
+inline void server_core::report_http(std::string_view what, std::exception_ptr error) const noexcept {
+  try {
+    handler_error e;
+    e.source = error_source::http_hook;
+    e.event = std::string{what};
+    e.message = detail::exception_message(error);
+    e.exception = std::move(error);
+    report(e);
+  } catch (...) {
+  }
+}
+
+inline void server_core::report_limit(error_source source, const std::string& sid, const std::string& nsp, std::string message) const {
+  handler_error e;
+  e.source = source;
+  e.socket_id = sid;
+  e.nsp = nsp;
+  e.message = std::move(message);
+  report(e);
+}
+
+inline std::shared_ptr<namespace_> server_core::make_namespace(const std::string& name) {
+  auto nsp = std::make_shared<namespace_>(name, make_adapter_);
+  nsp->report = [weak = weak_from_this()](const handler_error& e) {
+    if (auto self = weak.lock()) self->report(e);
+  };
+  return nsp;
+}
+
 inline std::shared_ptr<namespace_> server_core::of(const std::string& name) {
   std::string key = name.empty() || name.front() != '/' ? "/" + name : name;
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = namespaces_[key];
-  if (!slot) slot = std::make_shared<namespace_>(key, make_adapter_);
+  if (!slot) slot = make_namespace(key);
   return slot;
 }
 
 inline std::shared_ptr<namespace_> server_core::of(namespace_matcher matcher) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto parent = std::make_shared<namespace_>("/_dynamic_" + std::to_string(parents_.size()), make_adapter_);
+  auto parent = make_namespace("/_dynamic_" + std::to_string(parents_.size()));
   parents_.emplace_back(std::move(matcher), parent);
   return parent;
 }
 
-inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name, const transport::http_request& req, const value& auth) {
-  std::shared_ptr<namespace_> child;
+/// The namespace `name` if it exists, with a place reserved; needs mutex_.
+inline std::shared_ptr<namespace_> server_core::find_reserved(const std::string& name) {
+  auto it = namespaces_.find(name);
+  if (it == namespaces_.end()) return nullptr;
+  auto& nsp = it->second;
+  nsp->reserve();
+  // An empty child that gets a socket again is no longer a candidate for removal.
+  if (auto pos = empty_positions_.find(nsp.get()); pos != empty_positions_.end()) {
+    empty_children_.erase(pos->second);
+    empty_positions_.erase(pos);
+  }
+  return nsp;
+}
+
+inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name, const transport::http_request& req,
+                                                        const value& auth, const std::string& sid) {
+  decltype(parents_) parents;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = namespaces_.find(name); it != namespaces_.end()) return it->second;
-    for (auto& [matches, parent] : parents_) {
-      if (!matches(name, req, auth)) continue;
-      child = std::make_shared<namespace_>(name, make_adapter_);
-      child->inherit_from(*parent);
-      if (options_.cleanup_empty_child_namespaces) {
-        child->on_empty = [weak = weak_from_this(), name](namespace_&) {
-          if (auto self = weak.lock()) {
-            std::lock_guard<std::mutex> l(self->mutex_);
-            self->namespaces_.erase(name);
-          }
-        };
-      }
-      namespaces_[name] = child;
-      parent->add_child(child);
+    if (auto nsp = find_reserved(name)) return nsp;
+    if (parents_.empty()) return nullptr;
+    parents = parents_;
+  }
+  // The user's matchers run outside the lock (they may be slow, or call io.of()).
+  std::shared_ptr<namespace_> parent;
+  for (auto& [matches, candidate] : parents) {
+    bool yes = false;
+    try {
+      yes = matches(name, req, auth);
+    } catch (...) {  // counts as "no"
+      handler_error e;
+      e.source = error_source::namespace_matcher;
+      e.socket_id = sid;
+      e.nsp = name;
+      e.message = detail::exception_message(std::current_exception());
+      e.exception = std::current_exception();
+      report(e);
+    }
+    if (yes) {
+      parent = candidate;
       break;
     }
   }
-  if (child)
-    for (auto& fn : on_new_namespace_) fn(*child);
+  if (!parent) return nullptr;
+
+  std::shared_ptr<namespace_> child;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto nsp = find_reserved(name)) return nsp;  // created meanwhile by another client
+    std::size_t limit = options_.max_dynamic_namespaces;
+    if (limit && children_ >= limit && !empty_children_.empty()) {
+      // Make room: the child empty the longest goes (sockets still in it keep it alive, apart).
+      namespace_* oldest = empty_children_.front();
+      empty_children_.pop_front();
+      empty_positions_.erase(oldest);
+      std::string oldest_name = oldest->name();  // not a reference into what erase destroys
+      namespaces_.erase(oldest_name);
+      --children_;
+    }
+    if (limit && children_ >= limit) {
+      child = nullptr;
+    } else {
+      child = make_namespace(name);
+      child->inherit_from(*parent);
+      child->on_empty = [weak = weak_from_this()](namespace_& c) {
+        if (auto self = weak.lock()) self->child_emptied(c);
+      };
+      child->reserve();
+      namespaces_[name] = child;
+      ++children_;
+      parent->add_child(child);
+    }
+  }
+  if (!child) {
+    report_limit(error_source::dynamic_namespace_limit, sid, name, "max_dynamic_namespaces reached, none of them empty");
+    return nullptr;
+  }
+  for (auto& fn : on_new_namespace_) {
+    try {
+      fn(*child);
+    } catch (...) {
+      handler_error e;
+      e.source = error_source::new_namespace_handler;
+      e.socket_id = sid;
+      e.nsp = name;
+      e.message = detail::exception_message(std::current_exception());
+      e.exception = std::current_exception();
+      report(e);
+    }
+  }
   return child;
+}
+
+inline void server_core::child_emptied(namespace_& child) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Still ours, and still empty (a client may have reserved a place since: that happens under mutex_).
+  auto it = namespaces_.find(child.name());
+  if (it == namespaces_.end() || it->second.get() != &child || child.occupants() != 0) return;
+  if (options_.cleanup_empty_child_namespaces) {
+    namespaces_.erase(it);
+    --children_;
+    return;
+  }
+  if (empty_positions_.count(&child)) return;
+  empty_positions_.emplace(&child, empty_children_.insert(empty_children_.end(), &child));
+}
+
+inline void server_core::add_pending(const std::shared_ptr<client>& c) {
+  std::shared_ptr<client> evicted;
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    c->pending_pos = pending_.insert(pending_.end(), c);
+    c->pending_listed = true;
+    std::size_t limit = options_.max_pending_handshakes;
+    while (limit && pending_.size() > limit) {
+      auto oldest = pending_.front().lock();
+      pending_.pop_front();
+      if (!oldest) continue;
+      oldest->pending_listed = false;
+      evicted = std::move(oldest);
+      break;
+    }
+  }
+  // Outside the lock: its close may run at once (same strand) and come back to remove_pending.
+  if (evicted) {
+    report_limit(error_source::pending_handshake_limit, evicted->session().id(), {},
+                 "max_pending_handshakes reached: the oldest handshake without a CONNECT is closed");
+    // Discarded: a polling session ends now instead of keeping its close packet for a GET that
+    // an abandoned handshake will not send (close_timeout); a client that does come back is told
+    // its session is unknown, and reconnects.
+    evicted->engine_session().close(/*discard=*/true);
+  }
+}
+
+inline void server_core::remove_pending(client& c) {
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  if (!c.pending_listed) return;
+  pending_.erase(c.pending_pos);
+  c.pending_listed = false;
 }
 
 inline engine::options server_core::engine_options() const {
   engine::options o = options_;
+  // The engine calls these user hooks; what they throw must not reach it.
+  auto guarded_headers = [self = this](std::function<void(transport::header_list&, const transport::http_request&)> user) {
+    return [self, user = std::move(user)](transport::header_list& h, const transport::http_request& req) {
+      try {
+        user(h, req);
+      } catch (...) {
+        self->report_http(req.target, std::current_exception());
+      }
+    };
+  };
+  if (o.initial_headers) o.initial_headers = guarded_headers(std::move(o.initial_headers));
+  if (o.headers) o.headers = guarded_headers(std::move(o.headers));
   if (options_.cors.enabled()) {
     auto user = o.headers;
     o.headers = [self = this, user](transport::header_list& h, const transport::http_request& req) {
@@ -59,23 +231,77 @@ inline engine::options server_core::engine_options() const {
       if (user) user(h, req);
     };
   }
+  if (o.allow_request) {
+    o.allow_request = [self = this, user = std::move(o.allow_request)](const transport::http_request& req, engine::allow_callback done) {
+      // The answer goes once: a hook that answers and then throws has answered.
+      auto answered = std::make_shared<std::atomic<bool>>(false);
+      auto once = [answered, done](std::optional<std::string> refusal) {
+        if (!answered->exchange(true)) done(std::move(refusal));
+      };
+      try {
+        user(req, once);
+      } catch (...) {
+        self->report_http(req.target, std::current_exception());
+        once(std::string{"Internal server error"});
+      }
+    };
+  }
+  if (o.on_connection_error) {
+    o.on_connection_error = [self = this, user = std::move(o.on_connection_error)](const transport::http_request& req,
+                                                                                    engine::request_error code, std::string_view text) {
+      try {
+        user(req, code, text);
+      } catch (...) {
+        self->report_http(req.target, std::current_exception());
+      }
+    };
+  }
+  if (o.generate_id) {
+    o.generate_id = [self = this, user = std::move(o.generate_id)](const transport::http_request& req) {
+      try {
+        return user(req);
+      } catch (...) {
+        self->report_http(req.target, std::current_exception());
+        return const_cast<server_core*>(self)->next_socket_id();  // sio's own ids: unique and URL-safe
+      }
+    };
+  }
+  if (o.logger) {
+    o.logger = [user = std::move(o.logger)](engine::log_level level, std::string_view line) {
+      try {
+        user(level, line);
+      } catch (...) {  // nowhere to report a failing logger
+      }
+    };
+  }
   return o;
 }
 
 inline void server_core::add_cors_headers(transport::header_list& h, const transport::http_request& req) const {
   const auto& cors = options_.cors;
-  std::string origin{req.headers.get("Origin")};
+  const std::string* origin = req.headers.find("Origin");
   bool any = std::find(cors.origins.begin(), cors.origins.end(), "*") != cors.origins.end();
-  bool allowed = any || (cors.allow_origin ? cors.allow_origin(origin)
-                                          : std::find(cors.origins.begin(), cors.origins.end(), origin) != cors.origins.end());
-  if (!allowed) return;
-  if (any && !cors.credentials) {
-    h.set("Access-Control-Allow-Origin", "*");
-  } else if (!origin.empty()) {
-    h.set("Access-Control-Allow-Origin", origin);
-    h.set("Vary", "Origin");
+  // An origin is reflected only when it is listed by name, or accepted by allow_origin. "*" is
+  // answered with "*": reflecting any Origin with credentials would let every site read
+  // credentialed responses, and the literal "null" (sandboxed frames, file://) the same.
+  bool named = false;
+  if (origin) {
+    if (cors.allow_origin) {
+      try {
+        named = cors.allow_origin(*origin);
+      } catch (...) {
+        report_http(req.target, std::current_exception());
+      }
+    } else {
+      named = std::find(cors.origins.begin(), cors.origins.end(), *origin) != cors.origins.end();
+    }
   }
-  if (cors.credentials) h.set("Access-Control-Allow-Credentials", "true");
+  bool reflect = named && (cors.credentials || !any);
+  if (reflect) h.set("Access-Control-Allow-Origin", *origin);
+  else if (any) h.set("Access-Control-Allow-Origin", "*");
+  if (!any || cors.credentials) h.set("Vary", "Origin");  // the answer depends on the Origin
+  // As the npm cors package: also beside "*", which browsers refuse for credentialed requests.
+  if (cors.credentials && (reflect || any)) h.set("Access-Control-Allow-Credentials", "true");
 }
 
 inline void server_core::attach(engine::core& engine) {

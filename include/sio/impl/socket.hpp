@@ -20,7 +20,10 @@ inline frame_list encode_frames(const parser::packet& p) {
   auto frames = std::make_shared<std::vector<engine::frame>>();
   frames->reserve(1 + attachments.size());
   frames->push_back(engine::frame{false, std::make_shared<const std::string>(std::move(text))});
-  for (const auto& b : attachments) frames->push_back(engine::make_binary_frame(std::string{b.view()}));
+  // Attachments go out in the buffers they came in: an attachment named many times is sent as
+  // many frames, all sharing one buffer.
+  for (const auto& b : attachments)
+    frames->push_back(b.empty() ? engine::make_binary_frame({}) : engine::frame{true, b.shared()});
   return frames;
 }
 
@@ -51,17 +54,36 @@ inline void ack_sender::send(arguments args) const {
 }
 
 inline socket::socket(std::shared_ptr<namespace_> nsp, std::shared_ptr<client> owner, std::string id, handshake_info hs)
-    : nsp_(std::move(nsp)), client_(std::move(owner)), id_(std::move(id)), handshake_(std::move(hs)) {}
+    : nsp_(std::move(nsp)), client_(std::move(owner)), id_(std::move(id)), handshake_(std::move(hs)) {
+  const server_options& o = options();
+  if (o.max_events_per_second > 0) {
+    using period = std::chrono::steady_clock::period;
+    static_assert(period::num == 1, "steady_clock ticks are fractions of a second");
+    event_interval_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(period::den) / o.max_events_per_second);
+    event_tolerance_ = event_interval_ * (static_cast<std::int64_t>(std::max<std::uint32_t>(o.max_event_burst, 1)) - 1);
+  }
+}
 
 inline engine::session& socket::conn() const noexcept { return client_->engine_session(); }
 inline std::string_view socket::transport() const noexcept { return client_->session().transport_name(); }
 inline const transport::strand_type& socket::strand() const noexcept { return client_->strand(); }
+inline const server_options& socket::options() const noexcept { return client_->options(); }
 
 template <class Fn>
 void socket::on_strand(Fn&& fn) {
   if (strand().running_in_this_thread()) return fn();
   asio::post(strand(), std::forward<Fn>(fn));
 }
+
+namespace detail {
+/// A copy of `list` with `fn` added (at the front or the back).
+template <class T>
+std::shared_ptr<const std::vector<T>> with_added(const std::shared_ptr<const std::vector<T>>& list, T fn, bool front = false) {
+  auto next = list ? std::make_shared<std::vector<T>>(*list) : std::make_shared<std::vector<T>>();
+  next->insert(front ? next->begin() : next->end(), std::move(fn));
+  return next;
+}
+}  // namespace detail
 
 inline void socket::add_handler(std::string event, detail::erased_handler fn, bool once) {
   on_strand([self = shared_from_this(), event = std::move(event), fn = std::move(fn), once]() mutable {
@@ -74,25 +96,27 @@ inline socket& socket::off(const std::string& event) {
   return *this;
 }
 inline socket& socket::on_any(any_handler fn) {
-  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->any_handlers_.push_back(std::move(fn)); });
+  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->any_handlers_ = detail::with_added(self->any_handlers_, std::move(fn)); });
   return *this;
 }
 inline socket& socket::prepend_any(any_handler fn) {
   on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable {
-    self->any_handlers_.insert(self->any_handlers_.begin(), std::move(fn));
+    self->any_handlers_ = detail::with_added(self->any_handlers_, std::move(fn), true);
   });
   return *this;
 }
 inline socket& socket::off_any() {
-  on_strand([self = shared_from_this()] { self->any_handlers_.clear(); });
+  on_strand([self = shared_from_this()] { self->any_handlers_ = nullptr; });
   return *this;
 }
 inline socket& socket::on_any_outgoing(any_handler fn) {
-  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->any_outgoing_handlers_.push_back(std::move(fn)); });
+  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable {
+    self->any_outgoing_handlers_ = detail::with_added(self->any_outgoing_handlers_, std::move(fn));
+  });
   return *this;
 }
 inline socket& socket::use(packet_middleware fn) {
-  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->middleware_.push_back(std::move(fn)); });
+  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->middleware_ = detail::with_added(self->middleware_, std::move(fn)); });
   return *this;
 }
 inline socket& socket::on_disconnect(disconnect_handler fn) {
@@ -112,10 +136,77 @@ inline socket::emitter socket::timeout(std::chrono::milliseconds ms) { return em
 inline socket::emitter socket::volatile_() { return emitter{shared_from_this()}.volatile_(); }
 inline socket::emitter socket::compress(bool on) { return emitter{shared_from_this()}.compress(on); }
 
+// ---- errors ------------------------------------------------------------------------------------
+
+namespace detail {
+inline std::string exception_message(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+}  // namespace detail
+
+inline void socket::user_code_failed(error_source source, std::string_view event, std::exception_ptr error) {
+  handler_error e;
+  e.source = source;
+  e.socket_id = id_;
+  e.nsp = nsp_->name();
+  e.event = std::string{event};
+  e.message = detail::exception_message(error);
+  e.exception = std::move(error);
+  client_->report(e);
+  if (options().after_handler_error != handler_error_policy::disconnect) return;
+  // Only a connected socket is disconnected (on its strand); disconnect handlers and refused or
+  // closing sockets are past that.
+  on_strand([self = shared_from_this()] {
+    if (self->connected_ && !self->closing_) self->disconnect(false);
+  });
+}
+
+inline void socket::limit_hit(error_source source, std::string_view event, std::string message) {
+  handler_error e;
+  e.source = source;
+  e.socket_id = id_;
+  e.nsp = nsp_->name();
+  e.event = std::string{event};
+  e.message = std::move(message);
+  client_->report(e);
+}
+
+inline void socket::report_error(const std::string& message) {
+  if (!on_error_) return;
+  try {
+    on_error_(message);
+  } catch (...) {
+    user_code_failed(error_source::error_handler, {}, std::current_exception());
+  }
+}
+
+// ---- outgoing ----------------------------------------------------------------------------------
+
+inline void socket::run_outgoing_handlers(const std::string& event, const arguments& args) {
+  auto handlers = any_outgoing_handlers_;  // a snapshot: a handler may change the list
+  for (auto& h : *handlers) {
+    try {
+      h(event, args);
+    } catch (...) {
+      user_code_failed(error_source::outgoing_any_handler, event, std::current_exception());
+    }
+    if (!connected_) return;
+  }
+}
+
 inline void socket::emit_arguments(std::string_view event, arguments args, bool is_volatile) {
   on_strand([self = shared_from_this(), event = std::string{event}, args = std::move(args), is_volatile]() mutable {
     if (!self->connected_) return;
-    for (auto& h : self->any_outgoing_handlers_) h(event, args);
+    if (self->any_outgoing_handlers_) {
+      self->run_outgoing_handlers(event, args);
+      if (!self->connected_) return;
+    }
     self->client_->write(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), std::nullopt)),
                          is_volatile);
   });
@@ -125,16 +216,14 @@ inline void socket::emit_with_ack_erased(std::string event, arguments args, std:
                                          ack_handler fn) {
   on_strand([self = shared_from_this(), event = std::move(event), args = std::move(args), timeout, fn = std::move(fn)]() mutable {
     if (!self->connected_) return fn(make_error_code(errc::socket_disconnected), {});
+    std::size_t limit = self->options().max_pending_acks;
+    if (limit && self->acks_.size() >= limit) return fn(make_error_code(errc::too_many_pending_acks), {});
+    if (self->any_outgoing_handlers_) {
+      self->run_outgoing_handlers(event, args);
+      // Disconnected by a handler's exception: the ack fails as for any disconnected socket.
+      if (!self->connected_) return fn(make_error_code(errc::socket_disconnected), {});
+    }
     std::uint64_t id = self->nsp_->next_ack_id();
-    self->expect_ack(id, std::move(fn), timeout);
-    for (auto& h : self->any_outgoing_handlers_) h(event, args);
-    self->client_->write(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), id)), false);
-  });
-}
-
-inline void socket::expect_ack(std::uint64_t id, ack_handler fn, std::optional<std::chrono::milliseconds> timeout) {
-  on_strand([self = shared_from_this(), id, fn = std::move(fn), timeout]() mutable {
-    if (!self->connected_) return fn(make_error_code(errc::socket_disconnected), {});
     pending_ack entry{std::move(fn), nullptr};
     if (timeout) {
       entry.timer = std::make_unique<asio::steady_timer>(self->strand(), *timeout);
@@ -149,6 +238,17 @@ inline void socket::expect_ack(std::uint64_t id, ack_handler fn, std::optional<s
       });
     }
     self->acks_[id] = std::move(entry);
+    self->client_->write(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), id)), false);
+  });
+}
+
+inline void socket::emit_frames_with_ack(std::uint64_t id, frame_list frames, bool is_volatile, ack_handler fn) {
+  on_strand([self = shared_from_this(), id, frames = std::move(frames), is_volatile, fn = std::move(fn)]() mutable {
+    if (!self->connected_) return fn(make_error_code(errc::socket_disconnected), {});
+    std::size_t limit = self->options().max_pending_acks;
+    if (limit && self->acks_.size() >= limit) return fn(make_error_code(errc::too_many_pending_acks), {});
+    self->acks_[id] = pending_ack{std::move(fn), nullptr};
+    self->client_->write(frames, is_volatile);
   });
 }
 
@@ -170,10 +270,29 @@ inline void socket::send_connect_reply() {
   client_->write(detail::encode_frames(p), false);
 }
 
+// ---- incoming ----------------------------------------------------------------------------------
+
+inline bool socket::take_event_token() noexcept {
+  std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (event_full_at_ < now) event_full_at_ = now;
+  if (event_full_at_ - now > event_tolerance_) return false;
+  event_full_at_ += event_interval_;
+  return true;
+}
+
+inline void socket::over_event_rate(const parser::packet& p) {
+  std::string event;
+  if (p.data.is_array() && !p.data.as_array().empty() && p.data.as_array().front().is_string())
+    event = p.data.as_array().front().as_string();
+  limit_hit(error_source::event_rate_limit, event, "incoming event rate over max_events_per_second");
+  if (options().event_rate_policy == rate_limit_policy::disconnect) disconnect(false);
+}
+
 inline void socket::handle_packet(parser::packet&& p) {
   switch (p.type) {
     case parser::packet_type::event:
     case parser::packet_type::binary_event:
+      if (event_interval_ && !take_event_token()) return over_event_rate(p);
       return dispatch_event(arguments(std::move(p.data.as_array())), p.id);
     case parser::packet_type::ack:
     case parser::packet_type::binary_ack: {
@@ -191,24 +310,63 @@ inline void socket::handle_packet(parser::packet&& p) {
   }
 }
 
+/// An event on its way through the socket's middleware (socket.use): the chain as it was when the
+/// event came, and the packet ([name, ...args]) the middleware may change.
+struct socket::middleware_run {
+  shared_list<packet_middleware> chain;
+  arguments packet;
+  std::optional<std::uint64_t> id;
+  std::string event;  ///< the name when the current middleware was called, for reports
+};
+
 inline void socket::dispatch_event(arguments&& args, std::optional<std::uint64_t> id) {
-  if (middleware_.empty()) return deliver_event(std::move(args), id);
-  run_middleware(0, std::make_shared<arguments>(std::move(args)), id);
+  if (!middleware_) return deliver_event(std::move(args), id);
+  auto run = std::make_shared<middleware_run>();
+  run->chain = middleware_;
+  run->packet = std::move(args);
+  run->id = id;
+  run_middleware(0, std::move(run));
 }
 
-inline void socket::run_middleware(std::size_t index, std::shared_ptr<arguments> args, std::optional<std::uint64_t> id) {
+inline void socket::run_middleware(std::size_t index, std::shared_ptr<middleware_run> run) {
   if (!connected_) return;
-  if (index == middleware_.size()) return deliver_event(std::move(*args), id);
-  middleware_[index](*args, [self = shared_from_this(), index, args, id](std::optional<std::string> error) {
-    asio::dispatch(self->strand(), [self, index, args, id, error = std::move(error)] {
+  if (index == run->chain->size()) return deliver_event(std::move(run->packet), run->id);
+  if (!run->packet.empty() && run->packet[0].is_string()) run->event = run->packet[0].as_string();
+  // Each step goes on once: at its next() call, or not at all once the middleware threw.
+  auto step_done = std::make_shared<std::atomic<bool>>(false);
+  auto next = [self = shared_from_this(), index, run, step_done](std::optional<std::string> error) {
+    if (step_done->exchange(true)) return;
+    asio::dispatch(self->strand(), [self, index, run, error = std::move(error)]() mutable {
       if (error) return self->report_error(*error);
-      self->run_middleware(index + 1, args, id);
+      self->run_middleware(index + 1, std::move(run));
     });
-  });
+  };
+  try {
+    (*run->chain)[index](run->packet, std::move(next));
+  } catch (...) {
+    // Before next(): the event is dropped. After it: the event went on (or is going on); only
+    // the report and the policy remain.
+    step_done->store(true);
+    user_code_failed(error_source::packet_middleware, run->event, std::current_exception());
+  }
 }
 
-inline void socket::report_error(const std::string& message) {
-  if (on_error_) on_error_(message);
+inline bool socket::run_listener(const detail::erased_handler& fn, const std::string& event, detail::event_call& call) {
+  try {
+    switch (fn(call)) {
+      case detail::invoke_result::called:
+        break;
+      case detail::invoke_result::bad_arguments:
+        report_error("invalid arguments for event \"" + event + "\"");
+        break;
+      case detail::invoke_result::conversion_threw:
+        user_code_failed(error_source::argument_conversion, event, call.conversion_error);
+        break;
+    }
+  } catch (...) {
+    user_code_failed(error_source::event_handler, event, std::current_exception());
+  }
+  return connected_;
 }
 
 inline void socket::deliver_event(arguments&& all, std::optional<std::uint64_t> id) {
@@ -219,31 +377,52 @@ inline void socket::deliver_event(arguments&& all, std::optional<std::uint64_t> 
   rest_values.erase(rest_values.begin());
   arguments rest(std::move(rest_values));
   ack_sender ack = id ? ack_sender{weak_from_this(), *id} : ack_sender{};
-  for (auto& h : any_handlers_) h(event, rest);
+  if (any_handlers_) {
+    auto handlers = any_handlers_;  // a snapshot: a handler may change the list, or disconnect
+    for (auto& h : *handlers) {
+      try {
+        h(event, rest);
+      } catch (...) {
+        user_code_failed(error_source::any_handler, event, std::current_exception());
+      }
+      if (!connected_) return;
+    }
+  }
   auto it = handlers_.find(event);
   if (it == handlers_.end() || it->second.empty()) return;
   auto& listeners = it->second;
-  const auto invoke = [&](const detail::erased_handler& fn, arguments&& args, ack_sender a) {
-    if (!fn(std::move(args), std::move(a))) report_error("invalid arguments for event \"" + event + "\"");
-  };
   if (listeners.size() == 1) {  // the usual case: no copy of the list
     auto fn = listeners.front().fn;
-    if (listeners.front().once) listeners.clear();
-    return invoke(*fn, std::move(rest), std::move(ack));
+    if (listeners.front().once) listeners.clear();  // before the call: it stays removed if it throws
+    detail::event_call call{rest, ack, true};
+    run_listener(*fn, event, call);
+    return;
   }
   // Copy the list: a handler may add or remove handlers while it runs.
   auto entries = listeners;
   listeners.erase(std::remove_if(listeners.begin(), listeners.end(), [](const handler_entry& e) { return e.once; }),
                   listeners.end());
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    bool last = i + 1 == entries.size();
-    if (last) invoke(*entries[i].fn, std::move(rest), std::move(ack));
-    else invoke(*entries[i].fn, arguments(rest), ack);
+    // Only the last listener may take the arguments; the others copy what they ask for.
+    detail::event_call call{rest, ack, i + 1 == entries.size()};
+    if (!run_listener(*entries[i].fn, event, call)) return;
   }
 }
 
-inline void socket::join(const room_id& room) { nsp_->get_adapter().add_all(id_, {room}); }
-inline void socket::join(const std::vector<room_id>& rooms) { nsp_->get_adapter().add_all(id_, rooms); }
+// ---- rooms -------------------------------------------------------------------------------------
+
+inline bool socket::join(const room_id& room) { return join(std::vector<room_id>{room}); }
+inline bool socket::join(const std::vector<room_id>& rooms) {
+  if (abandoned_.load()) return false;
+  auto& adapter = nsp_->get_adapter();
+  if (!adapter.try_add_all(id_, rooms, options().max_rooms_per_socket)) return false;
+  // Joined from another thread while the socket closed: undo, or the rooms would keep it forever.
+  if (abandoned_.load()) {
+    adapter.del_all(id_);
+    return false;
+  }
+  return true;
+}
 inline void socket::leave(const room_id& room) { nsp_->get_adapter().del(id_, room); }
 inline std::vector<room_id> socket::rooms() const { return nsp_->get_adapter().socket_rooms(id_); }
 
@@ -257,9 +436,11 @@ inline broadcast_operator socket::broadcast() const {
   return broadcast_operator{nsp_, std::move(opts)};
 }
 
+// ---- leaving -----------------------------------------------------------------------------------
+
 inline void socket::disconnect(bool close) {
   on_strand([self = shared_from_this(), close] {
-    if (!self->connected_) return;
+    if (!self->connected_ || self->closing_) return;
     if (close) return self->client_->disconnect_all();
     parser::packet p;
     p.type = parser::packet_type::disconnect;
@@ -269,25 +450,46 @@ inline void socket::disconnect(bool close) {
   });
 }
 
+inline void socket::abandon() {
+  if (!abandoned_.exchange(true)) nsp_->get_adapter().del_all(id_);
+  if (std::exchange(holds_nsp_slot_, false)) nsp_->release();
+}
+
 inline void socket::handle_close(disconnect_reason reason) {
-  if (!connected_) return;
+  if (!connected_ || closing_) return;
+  closing_ = true;  // a handler below that disconnects again finds the close under way
   auto keep = shared_from_this();
-  for (auto& h : on_disconnecting_) h(reason);  // rooms still visible here
+  auto disconnecting = std::move(on_disconnecting_);
+  on_disconnecting_.clear();
+  for (auto& h : disconnecting) {  // rooms still visible here
+    try {
+      h(reason);
+    } catch (...) {
+      user_code_failed(error_source::disconnecting_handler, {}, std::current_exception());
+    }
+  }
   connected_ = false;
   auto acks = std::move(acks_);
   acks_.clear();
   for (auto& [id, a] : acks) a.fn(make_error_code(errc::socket_disconnected), {});
-  nsp_->get_adapter().del_all(id_);
   nsp_->remove(*this);
   client_->remove_socket(nsp_->name());
+  abandon();
   auto handlers = std::move(on_disconnect_);
-  for (auto& h : handlers) h(reason);
+  on_disconnect_.clear();
+  for (auto& h : handlers) {
+    try {
+      h(reason);
+    } catch (...) {
+      user_code_failed(error_source::disconnect_handler, {}, std::current_exception());
+    }
+  }
   // Release user callbacks: they often capture the socket itself.
   handlers_.clear();
-  any_handlers_.clear();
-  any_outgoing_handlers_.clear();
-  middleware_.clear();
-  on_disconnecting_.clear();
+  any_handlers_ = nullptr;
+  any_outgoing_handlers_ = nullptr;
+  middleware_ = nullptr;
+  on_error_ = nullptr;
 }
 
 inline broadcast_operator socket_ref::to(const room_id& room) const { return s_->to(room); }
