@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   sio::server_options opts;
   // Every load-generator client comes from 127.0.0.1 (up to 20,000 of them): no per-address limit.
   opts.max_connections_per_ip = 0;
+  // The echo scenarios send as fast as acks come back (thousands of events a second per client),
+  // as the Node peer allows: no per-socket event rate limit.
+  opts.max_events_per_second = 0;
   sio::server<> io{ctx, opts};
   io.on_connection([&io](sio::socket_ref s) {
     s.join("bench");
