@@ -159,6 +159,6 @@ export function hostileSweep({ name, kind, args = [], points, bound, attack, rss
 }
 
 /** x1, x10, x100 of `base`, labelled with `unit`. */
-export function sweep(base, unit, extra = (n) => ({})) {
-  return [1, 10, 100].map((m) => ({ label: `x${m} (${base * m} ${unit})`, n: base * m, m, ...extra(base * m) }));
+export function sweep(base, unit) {
+  return [1, 10, 100].map((m) => ({ label: `x${m} (${base * m} ${unit})`, n: base * m, m }));
 }

@@ -93,8 +93,8 @@ export class Conn {
   }
 
   /**
-   * Write `total` bytes produced by `chunk(i)` (Buffers), keeping at most `highWater` bytes
-   * queued in this process. Stops early if the server closes. Returns the bytes written.
+   * Writes the Buffers of `chunks` (any iterable), keeping at most about `highWater` bytes queued
+   * in this process. Stops early if the server closes. Resolves with the bytes handed to write().
    */
   async writeStream(chunks, { highWater = 1 << 20 } = {}) {
     let sent = 0;
