@@ -1,27 +1,24 @@
 #pragma once
 
-// Engine.IO session ids: 20 characters from [A-Za-z0-9_-], i.e. 15 bytes from the OS CSPRNG in
-// unpadded base64url, the same shape as the reference server's ids. The sid is the only credential
-// a polling request carries, so all 120 bits are random (no counter); uniqueness is probabilistic,
-// with a collision chance far below anything observable.
+// Engine.IO session ids: 20 characters from [A-Za-z0-9_-], i.e. 15 bytes from OpenSSL's CSPRNG
+// (RAND_bytes, seeded by the OS; OpenSSL is linked for TLS anyway, and it is the same on every
+// platform) in unpadded base64url, the same shape as the reference server's ids. The sid is the
+// only credential a polling request carries, so all 120 bits are random (no counter); uniqueness is
+// probabilistic, with a collision chance far below anything observable.
 //
 // Thread safety: one sid_generator is NOT thread-safe. The engine server calls next() from where it
 // registers the new session in its session table, which is serialised already; give each server
-// instance its own generator. Distinct objects may be used concurrently.
+// instance its own generator. Distinct objects may be used concurrently (RAND_bytes is thread-safe).
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
 
 #include <array>
-#include <cerrno>
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
-
-#include <fcntl.h>
-#include <unistd.h>
-#if defined(__linux__) && __has_include(<sys/random.h>)
-#include <sys/random.h>
-#endif
 
 #include <sio/detail/base64.hpp>
 
@@ -29,44 +26,21 @@ namespace sio::engine {
 
 namespace sid_detail {
 
-// Reads exactly `size` bytes from /dev/urandom; the fallback when getrandom(2) is missing.
-inline void read_dev_urandom(unsigned char* buf, std::size_t size) {
-  int fd;
-  do {
-    fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) throw std::system_error(errno, std::system_category(), "open /dev/urandom");
-  while (size > 0) {
-    const ssize_t n = ::read(fd, buf, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      throw std::system_error(err, std::system_category(), "read /dev/urandom");
-    }
-    buf += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-}
-
-// Fills `buf` from the OS CSPRNG; throws std::system_error if it cannot.
+// Fills `buf` from OpenSSL's CSPRNG; throws std::runtime_error if it cannot (it was never seeded,
+// or a provider failed), with OpenSSL's reason.
 inline void fill_random(unsigned char* buf, std::size_t size) {
-#if defined(__linux__) && __has_include(<sys/random.h>)
+  constexpr std::size_t max_chunk = 1 << 30;  // RAND_bytes takes an int
   while (size > 0) {
-    // Requests above 256 bytes may return short (signals); loop until full.
-    const ssize_t n = ::getrandom(buf, size, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOSYS) break;  // kernel older than 3.17: use the device
-      throw std::system_error(errno, std::system_category(), "getrandom");
-    }
-    buf += n;
-    size -= static_cast<std::size_t>(n);
+    const std::size_t chunk = size < max_chunk ? size : max_chunk;
+    if (RAND_bytes(buf, static_cast<int>(chunk)) != 1) break;
+    buf += chunk;
+    size -= chunk;
   }
   if (size == 0) return;
-#endif
-  read_dev_urandom(buf, size);
+  char reason[256] = "no reason given";
+  if (unsigned long err = ERR_get_error(); err != 0) ERR_error_string_n(err, reason, sizeof reason);
+  ERR_clear_error();
+  throw std::runtime_error(std::string{"RAND_bytes: "} + reason);
 }
 
 }  // namespace sid_detail
@@ -75,7 +49,7 @@ class sid_generator {
  public:
   static constexpr std::size_t random_bytes_per_id = 15;
   static constexpr std::size_t id_length = 20;
-  // 273 ids per refill: one syscall per 4 KiB (a multiple of 15, so no byte is wasted).
+  // 273 ids per refill: one RAND_bytes call per 4 KiB (a multiple of 15, so no byte is wasted).
   static constexpr std::size_t buffer_size = random_bytes_per_id * 273;
 
   sid_generator() = default;
@@ -86,7 +60,7 @@ class sid_generator {
   sid_generator(sid_generator&&) noexcept = default;
   sid_generator& operator=(sid_generator&&) noexcept = default;
 
-  // Returns a fresh id. Throws std::system_error if the OS random source fails.
+  // Returns a fresh id. Throws std::runtime_error if OpenSSL's random generator fails.
   std::string next() {
     if (!buffer_ || used_ + random_bytes_per_id > buffer_size) refill();
     std::string id;

@@ -1,27 +1,31 @@
 #pragma once
 // The server side of the WebSocket opening handshake (RFC 6455 section 4.2): what is wrong with
 // an upgrade request, in the words of the reference server (ws), and the Sec-WebSocket-Accept
-// digest. The only header that includes websocketpp (its SHA-1 and base64). The connection
+// digest (SHA-1 from OpenSSL, which TLS links anyway; sio's own base64). The connection
 // (connection.hpp) writes the answer; frames are read by websocket_reader.hpp.
-#include "sio/detail/dependency_warnings_push.hpp"
-#include <websocketpp/base64/base64.hpp>
-#include <websocketpp/sha1/sha1.hpp>
-#include "sio/detail/dependency_warnings_pop.hpp"
+#include <openssl/evp.h>
 
 #include <string>
 #include <string_view>
 
+#include "sio/detail/base64.hpp"
 #include "sio/transport/http_message.hpp"
 
 namespace sio::transport::websocket_handshake {
 
-/// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
+/// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key: base64(SHA-1(key + RFC 6455's GUID)).
+/// Empty if OpenSSL cannot compute SHA-1 (out of memory, or a provider configuration without it);
+/// the client then refuses the handshake, as RFC 6455 section 4.1 requires, and nothing throws.
 inline std::string accept_key(std::string_view key) {
   std::string input{key};
   input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char digest[20];
-  websocketpp::sha1::calc(input.data(), input.size(), digest);
-  return websocketpp::base64_encode(digest, sizeof digest);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  std::string accept;
+  if (EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr) != 1 || digest_size != 20)
+    return accept;
+  sio::detail::base64_encode(std::string_view{reinterpret_cast<const char*>(digest), digest_size}, accept);
+  return accept;
 }
 
 /// Why an upgrade request cannot be answered with a 101: the status and ws's words for it.
