@@ -92,11 +92,11 @@ class core final : public transport::request_handler, public std::enable_shared_
     });
   }
 
-  std::shared_ptr<void> on_request_head(const transport::http_request& req) override {
+  std::shared_ptr<void> on_request_head(const transport::http_request& req, std::function<void()> drop) override {
     if (req.method != "POST" || !matches_path(req.path)) return nullptr;
     const std::string* sid = req.query.find("sid");
     auto s = sid ? find(*sid) : nullptr;
-    return s ? s->track_post() : nullptr;
+    return s ? s->track_post(std::move(drop)) : nullptr;
   }
 
   void handle_upgrade(std::shared_ptr<transport::websocket_upgrade> up) override {

@@ -67,6 +67,7 @@ class server {
     settings->strands = core_->strands();
     settings->budget = core_->budget();
     settings->limiter = core_->limiter();
+    settings->registry = std::make_shared<transport::connection_registry>();
     for (const auto& range : o.trusted_proxies) settings->proxies.trusted.push_back(transport::ip_network::parse(range));
     settings->proxies.proxy_protocol = o.proxy_protocol;
     listener_ = std::make_shared<transport::listener<stream_type>>(ctx_, std::move(settings), tls_);

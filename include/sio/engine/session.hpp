@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,10 +143,25 @@ class session : public std::enable_shared_from_this<session> {
   // ---- called by the engine core (on this strand unless noted) -----------------------------
 
   /// Counts a POST from its head to its answer; any thread. Two at once are a protocol error.
-  std::shared_ptr<void> track_post() {
+  /// `drop` ends the POST's connection: when the session closes while the body is still coming,
+  /// the request is cut off unanswered, as the reference destroys it.
+  std::shared_ptr<void> track_post(std::function<void()> drop) {
     posts_in_flight_.fetch_add(1, std::memory_order_relaxed);
-    return std::shared_ptr<void>(nullptr, [self = shared_from_this()](void*) {
+    std::uint64_t ticket;
+    {
+      std::lock_guard<std::mutex> lock(post_mutex_);
+      ticket = ++post_tickets_;
+      unfinished_posts_.emplace_back(ticket, std::move(drop));
+    }
+    return std::shared_ptr<void>(nullptr, [self = shared_from_this(), ticket](void*) {
       self->posts_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(self->post_mutex_);
+      auto& posts = self->unfinished_posts_;
+      for (auto it = posts.begin(); it != posts.end(); ++it)
+        if (it->first == ticket) {
+          posts.erase(it);
+          break;
+        }
     });
   }
 
@@ -262,7 +278,8 @@ class session : public std::enable_shared_from_this<session> {
     }
     auto packets = parse_payload(req.body);
     if (!packets) {
-      ex->respond(error_response(request_error::bad_request));
+      // As the reference: the POST itself is answered "ok"; the session is gone for the next one.
+      respond_ok(ex);
       return close_with(close_reason::parse_error);
     }
     for (auto& p : *packets) {
@@ -557,10 +574,21 @@ class session : public std::enable_shared_from_this<session> {
       state_ = state::closed;
     }
     if (state_ == state::closed) remove();
+    drop_unfinished_post();
     if (callback_depth_ == 0) on_message_ = nullptr;
     on_upgrade_.clear();
     on_drain_.clear();
     if (auto fn = std::exchange(on_close_, nullptr)) fn(reason);
+  }
+
+  /// POSTs whose body is still coming when the session closes are cut off unanswered.
+  void drop_unfinished_post() {
+    std::vector<std::pair<std::uint64_t, std::function<void()>>> posts;
+    {
+      std::lock_guard<std::mutex> lock(post_mutex_);
+      posts.swap(unfinished_posts_);
+    }
+    for (auto& p : posts) p.second();
   }
 
   void finish_closing() {
@@ -598,6 +626,10 @@ class session : public std::enable_shared_from_this<session> {
   bool discard_on_close_ = false;
   bool overflowed_ = false;  ///< the send buffer limit was passed: closing, queue nothing more
   std::atomic<int> posts_in_flight_{0};
+  std::mutex post_mutex_;
+  std::uint64_t post_tickets_ = 0;
+  /// The POSTs between their head and their answer, and how to end their connections.
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> unfinished_posts_;
 
   std::shared_ptr<transport::websocket_channel> ws_;
   std::shared_ptr<transport::websocket_channel> upgrade_;

@@ -21,6 +21,7 @@
 
 #include "sio/transport/client_address.hpp"
 #include "sio/transport/connection_limiter.hpp"
+#include "sio/transport/connection_registry.hpp"
 #include "sio/transport/handler.hpp"
 #include "sio/transport/http_message.hpp"
 #include "sio/transport/http_parser.hpp"
@@ -45,6 +46,7 @@ struct connection_settings {
   std::shared_ptr<strand_pool> strands;                ///< where new connections run
   std::shared_ptr<memory_budget> budget;               ///< the server's output, all connections
   std::shared_ptr<connection_limiter> limiter;         ///< open connections, in all and per address
+  std::shared_ptr<connection_registry> registry;       ///< the listener's connections, for closing
   proxy_trust proxies;
 };
 
@@ -52,7 +54,8 @@ template <class Stream>
 class connection final : public std::enable_shared_from_this<connection<Stream>>,
                          public websocket_upgrade,
                          public websocket_channel,
-                         public deferred_writer {
+                         public deferred_writer,
+                         public closable_connection {
   using traits = stream_traits<Stream>;
 
  public:
@@ -63,6 +66,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
         parser_(settings_->limits),
         timer_(slot_->strand().get_inner_executor()),
         out_(settings_->budget) {}
+  ~connection() override {
+    if (settings_->registry) settings_->registry->remove(this);
+  }
 
   /// Reads a PROXY header if the peer is a trusted proxy that sends one, takes the connection's
   /// place among the limits, runs the TLS handshake if any, then reads requests.
@@ -73,21 +79,41 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   // websocket_upgrade
   http_request& request() noexcept override { return upgrade_request_; }
   const strand_slot_ptr& slot() const noexcept override { return slot_; }
+  // Both may be called from the session's strand (an upgrade of an existing session), while this
+  // connection's own strand may still be inside serve_requests: they move to it first.
   void reject(http_response response) override {
-    upgrade_pending_ = false;
-    close_after_write_ = true;
-    queue_response(std::move(response), false, false);
+    asio::dispatch(strand(), [self = this->shared_from_this(), response = std::move(response)]() mutable {
+      self->upgrade_pending_ = false;
+      self->close_after_write_ = true;
+      self->queue_response(std::move(response), false, false);
+    });
   }
   void accept(strand_slot_ptr slot, std::size_t max_message_size, header_list headers,
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
-    // Called on the current strand with no operation pending: from here on the session's strand
-    // owns this connection, so session code and socket code never race.
-    handed_off_ = true;
-    slot_ = std::move(slot);
-    check_socket_strand();
-    asio::post(strand(), [self = this->shared_from_this(), max_message_size, headers = std::move(headers),
-                         fn = std::move(on_open)]() mutable {
-      self->start_websocket(max_message_size, std::move(headers), std::move(fn));
+    asio::dispatch(strand(), [self = this->shared_from_this(), slot = std::move(slot), max_message_size,
+                              headers = std::move(headers), fn = std::move(on_open)]() mutable {
+      // No read is pending while an upgrade is (do_read): from here on the session's strand owns
+      // this connection, so session code and socket code never race.
+      self->handed_off_ = true;
+      self->slot_ = std::move(slot);
+      self->check_socket_strand();
+      asio::post(self->strand(), [self, max_message_size, headers = std::move(headers), fn = std::move(fn)]() mutable {
+        self->start_websocket(max_message_size, std::move(headers), std::move(fn));
+      });
+    });
+  }
+
+  /// The server is closing (listener::close): a connection that is not in the middle of a
+  /// request ends now; one that is ends after its answer. WebSocket connections belong to their
+  /// sessions, which the engine closes. Thread safety: any thread.
+  void close_if_idle() override {
+    // The socket's executor is the strand the connection started on; a hand-off to another is
+    // recorded there before it happens, so handed_off_ can be read there safely.
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->handed_off_ || self->mode_ == mode::closed || self->mode_ == mode::lingering) return;
+      if (self->mode_ == mode::handshake || (!self->current_ && !self->upgrade_pending_ && self->out_.empty()))
+        return self->shutdown_now();
+      self->close_after_write_ = true;
     });
   }
 
@@ -164,6 +190,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void do_start() {
     check_socket_strand();
+    if (settings_->registry) {
+      settings_->registry->add(this->shared_from_this());
+      if (settings_->registry->closing()) return shutdown_now();  // accepted as the server closed
+    }
     traits::prepare(stream_);
     std::error_code ec;
     auto remote = traits::lowest_layer(stream_).remote_endpoint(ec);
@@ -250,6 +280,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void do_read() {
     if (reading_ || mode_ == mode::closed || handed_off_pending()) return;
+    // Until the engine accepts or refuses an upgrade, the connection may be handed to another
+    // strand at any moment: no read may be pending then.
+    if (mode_ == mode::http && upgrade_pending_) return;
     if (mode_ != mode::lingering && input_paused()) return;  // resume_input() reads again
     reading_ = true;
     if constexpr (!traits::secure) {
@@ -341,6 +374,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void on_read(std::error_code ec, char* data, std::size_t size) {
     if (mode_ == mode::closed) return;
+    if (ec == asio::error::eof && mode_ == mode::http && !current_ && parser_.has_partial_request()) {
+      // The peer ended its side in the middle of a request: it may still read the answer.
+      return fail_request(400);
+    }
     if (ec) return peer_gone();
     if (mode_ == mode::lingering) return do_read();  // dropped: only the response matters now
     if (mode_ == mode::websocket) {
@@ -379,7 +416,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   bool serve_one() {
     auto r = parser_.parse();
     if (r.state == http_request_parser::status::head) {
-      request_guard_ = settings_->handler->on_request_head(parser_.request());
+      request_guard_ = settings_->handler->on_request_head(parser_.request(), [weak = this->weak_from_this()] {
+        if (auto self = weak.lock()) self->drop_request();
+      });
       r = parser_.parse();
     }
     if (r.state == http_request_parser::status::need_more) return false;
@@ -408,6 +447,15 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     return true;
   }
 
+  /// Ends the connection without an answer to the request whose body is coming (the engine
+  /// closed the session it was for). Any thread. A request already complete is being answered,
+  /// and a WebSocket belongs to its session: both are left alone.
+  void drop_request() {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->handed_off_ && self->mode_ == mode::http && !self->current_) self->shutdown_now();
+    });
+  }
+
   /// A request the parser refused: the status, then the connection ends (see linger).
   void fail_request(int status) {
     request_guard_.reset();
@@ -419,7 +467,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void finish_exchange(exchange* ex, http_response res) {
     if (current_.get() != ex) return;
-    bool keep = current_->request().keep_alive() && mode_ == mode::http;
+    bool keep = current_->request().keep_alive() && mode_ == mode::http && !close_after_write_ &&
+                !(settings_->registry && settings_->registry->closing());
     current_.reset();
     if (mode_ != mode::http) return;
     if (!keep) close_after_write_ = true;

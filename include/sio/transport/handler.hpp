@@ -71,8 +71,12 @@ class request_handler {
   virtual void handle_http(std::shared_ptr<http_exchange> exchange) = 0;
   virtual void handle_upgrade(std::shared_ptr<websocket_upgrade> upgrade) = 0;
   /// Called when a request's head is in, before its body. Whatever it returns is kept until the
-  /// request is answered or abandoned (the engine uses it to see overlapping POSTs).
-  virtual std::shared_ptr<void> on_request_head(const http_request&) { return nullptr; }
+  /// request is answered or abandoned (the engine uses it to see overlapping POSTs). `drop`
+  /// ends the request's connection without an answer; callable from any thread, at any time.
+  virtual std::shared_ptr<void> on_request_head(const http_request&, std::function<void()> drop) {
+    (void)drop;
+    return nullptr;
+  }
 };
 
 }  // namespace sio::transport

@@ -85,6 +85,8 @@ class http_request_parser {
     return rest;
   }
   bool has_unparsed() const noexcept { return buffer_.size() > consumed_; }
+  /// Whether a request has begun and not completed (what an EOF now would cut short).
+  bool has_partial_request() const noexcept { return stage_ != stage::idle || has_unparsed(); }
   std::size_t unparsed_size() const noexcept { return buffer_.size() - consumed_; }
   /// Memory the parser holds: its input buffer, the request head copied so far and the body.
   std::size_t buffered_bytes() const noexcept {

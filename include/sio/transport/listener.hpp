@@ -39,12 +39,14 @@ class listener : public std::enable_shared_from_this<listener<Stream>> {
     return ec ? 0 : ep.port();
   }
 
-  /// Stops accepting (open connections go on until their sessions close).
+  /// Stops accepting; connections between requests end now, the others after their answer
+  /// (WebSocket connections end with their sessions).
   void close() {
     asio::dispatch(acceptor_.get_executor(), [self = this->shared_from_this()] {
       std::error_code ec;
       self->acceptor_.close(ec);
       self->backoff_timer_.cancel();
+      if (self->settings_->registry) self->settings_->registry->close_all_idle();
     });
   }
 
