@@ -145,6 +145,10 @@ struct server_options : engine::options {
   /// Incoming events per socket, as a token bucket: max_event_burst events at once, refilled at
   /// max_events_per_second. An event over it meets event_rate_policy before any middleware,
   /// on_any or listener. Acks from the client are not counted (max_pending_acks bounds those).
+  /// The bucket is refilled when it runs dry (the clock is read then, not for every event), by
+  /// the time since it last did, up to a full bucket: after a quiet spell a socket may get up to
+  /// twice max_event_burst at once; over any span of time it never gets more than
+  /// 2 x max_event_burst + max_events_per_second x that span.
   /// The burst covers what socket.io-client sends at once after a reconnect (it buffers emits
   /// made while disconnected) or a loop of 1,000 emits; a person or a 60 Hz game is far below.
   std::uint32_t max_events_per_second = 1000;

@@ -222,12 +222,15 @@ class socket : public std::enable_shared_from_this<socket> {
   std::atomic<bool> abandoned_{false};  ///< left its rooms for good: a later join undoes itself
   std::any data_;
 
-  // Incoming event rate (GCRA, a token bucket in one number): the time, in steady_clock ticks,
-  // at which the bucket would be full again; an event may come while that is at most
-  // event_tolerance_ ahead of now, and moves it event_interval_ further. 0 interval: no limit.
+  // Incoming event rate: a token bucket counted in steady_clock ticks. An event costs
+  // event_interval_; the bucket holds at most event_capacity_ (the burst). It is refilled only
+  // when it runs short, by the time passed since the last refill: the clock is read then, not
+  // per event (120-160 ns a read on the benchmark's virtual machine, against ~7 us per echo).
+  // 0 interval: no limit.
   std::int64_t event_interval_ = 0;
-  std::int64_t event_tolerance_ = 0;
-  std::int64_t event_full_at_ = 0;
+  std::int64_t event_capacity_ = 0;
+  std::int64_t event_credit_ = 0;
+  std::int64_t event_refilled_at_ = 0;
 
   std::unordered_map<std::string, std::vector<handler_entry>> handlers_;
   // Copied on write: a handler may add or remove handlers, or disconnect, while the list runs.

@@ -60,7 +60,9 @@ inline socket::socket(std::shared_ptr<namespace_> nsp, std::shared_ptr<client> o
     using period = std::chrono::steady_clock::period;
     static_assert(period::num == 1, "steady_clock ticks are fractions of a second");
     event_interval_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(period::den) / o.max_events_per_second);
-    event_tolerance_ = event_interval_ * (static_cast<std::int64_t>(std::max<std::uint32_t>(o.max_event_burst, 1)) - 1);
+    event_capacity_ = event_interval_ * static_cast<std::int64_t>(std::max<std::uint32_t>(o.max_event_burst, 1));
+    event_credit_ = event_capacity_;  // full
+    event_refilled_at_ = std::chrono::steady_clock::now().time_since_epoch().count();
   }
 }
 
@@ -273,10 +275,14 @@ inline void socket::send_connect_reply() {
 // ---- incoming ----------------------------------------------------------------------------------
 
 inline bool socket::take_event_token() noexcept {
-  std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
-  if (event_full_at_ < now) event_full_at_ = now;
-  if (event_full_at_ - now > event_tolerance_) return false;
-  event_full_at_ += event_interval_;
+  if (event_credit_ < event_interval_) {
+    // Refilled late, in one go: never more than a bucket refilled all along would have allowed.
+    std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    event_credit_ = std::min(event_capacity_, event_credit_ + (now - event_refilled_at_));
+    event_refilled_at_ = now;
+    if (event_credit_ < event_interval_) return false;
+  }
+  event_credit_ -= event_interval_;
   return true;
 }
 
