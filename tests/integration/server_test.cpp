@@ -1,7 +1,9 @@
 // In-process tests of sio::server with real sockets on loopback: threading (run under
 // ThreadSanitizer in CI), acknowledgements through Asio completion tokens, broadcast acks,
 // argument conversion failures, and the engine hooks.
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <map>
 #include <set>
@@ -9,6 +11,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
+#include <sio/detail/base64.hpp>
 #include <sio/server.hpp>
 
 #include "test_client.hpp"
@@ -452,7 +455,7 @@ struct stalled_client {
 };
 }  // namespace
 
-TEST_CASE("a client that stops reading is disconnected (transport error) once its send buffer limit is passed, "
+TEST_CASE("a client that stops reading is disconnected (slow consumer) once its send buffer limit is passed, "
           "also by broadcasts from its own strand; the others go on") {
   sio::server_options opts;
   opts.max_buffered_bytes = 64 * 1024;
@@ -488,7 +491,7 @@ TEST_CASE("a client that stops reading is disconnected (transport error) once it
     REQUIRE(p.substr(0, prefix.size()) == prefix);
   }
   REQUIRE(reason.wait_for(10s) == std::future_status::ready);
-  CHECK(reason.get() == "transport error");
+  CHECK(reason.get() == "slow consumer");
   reader.send_sio("2[\"more\"]");  // the reader is still served
   CHECK(is_event(reader.next_matching([](const std::string& p) { return is_event(p, "chunk"); }), "chunk"));
   CHECK(srv.shut_down());
@@ -539,5 +542,851 @@ TEST_CASE("a busy WebSocket reads messages of every size in order: small ones, t
   auto acks = c.wait_count([](const std::string& p) { return p[0] == '3'; }, sent.size());
   REQUIRE(acks.size() == sent.size());
   for (std::size_t i = 0; i < sent.size(); ++i) CHECK(acks[i] == "3" + std::to_string(i) + "[\"" + sent[i] + "\"]");
+  CHECK(srv.shut_down());
+}
+
+// ---- exceptions from user code (issue 11) ------------------------------------------------------
+
+namespace {
+
+/// Collects what on_handler_error reports (from any thread). Declare it before the server: the
+/// hook may run until the server is gone.
+struct error_log {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<sio::handler_error> seen;
+
+  std::function<void(const sio::handler_error&)> hook() {
+    return [this](const sio::handler_error& e) {
+      std::lock_guard<std::mutex> lock(mutex);
+      seen.push_back(e);
+      cv.notify_all();
+    };
+  }
+  /// Takes the first report from `source`, waiting for it (bounded).
+  sio::handler_error next(sio::error_source source, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock<std::mutex> lock(mutex);
+    auto find = [&] { return std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.source == source; }); };
+    if (!cv.wait_for(lock, timeout, [&] { return find() != seen.end(); }))
+      throw std::runtime_error(std::string{"no report from "} + sio::to_string(source));
+    auto it = find();
+    sio::handler_error e = *it;
+    seen.erase(it);
+    return e;
+  }
+  std::size_t count(sio::error_source source) {
+    std::lock_guard<std::mutex> lock(mutex);
+    return static_cast<std::size_t>(std::count_if(seen.begin(), seen.end(), [&](const auto& e) { return e.source == source; }));
+  }
+};
+
+sio::server_options reporting_to(error_log& log, sio::handler_error_policy policy = sio::handler_error_policy::disconnect) {
+  sio::server_options opts;
+  opts.on_handler_error = log.hook();
+  opts.after_handler_error = policy;
+  return opts;
+}
+
+std::string message_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "?";
+  }
+}
+
+const auto is_packet = [](std::string expected) { return [expected](const std::string& p) { return p == expected; }; };
+
+/// A new client connects to "/" and gets its "ping" answered with "pong": the server is fine.
+void check_server_serves(unsigned short port) {
+  sio_test::test_client fresh(port);
+  fresh.connect();
+  fresh.send_sio("2[\"ping\"]");
+  CHECK(fresh.next_matching([](const std::string& p) { return is_event(p, "pong"); }) == "2[\"pong\"]");
+}
+
+/// One HTTP/1.1 request (with "Connection: close") and the whole response.
+std::string http_roundtrip(unsigned short port, const std::string& text) {
+  asio::io_context io;
+  asio::ip::tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(sock, asio::buffer(text));
+  std::string out;
+  std::error_code ec;
+  std::array<char, 4096> buf;
+  while (!ec) out.append(buf.data(), sock.read_some(asio::buffer(buf), ec));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an event handler that throws is reported with its socket, namespace, event and exception; "
+          "keep: the next event reaches it; disconnect: the client gets a DISCONNECT") {
+  auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
+  error_log log;
+  std::atomic<int> calls{0};
+  std::promise<std::string> reason;
+  running_server srv(reporting_to(log, policy));
+  srv.io.on_connection([&](sio::socket_ref s) {
+    // The issue's example: a size a client sent, which std::string refuses.
+    s.on("make", [&](std::size_t n) {
+      ++calls;
+      std::string text(n, 'x');
+    });
+    s.on("ping", [s] { s.emit("pong"); });
+    s.on_disconnect([&](sio::disconnect_reason r) { reason.set_value(std::string{sio::to_string(r)}); });
+  });
+  srv.start();
+  {
+    sio_test::test_client c(srv.port());
+    std::string id = c.connect();
+    c.send_sio("2[\"make\",18446744073709551615]");
+    auto e = log.next(sio::error_source::event_handler);
+    CHECK(e.socket_id == id);
+    CHECK(e.nsp == "/");
+    CHECK(e.event == "make");
+    CHECK(e.message == message_of(e.exception));
+    CHECK_THROWS_AS(std::rethrow_exception(e.exception), std::length_error);
+    if (policy == sio::handler_error_policy::keep) {
+      c.send_sio("2[\"make\",3]");
+      c.send_sio("2[\"ping\"]");
+      c.next_matching([](const std::string& p) { return is_event(p, "pong"); });
+      CHECK(calls == 2);
+    } else {
+      CHECK(c.next_matching([](const std::string& p) { return p[0] == '1'; }) == "1");
+      auto r = reason.get_future();
+      REQUIRE(r.wait_for(10s) == std::future_status::ready);
+      CHECK(r.get() == "server namespace disconnect");
+      CHECK(calls == 1);
+    }
+  }
+  check_server_serves(srv.port());
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("on_any, on_any_outgoing and on_error handlers that throw are reported; keep goes on to the listener, "
+          "disconnect stops before it") {
+  auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
+  error_log log;
+  std::atomic<int> listener_calls{0};
+  running_server srv(reporting_to(log, policy));
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s->on_any([](const std::string& event, const sio::arguments&) {
+      if (event == "x") throw std::runtime_error("on_any failed");
+    });
+    s->on_any_outgoing([](const std::string& event, const sio::arguments&) {
+      if (event == "out") throw std::runtime_error("on_any_outgoing failed");
+    });
+    s->on_error([](const std::string&) { throw std::runtime_error("on_error failed"); });
+    s.on("x", [&, s] {
+      ++listener_calls;
+      s.emit("out");
+      s.emit("after-out");
+    });
+    s.on("typed", [](int) {});
+    s.on("ping", [s] { s.emit("pong"); });
+  });
+  srv.start();
+  {
+    sio_test::test_client c(srv.port());
+    std::string id = c.connect();
+    c.send_sio("2[\"x\"]");
+    auto any = log.next(sio::error_source::any_handler);
+    CHECK(any.event == "x");
+    CHECK(any.socket_id == id);
+    CHECK(any.message == "on_any failed");
+    if (policy == sio::handler_error_policy::keep) {
+      // The listener ran; its emit of "out" went through although on_any_outgoing threw.
+      CHECK(c.next_matching([](const std::string& p) { return is_event(p, "after-out"); }) == "2[\"after-out\"]");
+      CHECK(c.wait_count([](const std::string& p) { return is_event(p, "out"); }, 1).size() == 1);
+      auto out = log.next(sio::error_source::outgoing_any_handler);
+      CHECK(out.event == "out");
+      CHECK(listener_calls == 1);
+      c.send_sio("2[\"typed\",\"not a number\"]");  // on_error gets it, and throws
+      auto err = log.next(sio::error_source::error_handler);
+      CHECK(err.message == "on_error failed");
+      c.send_sio("2[\"ping\"]");
+      c.next_matching([](const std::string& p) { return is_event(p, "pong"); });
+    } else {
+      CHECK(c.next_matching([](const std::string& p) { return p[0] == '1'; }) == "1");
+      CHECK(listener_calls == 0);
+    }
+  }
+  check_server_serves(srv.port());
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("a connection handler that throws is reported; keep: the next connection handler runs and the socket "
+          "works; disconnect: the client gets CONNECT, then DISCONNECT") {
+  auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
+  error_log log;
+  std::atomic<int> second{0};
+  running_server srv(reporting_to(log, policy));
+  auto& chat = srv.io.of("/chat");
+  chat.on_connection([](sio::socket_ref) { throw std::runtime_error("connection handler failed"); });
+  chat.on_connection([&](sio::socket_ref s) {
+    ++second;
+    s.on("ping", [s] { s.emit("pong"); });
+  });
+  srv.io.on_connection([](sio::socket_ref s) { s.on("ping", [s] { s.emit("pong"); }); });
+  srv.start();
+  {
+    sio_test::test_client c(srv.port());
+    std::string id = c.connect("/chat");
+    auto e = log.next(sio::error_source::connection_handler);
+    CHECK(e.socket_id == id);
+    CHECK(e.nsp == "/chat");
+    CHECK(e.message == "connection handler failed");
+    if (policy == sio::handler_error_policy::keep) {
+      c.send_sio("2/chat,[\"ping\"]");
+      CHECK(c.next_matching([](const std::string& p) { return p.find("pong") != std::string::npos; }) == "2/chat,[\"pong\"]");
+      CHECK(second == 1);
+    } else {
+      CHECK(c.next_matching([](const std::string& p) { return p[0] == '1'; }) == "1/chat,");
+      CHECK(second == 0);
+    }
+  }
+  check_server_serves(srv.port());
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("namespace middleware that throws: before next() the socket is refused, and a later next() is ignored; "
+          "after next() the socket is connected and the policy applies; next() twice accepts once") {
+  auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
+  error_log log;
+  std::mutex mutex;
+  std::function<void(std::optional<sio::connect_error>)> kept_next;
+  std::atomic<int> twice_connections{0};
+  running_server srv(reporting_to(log, policy));
+  srv.io.of("/before").use([&](sio::socket_ref, auto next) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      kept_next = next;
+    }
+    throw std::runtime_error("middleware failed before next");
+  });
+  auto& after = srv.io.of("/after");
+  after.use([](sio::socket_ref, auto next) {
+    next(std::nullopt);  // the socket connects from inside this call...
+    throw std::runtime_error("middleware failed after next");  // ...then the middleware throws
+  });
+  after.on_connection([](sio::socket_ref s) { s.on("ping", [s] { s.emit("pong"); }); });
+  auto& twice = srv.io.of("/twice");
+  twice.use([](sio::socket_ref, auto next) {
+    next(std::nullopt);
+    next(std::nullopt);
+  });
+  twice.on_connection([&](sio::socket_ref) { ++twice_connections; });
+  srv.io.on_connection([](sio::socket_ref s) { s.on("ping", [s] { s.emit("pong"); }); });
+  srv.start();
+  {
+    sio_test::test_client c(srv.port());
+    c.send_sio("0/before,");
+    CHECK(c.next_matching([](const std::string& p) { return p[0] == '4'; }) == "4/before,{\"message\":\"Internal server error\"}");
+    auto e = log.next(sio::error_source::middleware);
+    CHECK(e.nsp == "/before");
+    CHECK(e.message == "middleware failed before next");
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      kept_next(std::nullopt);  // from this thread, after the refusal: ignored
+      kept_next = nullptr;      // it holds the socket, which must go before the io_context
+    }
+    c.connect("/twice");  // a marker on the same strand, after the late next()
+    CHECK(c.wait_count([](const std::string& p) { return p.rfind("0/before,", 0) == 0; }, 0).empty());
+    CHECK(twice_connections == 1);
+
+    std::string id = c.connect("/after");
+    auto late = log.next(sio::error_source::middleware);
+    CHECK(late.nsp == "/after");
+    CHECK(late.socket_id == id);
+    CHECK(late.message == "middleware failed after next");
+    if (policy == sio::handler_error_policy::keep) {
+      c.send_sio("2/after,[\"ping\"]");
+      CHECK(c.next_matching([](const std::string& p) { return p.find("pong") != std::string::npos; }) == "2/after,[\"pong\"]");
+    } else {
+      CHECK(c.next_matching([](const std::string& p) { return p[0] == '1'; }) == "1/after,");
+    }
+  }
+  CHECK(log.count(sio::error_source::middleware) == 0);  // exactly the two above
+  check_server_serves(srv.port());
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("socket middleware that throws: before next() the event is dropped; after next() the listener ran once; "
+          "both reported with the event") {
+  error_log log;
+  std::atomic<int> dropped_calls{0}, late_calls{0};
+  running_server srv(reporting_to(log, sio::handler_error_policy::keep));
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s->use([](sio::arguments& event, auto next) {
+      std::string name = event[0].as_string();
+      if (name == "drop") throw std::runtime_error("packet middleware failed before next");
+      next(std::nullopt);  // the listener runs from inside this call...
+      if (name == "late") throw std::runtime_error("packet middleware failed after next");  // ...then this throws
+    });
+    s.on("drop", [&] { ++dropped_calls; });
+    s.on("late", [&] { ++late_calls; });
+    s.on("ping", [s] { s.emit("pong"); });
+  });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  std::string id = c.connect();
+  c.send_sio("2[\"drop\"]");
+  c.send_sio("2[\"late\"]");
+  c.send_sio("2[\"ping\"]");
+  c.next_matching([](const std::string& p) { return is_event(p, "pong"); });
+  auto before = log.next(sio::error_source::packet_middleware);
+  CHECK(before.event == "drop");
+  CHECK(before.socket_id == id);
+  CHECK(before.message == "packet middleware failed before next");
+  auto after = log.next(sio::error_source::packet_middleware);
+  CHECK(after.event == "late");
+  CHECK(after.message == "packet middleware failed after next");
+  CHECK(dropped_calls == 0);
+  CHECK(late_calls == 1);
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("ack callbacks that throw are reported (an answer, a timeout, a broadcast's); the pending acks stay right") {
+  error_log log;
+  std::promise<sio::socket_ref> connected;
+  running_server srv(reporting_to(log, sio::handler_error_policy::keep));
+  srv.io.on_connection([&](sio::socket_ref s) { connected.set_value(s); });
+  srv.start();
+  // Acknowledges every event but "silent".
+  sio_test::test_client client(srv.port(), [](const std::string& p) -> std::string {
+    auto bracket = p.find('[');
+    if (p.rfind("2", 0) != 0 || bracket <= 1 || p.find("\"silent\"") != std::string::npos) return "";
+    return "3" + p.substr(1, bracket - 1) + "[\"a\"]";
+  });
+  std::string id = client.connect();
+  auto s = connected.get_future().get();
+
+  s.emit_with_ack("q", [](std::error_code, sio::arguments) { throw std::runtime_error("ack callback failed"); });
+  auto answered = log.next(sio::error_source::ack_callback);
+  CHECK(answered.event == "q");
+  CHECK(answered.socket_id == id);
+  CHECK(answered.message == "ack callback failed");
+
+  s.timeout(50ms).emit_with_ack("silent", [](std::error_code ec, sio::arguments) {
+    throw std::runtime_error("timeout callback failed: " + ec.message());
+  });
+  auto timed_out = log.next(sio::error_source::ack_callback);
+  CHECK(timed_out.event == "silent");
+  CHECK(timed_out.message == "timeout callback failed: operation has timed out");
+
+  srv.io.timeout(5s).emit_with_ack("b", [](std::error_code, std::vector<sio::arguments>) {
+    throw std::runtime_error("broadcast ack callback failed");
+  });
+  auto broadcast = log.next(sio::error_source::ack_callback);
+  CHECK(broadcast.event == "b");
+  CHECK(broadcast.nsp == "/");
+  CHECK(broadcast.socket_id.empty());
+
+  // Nothing is left pending or half-done: the socket is connected and acks go on.
+  auto again = s.timeout(5s).emit_with_ack("q", asio::use_future);
+  REQUIRE(again.wait_for(10s) == std::future_status::ready);
+  CHECK(again.get().get<std::string>(0) == "a");
+  CHECK(s.connected());
+  CHECK(srv.shut_down());
+}
+
+namespace picky_types {
+/// A user type whose from_json throws for strings (instead of returning false).
+struct picky {
+  int value = 0;
+};
+inline bool from_json(const sio::value& in, picky& out) {
+  if (in.is_string()) throw std::invalid_argument("picky does not read strings");
+  return sio::from_value(in, out.value);
+}
+}  // namespace picky_types
+
+TEST_CASE("an argument conversion that throws is reported as such and skips the listener; the socket goes on (keep)") {
+  error_log log;
+  std::atomic<int> sum{0};
+  running_server srv(reporting_to(log, sio::handler_error_policy::keep));
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.on("picky", [&](picky_types::picky p) { sum += p.value; });
+    s.on("ping", [s] { s.emit("pong"); });
+  });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  c.connect();
+  c.send_sio("2[\"picky\",\"text\"]");
+  auto e = log.next(sio::error_source::argument_conversion);
+  CHECK(e.event == "picky");
+  CHECK(e.message == "picky does not read strings");
+  CHECK_THROWS_AS(std::rethrow_exception(e.exception), std::invalid_argument);
+  c.send_sio("2[\"picky\",5]");
+  c.send_sio("2[\"ping\"]");
+  c.next_matching([](const std::string& p) { return is_event(p, "pong"); });
+  CHECK(sum == 5);
+  CHECK(log.count(sio::error_source::event_handler) == 0);
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("disconnecting and disconnect handlers that throw are reported; the close completes: rooms, namespace, "
+          "the other handlers") {
+  error_log log;
+  std::atomic<bool> other_ran{false};
+  std::promise<void> closed;
+  running_server srv(reporting_to(log));
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.join("room");
+    s.on_disconnecting([s](sio::disconnect_reason) {
+      s.disconnect();  // a second close from inside the first: ignored
+      throw std::runtime_error("disconnecting failed");
+    });
+    s.on_disconnect([](sio::disconnect_reason) { throw std::runtime_error("disconnect failed"); });
+    s.on_disconnect([&](sio::disconnect_reason) {
+      other_ran = true;
+      closed.set_value();
+    });
+  });
+  srv.start();
+  {
+    sio_test::test_client c(srv.port());
+    c.connect();
+    c.send_sio("1");
+    REQUIRE(closed.get_future().wait_for(10s) == std::future_status::ready);
+  }
+  CHECK(log.next(sio::error_source::disconnecting_handler).message == "disconnecting failed");
+  CHECK(log.next(sio::error_source::disconnect_handler).message == "disconnect failed");
+  CHECK(other_ran);
+  CHECK(srv.io.of("/").socket_count() == 0);
+  CHECK(srv.io.of("/").get_adapter().room_size("room") == 0);
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("a dynamic namespace matcher, a new-namespace handler and a server-side event handler that throw are reported") {
+  error_log log;
+  running_server srv(reporting_to(log));
+  srv.io.on_new_namespace([](sio::namespace_&) { throw std::runtime_error("new namespace handler failed"); });
+  auto& parent = srv.io.of([](const std::string& name, const sio::transport::http_request&, const sio::value&) {
+    if (name == "/boom") throw std::runtime_error("matcher failed");
+    return name == "/ok";
+  });
+  parent.on_connection([](sio::socket_ref s) { s.on("ping", [s] { s.emit("pong"); }); });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  c.send_sio("0/boom,");
+  CHECK(c.next_matching([](const std::string& p) { return p[0] == '4'; }) == "4/boom,{\"message\":\"Invalid namespace\"}");
+  auto matcher = log.next(sio::error_source::namespace_matcher);
+  CHECK(matcher.nsp == "/boom");
+  CHECK(matcher.message == "matcher failed");
+  c.connect("/ok");
+  CHECK(log.next(sio::error_source::new_namespace_handler).nsp == "/ok");
+  c.send_sio("2/ok,[\"ping\"]");
+  CHECK(c.next_matching([](const std::string& p) { return p.find("pong") != std::string::npos; }) == "2/ok,[\"pong\"]");
+
+  srv.io.of("/").on_server_side_event([](const std::string&, sio::arguments) { throw std::runtime_error("server-side failed"); });
+  srv.io.of("/").server_side_event("sync", {});  // as an adapter delivers what another server sent
+  auto sse = log.next(sio::error_source::server_side_event);
+  CHECK(sse.event == "sync");
+  CHECK(sse.message == "server-side failed");
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("HTTP hooks that throw: the request gets 500 (unless the hook had answered), the exception is reported") {
+  error_log log;
+  running_server srv(reporting_to(log));
+  srv.io.use_http([](const std::shared_ptr<sio::transport::http_exchange>& ex) -> bool {
+    if (ex->request().path == "/middleware-throws") throw std::runtime_error("use_http failed");
+    return false;
+  });
+  srv.io.on_http_request([](const std::shared_ptr<sio::transport::http_exchange>& ex) {
+    if (ex->request().path == "/answered") {
+      sio::transport::http_response res;
+      res.status = 200;
+      res.body = "done";
+      ex->respond(std::move(res));
+    }
+    throw std::runtime_error("on_http_request failed");
+  });
+  srv.start();
+  auto get = [&](const std::string& path) {
+    return http_roundtrip(srv.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  };
+  CHECK(get("/middleware-throws").rfind("HTTP/1.1 500", 0) == 0);
+  auto mw = log.next(sio::error_source::http_hook);
+  CHECK(mw.event == "/middleware-throws");
+  CHECK(mw.message == "use_http failed");
+  CHECK(get("/page").rfind("HTTP/1.1 500", 0) == 0);
+  CHECK(log.next(sio::error_source::http_hook).message == "on_http_request failed");
+  std::string answered = get("/answered");
+  CHECK(answered.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answered.substr(answered.size() - 4) == "done");
+  CHECK(log.next(sio::error_source::http_hook).event == "/answered");
+  CHECK(get("/socket.io/?EIO=4&transport=polling").find("\"sid\"") != std::string::npos);  // the engine is fine
+  CHECK(srv.shut_down());
+}
+
+// ---- limits (issue 11) -------------------------------------------------------------------------
+
+namespace {
+void serve_ping(sio::namespace_& nsp) {
+  nsp.on_connection([](sio::socket_ref s) { s.on("ping", [s] { s.emit("pong"); }); });
+}
+/// The ack id of an event packet "2<id>[...]" (or "2/nsp,<id>[...]").
+std::string ack_id_of(const std::string& packet) {
+  auto start = packet.find(',') != std::string::npos && packet[1] == '/' ? packet.find(',') + 1 : 1;
+  return packet.substr(start, packet.find('[') - start);
+}
+}  // namespace
+
+TEST_CASE("event rate: max_event_burst events at once reach the listener; the next is dropped and reported, or "
+          "disconnects the socket") {
+  auto policy = GENERATE(sio::rate_limit_policy::drop, sio::rate_limit_policy::disconnect);
+  error_log log;
+  sio::server_options opts = reporting_to(log);
+  opts.max_events_per_second = 1;  // one more event a second: nothing refills while this test sends
+  opts.max_event_burst = 5;
+  opts.event_rate_policy = policy;
+  std::atomic<int> counted{0};
+  std::promise<sio::socket_ref> connected;
+  running_server srv(opts);
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.on("count", [&] { ++counted; });
+    connected.set_value(s);
+  });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  std::string id = c.connect();
+  auto s = connected.get_future().get();
+  for (int i = 0; i < 6; ++i) c.send_sio("2[\"count\"]");
+  auto e = log.next(sio::error_source::event_rate_limit);  // the sixth, after the five ran
+  CHECK(e.event == "count");
+  CHECK(e.socket_id == id);
+  CHECK(!e.exception);
+  CHECK(counted == 5);
+  if (policy == sio::rate_limit_policy::drop) {
+    s.emit("still-here");
+    c.next_matching([](const std::string& p) { return is_event(p, "still-here"); });
+    CHECK(c.wait_count(is_packet("1"), 0).empty());
+    CHECK(s.connected());
+  } else {
+    c.next_matching(is_packet("1"));
+    CHECK(!s.connected());
+  }
+  CHECK(log.count(sio::error_source::event_rate_limit) == 0);  // only the sixth
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("pending handshakes: at max_pending_handshakes none is closed; one more closes the oldest, reported") {
+  error_log log;
+  sio::server_options opts = reporting_to(log);
+  opts.max_pending_handshakes = 2;
+  running_server srv(opts);
+  serve_ping(srv.io.of("/"));
+  srv.start();
+  sio_test::test_client oldest(srv.port());  // pending: oldest
+  sio_test::test_client b(srv.port());       // pending: oldest, b (the limit)
+  b.connect();                               // pending: oldest; a closing at b's handshake would have been reported by now
+  CHECK(log.count(sio::error_source::pending_handshake_limit) == 0);
+  sio_test::test_client c(srv.port());  // pending: oldest, c (the limit)
+  sio_test::test_client d(srv.port());  // one past it: the oldest goes
+  oldest.wait_closed();
+  auto e = log.next(sio::error_source::pending_handshake_limit);
+  CHECK(!e.socket_id.empty());  // the Engine.IO session id
+  c.connect();
+  d.connect();
+  for (auto* client : {&b, &c, &d}) {
+    client->send_sio("2[\"ping\"]");
+    client->next_matching([](const std::string& p) { return is_event(p, "pong"); });
+  }
+  CHECK(log.count(sio::error_source::pending_handshake_limit) == 0);
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("namespaces per client: up to max_namespaces_per_client connect; one more gets CONNECT_ERROR; leaving makes room") {
+  error_log log;
+  sio::server_options opts = reporting_to(log);
+  opts.max_namespaces_per_client = 2;
+  running_server srv(opts);
+  for (const char* name : {"/", "/a", "/b"}) serve_ping(srv.io.of(name));
+  srv.start();
+  sio_test::test_client c(srv.port());
+  c.connect("/");
+  c.connect("/a");  // the limit
+  c.send_sio("0/b,");
+  CHECK(c.next_matching([](const std::string& p) { return p[0] == '4'; }) == "4/b,{\"message\":\"Too many namespaces\"}");
+  CHECK(log.next(sio::error_source::namespace_limit).nsp == "/b");
+  c.send_sio("1/a,");
+  c.connect("/b");
+  c.send_sio("2/b,[\"ping\"]");
+  CHECK(c.next_matching([](const std::string& p) { return p.find("pong") != std::string::npos; }) == "2/b,[\"pong\"]");
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("dynamic namespaces: past max_dynamic_namespaces the child empty the longest makes room, with none empty "
+          "the CONNECT is refused; 100 names from one client leave at most the limit behind") {
+  error_log log;
+  sio::server_options opts = reporting_to(log);
+  opts.max_dynamic_namespaces = 2;  // cleanup_empty_child_namespaces stays off: empty children stay until needed
+  running_server srv(opts);
+  std::atomic<int> created{0};
+  srv.io.on_new_namespace([&](sio::namespace_&) { ++created; });
+  auto& parent = srv.io.of(std::regex{R"(^/dyn-\d+$)"});
+  serve_ping(parent);
+  srv.start();
+  sio_test::test_client c(srv.port());
+  c.connect("/dyn-1");
+  c.connect("/dyn-2");  // the limit, both in use
+  c.send_sio("0/dyn-3,");
+  CHECK(c.next_matching([](const std::string& p) { return p[0] == '4'; }) == "4/dyn-3,{\"message\":\"Invalid namespace\"}");
+  CHECK(log.next(sio::error_source::dynamic_namespace_limit).nsp == "/dyn-3");
+  c.send_sio("1/dyn-1,");  // /dyn-1 is empty now
+  c.connect("/dyn-3");     // and makes room
+  c.send_sio("2/dyn-3,[\"ping\"]");
+  CHECK(c.next_matching([](const std::string& p) { return p.find("pong") != std::string::npos; }) == "2/dyn-3,[\"pong\"]");
+  CHECK(created == 3);
+  parent.emit("hello");  // the parent reaches its live children
+  CHECK(c.next_matching([](const std::string& p) { return p.find("hello") != std::string::npos; }) == "2/dyn-2,[\"hello\"]");
+  CHECK(c.next_matching([](const std::string& p) { return p.find("hello") != std::string::npos; }) == "2/dyn-3,[\"hello\"]");
+
+  c.send_sio("1/dyn-3,");
+  for (int i = 4; i < 104; ++i) {
+    std::string name = "/dyn-" + std::to_string(i);
+    c.connect(name);
+    c.send_sio("1" + name + ",");
+  }
+  CHECK(created == 103);
+  CHECK(eventually([&] { return parent.children().size() <= 2; }));  // the others are gone, memory too
+  CHECK(log.count(sio::error_source::dynamic_namespace_limit) == 0);
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("dynamic namespaces with cleanup: a child whose only socket was refused by middleware is removed") {
+  sio::server_options opts;
+  opts.cleanup_empty_child_namespaces = true;
+  running_server srv(opts);
+  auto& parent = srv.io.of(std::regex{R"(^/dyn-\d+$)"});
+  parent.use([](sio::socket_ref, auto next) { next(sio::connect_error{"go away", std::nullopt}); });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  for (int i = 0; i < 20; ++i) {
+    c.send_sio("0/dyn-" + std::to_string(i) + ",");
+    c.next_matching([](const std::string& p) { return p[0] == '4'; });
+  }
+  CHECK(eventually([&] { return parent.children().empty(); }));
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("pending acks: max_pending_acks emits wait; one more fails at once with too_many_pending_acks and is not "
+          "sent; an answer makes room; a broadcast skips the socket") {
+  sio::server_options opts;
+  opts.max_pending_acks = 2;
+  std::promise<sio::socket_ref> connected;
+  running_server srv(opts);
+  srv.io.on_connection([&](sio::socket_ref s) { connected.set_value(s); });
+  srv.start();
+  sio_test::test_client c(srv.port());  // answers nothing by itself
+  c.connect();
+  auto s = connected.get_future().get();
+  auto is_w = [](const std::string& p) { return p.find("[\"w\"") != std::string::npos; };
+
+  auto first = s.emit_with_ack("w", 1, asio::use_future);
+  auto second = s.emit_with_ack("w", 2, asio::use_future);  // the limit
+  auto third = s.emit_with_ack("w", 3, asio::use_future);
+  REQUIRE(third.wait_for(10s) == std::future_status::ready);
+  try {
+    third.get();
+    FAIL("expected too_many_pending_acks");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == sio::errc::too_many_pending_acks);
+  }
+  s.emit("marker");  // everything sent before it has arrived when it does
+  c.next_matching([](const std::string& p) { return is_event(p, "marker"); });
+  auto sent = c.wait_count(is_w, 0);
+  REQUIRE(sent.size() == 2);  // not the third
+  CHECK(sent[1].find("[\"w\",2]") != std::string::npos);
+
+  // At the limit, a broadcast with acks does not send to this socket and counts it as done.
+  std::promise<std::pair<std::error_code, std::size_t>> broadcast;
+  srv.io.timeout(5s).emit_with_ack("bw", [&](std::error_code ec, std::vector<sio::arguments> r) { broadcast.set_value({ec, r.size()}); });
+  auto b = broadcast.get_future();
+  REQUIRE(b.wait_for(10s) == std::future_status::ready);
+  auto [bec, responses] = b.get();
+  CHECK(!bec);
+  CHECK(responses == 0);
+
+  c.send_sio("3" + ack_id_of(sent[0]) + "[\"ok\"]");
+  REQUIRE(first.wait_for(10s) == std::future_status::ready);
+  CHECK(first.get().get<std::string>(0) == "ok");
+  auto fourth = s.emit_with_ack("w", 4, asio::use_future);  // room again
+  auto w4 = c.next_matching([](const std::string& p) { return p.find("[\"w\",4]") != std::string::npos; });
+  c.send_sio("3" + ack_id_of(w4) + "[\"ok4\"]");
+  REQUIRE(fourth.wait_for(10s) == std::future_status::ready);
+  CHECK(fourth.get().get<std::string>(0) == "ok4");
+  CHECK(c.wait_count([](const std::string& p) { return p.find("\"bw\"") != std::string::npos; }, 0).empty());
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("rooms per socket: up to max_rooms_per_socket (its own room included); past it join returns false and "
+          "joins nothing; after the socket left, join fails and leaves nothing behind") {
+  sio::server_options opts;
+  opts.max_rooms_per_socket = 3;
+  std::promise<sio::socket_ref> connected;
+  std::promise<void> left;
+  running_server srv(opts);
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.on_disconnect([&](sio::disconnect_reason) { left.set_value(); });
+    connected.set_value(s);
+  });
+  srv.start();
+  sio_test::test_client c(srv.port());
+  c.connect();
+  auto s = connected.get_future().get();
+  auto sorted = [](std::vector<sio::room_id> r) {
+    std::sort(r.begin(), r.end());
+    return r;
+  };
+  auto sorted_rooms = [&] { return sorted(s.rooms()); };
+  CHECK(s.join("a"));
+  CHECK(s.join("b"));  // 3 with its own room: the limit
+  CHECK(!s.join("c"));
+  CHECK(s.join(std::vector<sio::room_id>{"a", "b"}));  // nothing new
+  CHECK(!s.join(std::vector<sio::room_id>{"c", "d"}));
+  CHECK(sorted_rooms() == sorted({s.id(), "a", "b"}));
+  srv.io.sockets_join({"x"});  // skips the socket
+  CHECK(srv.io.of("/").get_adapter().room_size("x") == 0);
+  s.leave("a");
+  CHECK(s.join(std::vector<sio::room_id>{"c", "c"}));  // one room, counted once
+  CHECK(sorted_rooms() == sorted({s.id(), "b", "c"}));
+
+  c.send_sio("1");
+  REQUIRE(left.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(!s.join("late"));
+  CHECK(srv.io.of("/").get_adapter().room_size("late") == 0);
+  CHECK(s.rooms().empty());
+  CHECK(srv.shut_down());
+}
+
+// ---- CORS (issue 11) ---------------------------------------------------------------------------
+
+namespace {
+/// A header's value in a response head ("" when absent).
+std::string header_of(const std::string& response, const std::string& name) {
+  auto head = response.substr(0, response.find("\r\n\r\n"));
+  auto at = head.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  at += name.size() + 4;
+  return head.substr(at, head.find("\r\n", at) - at);
+}
+std::string preflight(unsigned short port, const std::string& origin) {
+  return http_roundtrip(port, "OPTIONS /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nOrigin: " + origin +
+                                  "\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+}
+}  // namespace
+
+TEST_CASE("CORS: \"*\" is answered with \"*\", with credentials too; an Origin, or null, is reflected only when listed "
+          "or accepted by allow_origin") {
+  error_log log;
+  struct expectation {
+    std::string origin, allow_origin, credentials;
+  };
+  auto check = [&](sio::cors_options cors, std::vector<expectation> expected) {
+    sio::server_options opts = reporting_to(log);
+    opts.cors = std::move(cors);
+    running_server srv(opts);
+    srv.start();
+    for (const auto& e : expected) {
+      std::string res = preflight(srv.port(), e.origin);
+      INFO(e.origin << "\n" << res);
+      CHECK(res.rfind("HTTP/1.1 204", 0) == 0);
+      CHECK(header_of(res, "Access-Control-Allow-Origin") == e.allow_origin);
+      CHECK(header_of(res, "Access-Control-Allow-Credentials") == e.credentials);
+    }
+    std::string handshake = http_roundtrip(
+        srv.port(), "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nOrigin: " + expected[0].origin + "\r\nConnection: close\r\n\r\n");
+    CHECK(header_of(handshake, "Access-Control-Allow-Origin") == expected[0].allow_origin);  // on the engine's answers too
+    CHECK(srv.shut_down());
+  };
+  sio::cors_options any_with_credentials;
+  any_with_credentials.origins = {"*"};
+  any_with_credentials.credentials = true;
+  check(any_with_credentials, {{"https://evil.example", "*", "true"}, {"null", "*", "true"}});
+
+  sio::cors_options any;
+  any.origins = {"*"};
+  check(any, {{"https://evil.example", "*", ""}, {"null", "*", ""}});
+
+  sio::cors_options listed;
+  listed.origins = {"https://good.example"};
+  listed.credentials = true;
+  check(listed, {{"https://good.example", "https://good.example", "true"}, {"https://evil.example", "", ""}, {"null", "", ""}});
+
+  sio::cors_options listed_and_any;
+  listed_and_any.origins = {"*", "https://good.example"};
+  listed_and_any.credentials = true;
+  check(listed_and_any, {{"https://good.example", "https://good.example", "true"}, {"https://evil.example", "*", "true"}});
+
+  sio::cors_options null_listed;
+  null_listed.origins = {"null"};
+  null_listed.credentials = true;
+  check(null_listed, {{"null", "null", "true"}, {"https://evil.example", "", ""}});
+
+  sio::cors_options decided;
+  decided.credentials = true;
+  decided.allow_origin = [](const std::string& origin) {
+    if (origin == "https://boom.example") throw std::runtime_error("allow_origin failed");
+    return origin == "https://good.example";
+  };
+  check(decided, {{"https://good.example", "https://good.example", "true"}, {"null", "", ""}, {"https://boom.example", "", ""}});
+  CHECK(log.next(sio::error_source::http_hook).message == "allow_origin failed");
+}
+
+// ---- argument copies (issue 11, item 1) --------------------------------------------------------
+
+TEST_CASE("an attachment named by two placeholders reaches every listener and parameter as one buffer, never copied") {
+  running_server srv;
+  std::mutex mutex;
+  std::vector<const char*> buffers;
+  std::promise<void> done;
+  auto note = [&](const sio::value& v) {
+    std::lock_guard<std::mutex> lock(mutex);
+    buffers.push_back(v.is_binary() ? v.as_binary().view().data() : nullptr);
+  };
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s.on("bin", [&](sio::binary a, sio::binary b) {  // not the last listener: converted, sharing
+      note(sio::value{a});
+      note(sio::value{b});
+    });
+    s.on("bin", [&](const sio::arguments& all) {
+      for (const auto& v : all) note(v);
+    });
+    s.on("bin", [&](sio::value a, sio::binary b) {  // the last: takes them
+      note(a);
+      note(sio::value{b});
+      done.set_value();
+    });
+  });
+  srv.start();
+  // Over polling: a BINARY_EVENT with one attachment named twice, in one POST.
+  auto request = [&](const std::string& method, const std::string& query, const std::string& body = {}) {
+    std::string res = http_roundtrip(srv.port(), method + " /socket.io/?EIO=4&transport=polling" + query + " HTTP/1.1\r\nHost: x\r\n" +
+                                                     (body.empty() ? "" : "Content-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") +
+                                                     "Connection: close\r\n\r\n" + body);
+    return res.substr(res.find("\r\n\r\n") + 4);
+  };
+  std::string open = request("GET", "");
+  auto at = open.find("\"sid\":\"") + 7;
+  std::string sid = "&sid=" + open.substr(at, open.find('"', at) - at);
+  CHECK(request("POST", sid, "40") == "ok");
+  CHECK(request("GET", sid).rfind("40{", 0) == 0);
+  std::string attachment(100000, 'z');
+  std::string b64;
+  sio::detail::base64_encode(attachment, b64);
+  CHECK(request("POST", sid, "451-[\"bin\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}]\x1e" "b" + b64) == "ok");
+  REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+  std::lock_guard<std::mutex> lock(mutex);
+  REQUIRE(buffers.size() == 6);
+  for (const char* p : buffers) {
+    CHECK(p != nullptr);
+    CHECK(p == buffers.front());
+  }
   CHECK(srv.shut_down());
 }
