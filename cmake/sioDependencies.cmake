@@ -1,5 +1,6 @@
-# Finds sio's dependencies and normalises them to three targets, whatever provided them
-# (Debian packages, vcpkg, Conan): sio_dep::asio, sio_dep::websocketpp, sio_dep::rapidjson.
+# Finds sio's dependencies and normalises them to one target each, whatever provided them
+# (Debian packages, vcpkg, Conan): sio_dep::asio, sio_dep::rapidjson, sio_dep::openssl. That is all
+# sio::sio needs (websocketpp is not one of them: see cmake/sioDevDependencies.cmake).
 # Used by sio's own build and by the installed sioConfig.cmake, so both see the same thing.
 include(CMakeFindDependencyMacro)
 list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
@@ -13,19 +14,6 @@ if(NOT TARGET sio_dep::asio)
   set_target_properties(sio_dep::asio PROPERTIES
     INTERFACE_LINK_LIBRARIES asio::asio
     INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE")
-endif()
-
-if(NOT TARGET sio_dep::websocketpp)
-  # websocketpp's config creates its target without checking whether it exists: load it once.
-  if(NOT TARGET websocketpp::websocketpp)
-    find_dependency(websocketpp CONFIG)
-  endif()
-  add_library(sio_dep::websocketpp INTERFACE IMPORTED)
-  if(TARGET websocketpp::websocketpp)
-    set_target_properties(sio_dep::websocketpp PROPERTIES INTERFACE_LINK_LIBRARIES websocketpp::websocketpp)
-  else()
-    set_target_properties(sio_dep::websocketpp PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${WEBSOCKETPP_INCLUDE_DIR}")
-  endif()
 endif()
 
 if(NOT TARGET sio_dep::rapidjson)

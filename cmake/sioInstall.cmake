@@ -3,7 +3,7 @@
 #   <prefix>/share/cmake/sio/sioConfig.cmake      find_package(sio CONFIG) -> sio::sio
 #                            sioConfigVersion.cmake  (SameMajorVersion, architecture-independent)
 #                            sioTargets.cmake        the exported INTERFACE target
-#                            sioDependencies.cmake   normalises asio/websocketpp/RapidJSON/OpenSSL to sio_dep::*
+#                            sioDependencies.cmake   normalises Asio/RapidJSON/OpenSSL to sio_dep::*
 #                            Findasio.cmake          for Asio installs without a CMake package (Debian)
 #   <prefix>/share/pkgconfig/sio.pc               pkg-config --cflags --libs sio
 #   <prefix>/share/doc/sio/{LICENSE,CHANGELOG.md}
@@ -53,11 +53,11 @@ else()
   set(SIO_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
 
-# Include directories of asio, websocketpp and RapidJSON that the compiler would not search anyway
-# (none on Debian, where they are all in /usr/include). asio and websocketpp ship no .pc file, so
-# their paths go into Cflags as found now; OpenSSL comes through "Requires: openssl". A package
-# manager that installs every dependency into sio's own prefix (vcpkg) turns this off: the paths
-# would be absolute and ${includedir} already covers them.
+# Include directories of Asio and RapidJSON that the compiler would not search anyway (none on
+# Debian, where both are in /usr/include). Asio ships no .pc file, so the paths go into Cflags as
+# found now; OpenSSL comes through "Requires: openssl". A package manager that installs every
+# dependency into sio's own prefix (vcpkg) turns this off: the paths would be absolute and
+# ${includedir} already covers them.
 option(SIO_PC_DEPENDENCY_INCLUDES "Write the dependencies' include directories into sio.pc" ON)
 function(_sio_pc_collect_includes target out_var)
   set(dirs "")
@@ -81,7 +81,7 @@ endfunction()
 set(SIO_PC_DEPENDENCY_CFLAGS "")
 set(_sio_pc_deps "")
 if(SIO_PC_DEPENDENCY_INCLUDES)
-  set(_sio_pc_deps sio_dep::asio sio_dep::websocketpp sio_dep::rapidjson)
+  set(_sio_pc_deps sio_dep::asio sio_dep::rapidjson)
 endif()
 foreach(_sio_dep IN LISTS _sio_pc_deps)
   _sio_pc_collect_includes(${_sio_dep} _sio_dep_dirs)

@@ -39,18 +39,10 @@ class SioConan(ConanFile):
     def layout(self):
         basic_layout(self)
 
-    def configure(self):
-        # sio's headers use standalone Asio; websocketpp's Boost flavour would pull in Boost instead.
-        self.options["websocketpp/*"].asio = "standalone"
-        # sio requires OpenSSL itself (below); it does not use permessage-deflate (zlib).
-        self.options["websocketpp/*"].with_openssl = False
-        self.options["websocketpp/*"].with_zlib = False
-
     def requirements(self):
-        # websocketpp 0.8.2 uses io_service and friends, removed in Asio 1.33: keep Asio at 1.28.x,
-        # and force it so that websocketpp's own pin cannot pick another one.
-        self.requires("asio/1.28.2", transitive_headers=True, force=True)
-        self.requires("websocketpp/0.8.2", transitive_headers=True)
+        # Asio from 1.22 (Debian 12) on, deprecated APIs removed or not (ASIO_NO_DEPRECATED): CI builds
+        # 1.22 and the newest Asio Debian ships. The WebSocket code is sio's own.
+        self.requires("asio/[>=1.22.1 <2]", transitive_headers=True)
         self.requires("rapidjson/1.1.0", transitive_headers=True)
         self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
 

@@ -10,9 +10,13 @@
 #   pkg-config         g++ $(pkg-config --cflags --libs sio), no CMake
 #   conan              the recipe run offline against a stand-in for Conan's API (Conan cannot be
 #                      installed here); test_package built with plain CMake against the install and run
-#   vcpkg              every vcpkg JSON validated with ajv against vcpkg's schemas; both portfiles run by
+#   vcpkg              every vcpkg JSON validated with ajv against vcpkg's schemas; sio's portfile run by
 #                      a stand-in for vcpkg's helpers (vcpkg cannot be downloaded here); the manifest
 #                      example built against the result and run
+# websocketpp is no dependency of sio::sio. Every consumer is configured with find_package(websocketpp)
+# disabled and compiled with a poisoned websocketpp/ include directory ahead of all others (each of
+# websocketpp's header names, each an #error), and its compiler's dependency file must list no
+# websocketpp header; the installed package files must not name websocketpp.
 # The consumers (one translation unit each, Release) compile two at a time; then each runs against
 # socket.io-client (tests/node_modules), bounded by timeouts. Ends with "packaging: N passed, N failed";
 # exits non-zero on any failure. Environment: SIO_JOBS (2), SIO_PKG_WORK (scratch directory, default a
@@ -50,7 +54,45 @@ step() {  # name command... : runs now, output to logs/<name>.log
   note_result "$name" $? $((SECONDS - t0))
 }
 
-cmake_release() { cmake -DCMAKE_BUILD_TYPE=Release "$@"; }
+# A consumer must build with no websocketpp on its include path. /usr/include cannot be taken off a
+# compiler's search list, so websocketpp is hidden instead: a directory searched before every other
+# holds each of its header names as an #error, and find_package(websocketpp) is disabled.
+poison=$work/no-websocketpp
+make_poison() {
+  mkdir -p "$poison/websocketpp"
+  local h wspp_dir=${SIO_WEBSOCKETPP_DIR:-/usr/include/websocketpp}
+  [ -d "$wspp_dir" ] && (cd "$wspp_dir" && find . -name '*.hpp') | while IFS= read -r h; do
+    mkdir -p "$poison/websocketpp/$(dirname "$h")"
+    echo '#error "a sio consumer reached a websocketpp header: websocketpp is no dependency of sio"' \
+      >"$poison/websocketpp/$h"
+  done
+  echo '#error "a sio consumer reached a websocketpp header"' >"$poison/websocketpp/version.hpp"
+}
+make_poison
+no_wspp_cxxflags="-I$poison"
+poison_has_teeth() {  # the hiding works: a translation unit that includes websocketpp fails
+  if echo '#include <websocketpp/sha1/sha1.hpp>' | ${CXX:-c++} -std=c++17 -fsyntax-only $no_wspp_cxxflags -x c++ -; then
+    echo "a websocketpp include compiled despite $poison"; return 1
+  fi
+  echo "hidden: websocketpp/sha1/sha1.hpp hits the #error"
+}
+cmake_release() {
+  cmake -DCMAKE_BUILD_TYPE=Release -DCMAKE_DISABLE_FIND_PACKAGE_websocketpp=ON \
+    -DCMAKE_CXX_FLAGS="$no_wspp_cxxflags" "$@"
+}
+# no_websocketpp_opened <build dir>: the compiler's dependency files (-MD, every header opened,
+# system ones included) of the consumer name sio's headers and no websocketpp header.
+no_websocketpp_opened() {
+  local deps
+  deps=$(find "$1" -type f -name '*.d' -newer "$poison/websocketpp/version.hpp" | grep -v '/CMakeFiles/[0-9.]*/' || true)
+  [ -n "$deps" ] || { echo "no dependency file under $1"; return 1; }
+  # shellcheck disable=SC2086  # one path per line, no spaces in the scratch directory
+  grep -q 'sio/server\.hpp' $deps || { echo "the dependency files do not list sio/server.hpp: $deps"; return 1; }
+  if grep -h -o '[^ ]*websocketpp[^ ]*' $deps | sort -u | grep .; then
+    echo "websocketpp headers were opened (above)"; return 1
+  fi
+  echo "no websocketpp header opened: $(echo "$deps" | wc -l) dependency file(s) checked"
+}
 
 # --- prerequisites -----------------------------------------------------------------------------------
 if [ ! -d tests/node_modules/socket.io-client ] || [ ! -d tests/node_modules/ajv ]; then
@@ -73,9 +115,16 @@ install_sio() {
   [ -z "$(ls -A "$prefix/lib" 2>/dev/null)" ] || { echo "a header-only install wrote lib/"; missing=1; }
   grep -q "PACKAGE_VERSION \"$version\"" "$prefix/share/cmake/sio/sioConfigVersion.cmake" ||
     { echo "sioConfigVersion.cmake does not say $version"; missing=1; }
+  # (Comments may still say why sio does without websocketpp.)
+  if grep -rnE '^\s*#\s*include\s*[<"]websocketpp' "$prefix/include" ||
+    grep -rnE 'websocketpp(::|_DIR|_INCLUDE)|find_(dependency|package)\(websocketpp' "$prefix/share/cmake" ||
+    grep -rni websocketpp "$prefix/share/pkgconfig"; then
+    echo "the installed package includes, finds or links websocketpp (above)"; missing=1
+  fi
   return $missing
 }
 step install install_sio
+step websocketpp_hidden poison_has_teeth
 
 step find_package_version cmake -S tests/cmake/find_package_version -B "$work/find_package_version" \
   -DCMAKE_PREFIX_PATH="$prefix" -DSIO_EXPECTED_VERSION="$version"
@@ -109,11 +158,11 @@ fi
 # --- 2. consumer builds, two at a time --------------------------------------------------------------
 build_find_package() {
   cmake_release -S tests/cmake/find_package -B "$work/find_package" -DCMAKE_PREFIX_PATH="$prefix" &&
-    cmake --build "$work/find_package" -j"$jobs"
+    cmake --build "$work/find_package" -j"$jobs" && no_websocketpp_opened "$work/find_package"
 }
 build_add_subdirectory() {
   cmake_release -S tests/cmake/add_subdirectory -B "$work/add_subdirectory" -DSIO_SOURCE_DIR="$root" &&
-    cmake --build "$work/add_subdirectory" -j"$jobs"
+    cmake --build "$work/add_subdirectory" -j"$jobs" && no_websocketpp_opened "$work/add_subdirectory"
 }
 build_fetchcontent() {
   # An archive of the working tree as it is (tracked and new files, nothing ignored).
@@ -128,7 +177,7 @@ build_fetchcontent() {
   sha=$(sha256sum "$work/sio-src.tar.gz" | cut -d' ' -f1)
   cmake_release -S tests/cmake/fetchcontent -B "$work/fetchcontent" \
     -DSIO_FETCH_URL="file://$work/sio-src.tar.gz" -DSIO_FETCH_SHA256="$sha" &&
-    cmake --build "$work/fetchcontent" -j"$jobs"
+    cmake --build "$work/fetchcontent" -j"$jobs" && no_websocketpp_opened "$work/fetchcontent"
 }
 build_pkg_config() {
   export PKG_CONFIG_PATH=$prefix/share/pkgconfig
@@ -136,28 +185,27 @@ build_pkg_config() {
   local cxx=${CXX:-c++}
   # shellcheck disable=SC2046  # word splitting of pkg-config's output is the point
   echo "$cxx -std=c++17 -O2 ... $(pkg-config --cflags sio) ... $(pkg-config --libs sio)"
-  "$cxx" -std=c++17 -O2 -DNDEBUG $(pkg-config --cflags sio) \
+  "$cxx" -std=c++17 -O2 -DNDEBUG $no_wspp_cxxflags $(pkg-config --cflags sio) \
     -DSIO_CONSUMER_ROUTE='"pkg-config"' -DSIO_CONSUMER_PACKAGE_VERSION="\"$(pkg-config --modversion sio)\"" \
-    -o "$work/pkg-config/consumer" tests/cmake/consumer/main.cpp $(pkg-config --libs sio)
+    -MD -MF "$work/pkg-config/consumer.d" \
+    -o "$work/pkg-config/consumer" tests/cmake/consumer/main.cpp $(pkg-config --libs sio) &&
+    no_websocketpp_opened "$work/pkg-config"
 }
 build_conan_test_package() {
   cmake_release -S packaging/conan/test_package -B "$work/conan_test_package" -DCMAKE_PREFIX_PATH="$prefix" &&
-    cmake --build "$work/conan_test_package" -j"$jobs"
+    cmake --build "$work/conan_test_package" -j"$jobs" && no_websocketpp_opened "$work/conan_test_package"
 }
 build_vcpkg() {
   rm -rf "$work/vcpkg"
-  local port
-  for port in websocketpp sio; do  # dependency order, as vcpkg would install them
-    cmake -DPORT_DIR="$root/packaging/vcpkg/ports/$port" -DINSTALLED_DIR="$work/vcpkg/installed" \
-      -DWORK_DIR="$work/vcpkg" -P tests/cmake/vcpkg/run_portfile.cmake || return 1
-  done
+  cmake -DPORT_DIR="$root/packaging/vcpkg/ports/sio" -DINSTALLED_DIR="$work/vcpkg/installed" \
+    -DWORK_DIR="$work/vcpkg" -P tests/cmake/vcpkg/run_portfile.cmake || return 1
   # What vcpkg's toolchain file gives a manifest project: the installed tree on CMAKE_PREFIX_PATH.
   cmake_release -S packaging/vcpkg/example -B "$work/vcpkg_example" -DCMAKE_PREFIX_PATH="$work/vcpkg/installed" &&
     cmake --build "$work/vcpkg_example" -j"$jobs" || return 1
-  grep -E '^(sio|websocketpp)_DIR' "$work/vcpkg_example/CMakeCache.txt"
-  grep -q "^sio_DIR:PATH=$work/vcpkg/installed/share/sio$" "$work/vcpkg_example/CMakeCache.txt" &&
-    grep -q "^websocketpp_DIR:PATH=$work/vcpkg/installed/share/websocketpp$" "$work/vcpkg_example/CMakeCache.txt" ||
-    { echo "the example did not take sio and websocketpp from the ports' installed tree"; return 1; }
+  grep -E '^sio_DIR' "$work/vcpkg_example/CMakeCache.txt"
+  grep -q "^sio_DIR:PATH=$work/vcpkg/installed/share/sio$" "$work/vcpkg_example/CMakeCache.txt" ||
+    { echo "the example did not take sio from the port's installed tree"; return 1; }
+  no_websocketpp_opened "$work/vcpkg_example"
 }
 
 builds=(find_package add_subdirectory fetchcontent pkg_config conan_test_package vcpkg)

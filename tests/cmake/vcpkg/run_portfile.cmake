@@ -1,11 +1,9 @@
 # Runs a vcpkg portfile of packaging/vcpkg/ports WITHOUT vcpkg (which cannot be downloaded on the CI
 # machine), to exercise the portfile's own logic: its options to sio's CMake build, its install
 # layout, its version check, what it copies. vcpkg's helper functions are replaced by small stand-ins
-# defined below; they do what the real ones do for these two ports (release-only, header-only, config
+# defined below; they do what the real ones do for sio's port (release-only, header-only, config
 # already in share/<port>) and refuse anything else rather than pretend. Dependencies are not built by
-# vcpkg here: Asio, RapidJSON and OpenSSL are the system's (Debian) and vcpkg_from_github for
-# websocketpp is served from Debian's websocketpp 0.8.2 headers, which are upstream's 0.8.2 headers
-# unchanged (Debian's patches touch only build files); its SHA512 is checked for form only.
+# vcpkg here: Asio, RapidJSON and OpenSSL are the system's (Debian).
 #
 #   cmake -DPORT_DIR=<packaging/vcpkg/ports/NAME> -DINSTALLED_DIR=<dir> -DWORK_DIR=<scratch> -P run_portfile.cmake
 #
@@ -44,25 +42,7 @@ endfunction()
 
 function(vcpkg_from_github)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "OUT_SOURCE_PATH;REPO;REF;SHA512;HEAD_REF" "PATCHES")
-  string(LENGTH "${arg_SHA512}" len)
-  if(NOT arg_SHA512 MATCHES "^[0-9a-f]+$" OR NOT len EQUAL 128)
-    message(FATAL_ERROR "vcpkg_from_github: SHA512 must be 128 hex digits, got '${arg_SHA512}'")
-  endif()
-  if(NOT (arg_REPO STREQUAL "zaphoyd/websocketpp" AND arg_REF STREQUAL "0.8.2") OR arg_PATCHES)
-    message(FATAL_ERROR "[vcpkg stand-in] no offline source for ${arg_REPO}@${arg_REF} (patches: ${arg_PATCHES})")
-  endif()
-  set(src "${CURRENT_BUILDTREES_DIR}/src/websocketpp-0.8.2")
-  if(NOT EXISTS "/usr/include/websocketpp/version.hpp")
-    message(FATAL_ERROR "[vcpkg stand-in] Debian's libwebsocketpp-dev is not installed")
-  endif()
-  file(STRINGS "/usr/include/websocketpp/version.hpp" _v REGEX "(major|minor|patch)_version = ")
-  if(NOT _v MATCHES "major_version = 0[^0-9].*minor_version = 8[^0-9].*patch_version = 2[^0-9]")
-    message(FATAL_ERROR "[vcpkg stand-in] /usr/include/websocketpp is not 0.8.2: ${_v}")
-  endif()
-  file(COPY "/usr/include/websocketpp" DESTINATION "${src}")
-  file(COPY_FILE "/usr/share/doc/libwebsocketpp-dev/copyright" "${src}/COPYING")
-  message(STATUS "[vcpkg stand-in] ${arg_REPO}@${arg_REF}: Debian's 0.8.2 headers stand in for the download")
-  set(${arg_OUT_SOURCE_PATH} "${src}" PARENT_SCOPE)
+  message(FATAL_ERROR "[vcpkg stand-in] no offline source for ${arg_REPO}@${arg_REF}: downloads are not simulated")
 endfunction()
 
 function(vcpkg_cmake_configure)

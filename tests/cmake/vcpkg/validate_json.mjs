@@ -55,7 +55,7 @@ for (const file of files.sort()) {
   report(ok, `${rel} against ${path.basename(file) === "vcpkg.json" ? "vcpkg" : "vcpkg-configuration"}.schema.json`,
     ok ? "" : ajv.errorsText(validate.errors, { separator: "; " }));
 }
-report(files.length === 4, `found ${files.length} vcpkg JSON files (expected the 2 ports, the example's manifest and configuration)`);
+report(files.length === 3, `found ${files.length} vcpkg JSON files (expected the sio port, the example's manifest and configuration)`);
 
 const header = fs.readFileSync(path.join(root, "include", "sio", "version.hpp"), "utf8");
 const version = /#define SIO_VERSION_STRING "([^"]+)"/.exec(header)?.[1];
@@ -64,6 +64,12 @@ report(port.version === version, `ports/sio/vcpkg.json version ${port.version} e
 const example = readJson(path.join(root, "packaging", "vcpkg", "example", "vcpkg.json"));
 report(example.dependencies.includes("sio"), "the manifest example depends on sio");
 report(/^[0-9a-f]{40}$/.test(example["builtin-baseline"] ?? ""), "the manifest example pins a builtin-baseline commit");
+// sio needs no websocketpp, so no overlay port for it and no Asio override (websocketpp capped Asio).
+const portDeps = port.dependencies.map((d) => (typeof d === "string" ? d : d.name));
+report(!portDeps.includes("websocketpp"), `ports/sio does not depend on websocketpp (${portDeps.join(", ")})`);
+report(!/websocketpp/i.test([port.description].flat().join(" ")), "ports/sio's description does not mention websocketpp");
+report(!fs.existsSync(path.join(root, "packaging", "vcpkg", "ports", "websocketpp")), "no websocketpp overlay port");
+report(!("overrides" in example), "the manifest example has no overrides (no Asio pin)");
 
 console.log(`vcpkg JSON: ${passed} checks passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
