@@ -7,8 +7,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+# libwebsocketpp-dev: the integration tests' WebSocket client and the bench's raw peer (not sio's).
+# g++-mingw-w64-x86-64-posix: the Windows cross-compile (scripts/test.d/mingw.sh); posix threads,
+# which std::mutex and std::thread need in g++ 12's MinGW.
+# xz-utils, gpgv, debian-archive-keyring: the newest Asio's .deb (scripts/test.d/asio-newest.sh).
 apt_packages=(build-essential cmake pkg-config clang libasio-dev libwebsocketpp-dev rapidjson-dev
-              libssl-dev openssl curl chromium)
+              libssl-dev openssl curl chromium g++-mingw-w64-x86-64-posix xz-utils gpgv
+              debian-archive-keyring)
 missing=()
 # Node may come from another source (e.g. NodeSource, which bundles npm): only ask apt when absent.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
@@ -22,10 +27,11 @@ if dpkg-query -W -f='${Version}' libcatch2-dev 2>/dev/null | grep -q '^3'; then 
 
 if [ ${#missing[@]} -gt 0 ] || [ $catch2_ok -eq 0 ]; then
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-  if [ $catch2_ok -eq 0 ] && [ "$codename" = "bookworm" ] &&
-     ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    echo "deb http://deb.debian.org/debian bookworm-backports main" |
-      $SUDO tee /etc/apt/sources.list.d/sio-backports.list >/dev/null
+  if [ $catch2_ok -eq 0 ] && [ "$codename" = "bookworm" ]; then
+    # From the mirror the machine's apt sources already name (scripts/lib/apt_sources.sh).
+    # shellcheck source=lib/apt_sources.sh
+    . "$here/scripts/lib/apt_sources.sh"
+    apt_add_backports "$codename"
   fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
