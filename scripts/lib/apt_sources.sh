@@ -110,7 +110,7 @@ debian_archive_entry() {
   printf '%s\n' "$entry"
 }
 
-# debian_mirror [CODENAME]: that entry's URI without a trailing slash, e.g. http://deb.debian.org/debian.
+# debian_mirror [CODENAME]: that entry's URI without a trailing slash, e.g. http://<mirror host>/debian.
 debian_mirror() {
   local entry
   entry=$(debian_archive_entry "$@") || return 1

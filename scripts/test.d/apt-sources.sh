@@ -28,32 +28,32 @@ tree() {  # a fresh sample /etc/apt
   mkdir -p "$APT_ETC/sources.list.d"
 }
 
-# 1. Debian 12's default: deb822, the archive and security in one file; other files apt ignores.
+# 1. Debian 12's default layout: deb822, the archive and security in one file; other files apt ignores.
 tree deb822
 cat >"$APT_ETC/sources.list.d/debian.sources" <<'X'
 Types: deb
-# http://snapshot.debian.org/archive/debian/20250520T000000Z
-URIs: http://deb.debian.org/debian
+# a comment inside the stanza
+URIs: http://debian.mirror.example/debian
 Suites: bookworm bookworm-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
-URIs: http://deb.debian.org/debian-security
+URIs: http://debian.mirror.example/debian-security
 Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 X
 echo "deb http://elsewhere.invalid/debian bookworm main" >"$APT_ETC/sources.list.d/old.list.disabled"
-check "deb822: the archive's mirror" "http://deb.debian.org/debian" "$(debian_mirror bookworm)"
+check "deb822: the archive's mirror" "http://debian.mirror.example/debian" "$(debian_mirror bookworm)"
 check "deb822: every (URI, suite) listed, security included" 3 "$(apt_source_entries | wc -l)"
 apt_add_backports bookworm >/dev/null
 check "deb822: backports as a copy of the stanza" "Types: deb
-URIs: http://deb.debian.org/debian
+URIs: http://debian.mirror.example/debian
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" "$(cat "$APT_ETC/sources.list.d/sio-backports.sources" 2>&1)"
-check "deb822: backports now among the entries" "http://deb.debian.org/debian bookworm-backports main" \
+check "deb822: backports now among the entries" "http://debian.mirror.example/debian bookworm-backports main" \
   "$(apt_source_entries | awk -F'\t' '$5 == "bookworm-backports" { print $4, $5, $6 }')"
 check "deb822: a second run writes nothing" "" "$(apt_add_backports bookworm)"
 
