@@ -7,7 +7,7 @@
 # it fails when CI=true, and otherwise says loudly that it skipped.
 # A target that does not build fails alone; the others still run.
 # Environment: SIO_FUZZ_SECONDS (per target, default 30; all targets together get at most
-# SIO_FUZZ_BUDGET seconds, default 160), SIO_JOBS (2).
+# SIO_FUZZ_BUDGET seconds, default 140), SIO_JOBS (2).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -42,7 +42,7 @@ if [ "${#names[@]}" -eq 0 ]; then
   exit 1
 fi
 seconds=${SIO_FUZZ_SECONDS:-30}
-budget=${SIO_FUZZ_BUDGET:-160}
+budget=${SIO_FUZZ_BUDGET:-140}
 cap=$((budget / ${#names[@]}))
 [ "$seconds" -gt "$cap" ] && seconds=$cap
 [ "$seconds" -lt 5 ] && seconds=5
