@@ -2,10 +2,12 @@
 // sio::client: one Engine.IO session seen from the Socket.IO layer. Decodes packets, routes them
 // to the namespace sockets it holds, enforces the connect timeout and the namespace limit, and
 // writes encoded packets. Everything runs on the session's strand.
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -59,7 +61,15 @@ class client : public std::enable_shared_from_this<client> {
   std::shared_ptr<server_core> server_;
   engine::session_ptr session_;
   parser::decoder decoder_;
-  std::unordered_map<std::string, std::shared_ptr<socket>> sockets_;
+  struct joined_socket {
+    std::shared_ptr<socket> s;
+    std::uint64_t order;  ///< when it joined: DISCONNECTs and closes go in that order, as in JavaScript
+  };
+  /// Its sockets in the order they joined.
+  std::vector<std::shared_ptr<socket>> sockets_by_join_order() const;
+
+  std::unordered_map<std::string, joined_socket> sockets_;
+  std::uint64_t joins_ = 0;
   std::unordered_map<std::string, std::shared_ptr<socket>> connecting_;  ///< in middleware
   std::unique_ptr<asio::steady_timer> connect_timer_;
   bool joined_any_ = false;

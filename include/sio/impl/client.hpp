@@ -1,5 +1,7 @@
 #pragma once
 // Out-of-line definitions of sio::client.
+#include <algorithm>
+
 #include "sio/client.hpp"
 #include "sio/impl/namespace.hpp"
 #include "sio/server_core.hpp"
@@ -29,7 +31,7 @@ inline void client::start() {
 
 inline void client::add_socket(const std::string& nsp, std::shared_ptr<socket> s) {
   connecting_.erase(nsp);
-  sockets_[nsp] = std::move(s);
+  sockets_[nsp] = joined_socket{std::move(s), joins_++};
   if (joined_any_) return;
   joined_any_ = true;
   if (connect_timer_) connect_timer_->cancel();
@@ -62,7 +64,7 @@ inline void client::on_packet(parser::packet&& p) {
     return fail();  // anything but CONNECT for a namespace not joined, or a CONNECT while one is pending
   }
   if (p.type == parser::packet_type::connect || p.type == parser::packet_type::connect_error) return fail();
-  auto s = it->second;
+  auto s = it->second.s;
   s->handle_packet(std::move(p));
 }
 
@@ -103,9 +105,19 @@ inline void client::connect(parser::packet&& p) {
   nsp->connect(s);
 }
 
+inline std::vector<std::shared_ptr<socket>> client::sockets_by_join_order() const {
+  std::vector<const joined_socket*> entries;
+  entries.reserve(sockets_.size());
+  for (const auto& [name, entry] : sockets_) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](const joined_socket* a, const joined_socket* b) { return a->order < b->order; });
+  std::vector<std::shared_ptr<socket>> out;
+  out.reserve(entries.size());
+  for (const auto* e : entries) out.push_back(e->s);
+  return out;
+}
+
 inline void client::disconnect_all() {
-  auto all = sockets_;
-  for (auto& [name, s] : all) s->disconnect(false);
+  for (auto& s : sockets_by_join_order()) s->disconnect(false);
   close_connection();
 }
 
@@ -113,13 +125,13 @@ inline void client::on_close(engine::close_reason reason) {
   if (connect_timer_) connect_timer_->cancel();
   server_->remove_pending(*this);
   disconnect_reason why = server_->shutting_down() ? disconnect_reason::server_shutting_down : from_engine(reason);
-  auto all = std::move(sockets_);
+  auto all = sockets_by_join_order();
   sockets_.clear();
   auto connecting = std::move(connecting_);
   connecting_.clear();
   // Sockets still in middleware never join: their namespace counts them out now.
   for (auto& [name, s] : connecting) s->abandon();
-  for (auto& [name, s] : all) s->handle_close(why);
+  for (auto& s : all) s->handle_close(why);
 }
 
 }  // namespace sio
