@@ -293,6 +293,23 @@ TEST_CASE("encoder: nested binaries are numbered depth-first in order", "[parser
     for (std::uint8_t i = 0; i < 4; ++i) CHECK(out.attachments[i + 1u] == sio::binary{i});
 }
 
+TEST_CASE("encoder: copies of one binary are one attachment, named by every placeholder", "[parser][encoder]") {
+    const sio::binary shared{7, 8, 9};
+    const sio::value data = sio::array{"ev", shared, sio::object{{"again", shared}}, sio::binary{1}, shared};
+    encoded out;
+    sio::parser::encode({packet_type::event, "/", {}, data}, out.text, out.attachments);
+    CHECK(out.text == R"(52-["ev",{"_placeholder":true,"num":0},{"again":{"_placeholder":true,"num":0}},)"
+                      R"({"_placeholder":true,"num":1},{"_placeholder":true,"num":0}])");
+    REQUIRE(out.attachments.size() == 2);
+    CHECK(out.attachments[0].shared() == shared.shared());  // the same buffer, not a copy
+    CHECK(out.attachments[1] == sio::binary{1});
+    // Equal bytes in different buffers stay two attachments, as the reference sends them.
+    encoded twice;
+    sio::parser::encode({packet_type::event, "/", {}, sio::array{"ev", sio::binary{1}, sio::binary{1}}}, twice.text,
+                        twice.attachments);
+    CHECK(twice.attachments.size() == 2);
+}
+
 TEST_CASE("encoder/decoder: the PROTOCOL.md ack example", "[parser]") {
     // The client sends 42456["ev",1,"2",{"3":[false]}]; acking with the same arguments must put
     // exactly 43456[1,"2",{"3":[false]}] on the wire.
