@@ -13,6 +13,7 @@
 
 #include "sio/adapter.hpp"
 #include "sio/engine/session.hpp"
+#include "sio/error.hpp"
 #include "sio/fwd.hpp"
 #include "sio/options.hpp"
 #include "sio/parser/decoder.hpp"
@@ -25,6 +26,16 @@ class client : public std::enable_shared_from_this<client> {
 
   void start();
   void write(const frame_list& frames, bool is_volatile) { session_->send(frames, is_volatile); }
+  /// The same, on the session's strand, saying what became of the packet.
+  emit_status write_now(const frame_list& frames, bool is_volatile) {
+    switch (session_->send_on_strand(*frames, is_volatile)) {
+      case engine::send_status::queued: return emit_status::queued;
+      case engine::send_status::dropped: return emit_status::dropped;
+      case engine::send_status::closed: return emit_status::closed;
+      case engine::send_status::slow_consumer: return emit_status::slow_consumer;
+    }
+    return emit_status::closed;
+  }
   /// Closes the Engine.IO connection (and with it every socket of this client).
   void close_connection() { session_->close(); }
   const engine::session& session() const noexcept { return *session_; }

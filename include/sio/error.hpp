@@ -52,6 +52,15 @@ constexpr disconnect_reason from_engine(engine::close_reason r) noexcept {
   return disconnect_reason::transport_error;
 }
 
+/// What became of an emitted packet (see SECURITY.md, "Slow consumers").
+enum class emit_status {
+  queued,         ///< it will be written
+  dropped,        ///< volatile, and the transport could not take it now (or the server is over its memory budget)
+  closed,         ///< the socket is disconnected or its connection is closing
+  slow_consumer,  ///< it would have put the client over its send bound: the client is being disconnected
+  posted,         ///< emit was called off the socket's strand: the outcome comes later (pass a completion token to hear it)
+};
+
 /// A middleware refusal: the client's connect_error gets `message` and, when set, `data`.
 struct connect_error {
   std::string message;

@@ -48,6 +48,7 @@ enum class error_source {
   new_namespace_handler,  ///< on_new_namespace
   server_side_event,      ///< on_server_side_event
   http_hook,              ///< on_http_request, use_http, cors.allow_origin and the engine hooks of the options
+  drain_handler,          ///< socket.on_drain
   internal,               ///< an exception from sio itself while handling a client's packet (e.g. out of memory)
   // Limits (no exception):
   event_rate_limit,         ///< max_events_per_second / max_event_burst
@@ -73,6 +74,7 @@ constexpr const char* to_string(error_source s) noexcept {
     case error_source::new_namespace_handler: return "new namespace handler";
     case error_source::server_side_event: return "server-side event handler";
     case error_source::http_hook: return "http hook";
+    case error_source::drain_handler: return "drain handler";
     case error_source::internal: return "internal";
     case error_source::event_rate_limit: return "event rate limit";
     case error_source::namespace_limit: return "namespace limit";

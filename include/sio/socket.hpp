@@ -20,7 +20,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <asio.hpp>
@@ -44,6 +47,24 @@ using packet_middleware = std::function<void(arguments& event, std::function<voi
 using any_handler = std::function<void(const std::string& event, const arguments& args)>;
 using disconnect_handler = std::function<void(disconnect_reason)>;
 using ack_handler = std::function<void(std::error_code, arguments)>;
+
+namespace detail {
+/// Whether the last argument of an emit is a completion token for void(emit_status): a callable
+/// taking an emit_status, asio::use_future, or asio::use_awaitable.
+template <class T, class = void>
+struct is_emit_token : std::is_invocable<std::decay_t<T>, emit_status> {};
+template <class Alloc>
+struct is_emit_token<asio::use_future_t<Alloc>> : std::true_type {};
+#if defined(ASIO_HAS_CO_AWAIT)
+template <class Executor>
+struct is_emit_token<asio::use_awaitable_t<Executor>> : std::true_type {};
+#endif
+template <class... A>
+constexpr bool last_is_emit_token() {
+  if constexpr (sizeof...(A) == 0) return false;
+  else return is_emit_token<std::decay_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>>>::value;
+}
+}  // namespace detail
 
 class socket : public std::enable_shared_from_this<socket> {
  public:
@@ -85,11 +106,23 @@ class socket : public std::enable_shared_from_this<socket> {
   socket& on_disconnecting(disconnect_handler fn);
   /// Errors from packet middleware and from arguments that do not convert to a handler's types.
   socket& on_error(std::function<void(const std::string&)> fn);
+  /// Runs each time everything queued for this socket's client has been handed to the transport
+  /// (the JavaScript server has it only on the engine socket, socket.conn.on("drain")). A
+  /// sender that waits for it never makes the client a slow consumer.
+  socket& on_drain(std::function<void()> fn);
 
   /// Sends an event. Arguments passed as rvalues (a sio::value, sio::arguments) are moved, others copied.
+  /// On the socket's strand (in its handlers) it returns what became of the packet; elsewhere it
+  /// is posted there and returns emit_status::posted, unless the last argument is a completion
+  /// token for void(sio::emit_status) (a callback, asio::use_future, asio::use_awaitable), which
+  /// then hears the outcome. Beyond the JavaScript server, whose emit says nothing.
   template <class... A>
-  void emit(std::string_view event, A&&... args) {
-    emit_arguments(event, arguments::of(std::forward<A>(args)...), false);
+  auto emit(std::string_view event, A&&... args) {
+    if constexpr (detail::last_is_emit_token<A...>())
+      return emit_reporting(false, event, std::forward_as_tuple(std::forward<A>(args)...),
+                            std::make_index_sequence<sizeof...(A) - 1>{});
+    else
+      return emit_arguments(event, arguments::of(std::forward<A>(args)...), false);
   }
   template <class... A>
   void send(A&&... args) {
@@ -131,7 +164,7 @@ class socket : public std::enable_shared_from_this<socket> {
   void disconnect(bool close = false);
 
   // ---- used by the client and the namespace (on the strand) ----------------------------------
-  void emit_arguments(std::string_view event, arguments args, bool is_volatile);
+  emit_status emit_arguments(std::string_view event, arguments args, bool is_volatile);
   void send_connect_reply();
   void handle_packet(parser::packet&& p);
   void handle_close(disconnect_reason reason);
@@ -193,6 +226,23 @@ class socket : public std::enable_shared_from_this<socket> {
       }
     }
   };
+
+  /// emit with a completion token for void(emit_status) as its last argument.
+  template <class Tuple, std::size_t... I>
+  auto emit_reporting(bool is_volatile, std::string_view event, Tuple&& tuple, std::index_sequence<I...>) {
+    arguments args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...);
+    auto&& token = std::get<sizeof...(I)>(tuple);
+    return asio::async_initiate<decltype(token), void(emit_status)>(
+        [self = shared_from_this(), is_volatile, event = std::string{event}](auto handler, arguments args) mutable {
+          self->on_strand([self, is_volatile, event = std::move(event), args = std::move(args),
+                           handler = std::move(handler)]() mutable {
+            emit_status st = self->emit_arguments(event, std::move(args), is_volatile);
+            auto ex = asio::get_associated_executor(handler);
+            asio::dispatch(ex, [handler = std::move(handler), st]() mutable { handler(st); });
+          });
+        },
+        token, std::move(args));
+  }
 
   template <class Tuple, std::size_t... I>
   auto emit_with_ack_in(std::optional<std::chrono::milliseconds> timeout, std::string_view event, Tuple&& tuple,
@@ -262,8 +312,12 @@ class socket::emitter {
   }
   emitter compress(bool) const { return *this; }
   template <class... A>
-  void emit(std::string_view event, A&&... args) const {
-    socket_->emit_arguments(event, arguments::of(std::forward<A>(args)...), volatile_flag_);
+  auto emit(std::string_view event, A&&... args) const {
+    if constexpr (detail::last_is_emit_token<A...>())
+      return socket_->emit_reporting(volatile_flag_, event, std::forward_as_tuple(std::forward<A>(args)...),
+                                     std::make_index_sequence<sizeof...(A) - 1>{});
+    else
+      return socket_->emit_arguments(event, arguments::of(std::forward<A>(args)...), volatile_flag_);
   }
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... args_then_token) const {
@@ -314,8 +368,8 @@ class socket_ref {
     return *this;
   }
   template <class... A>
-  void emit(std::string_view event, A&&... args) const {
-    s_->emit(event, std::forward<A>(args)...);
+  auto emit(std::string_view event, A&&... args) const {
+    return s_->emit(event, std::forward<A>(args)...);
   }
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... a) const {

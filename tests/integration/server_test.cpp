@@ -1390,3 +1390,47 @@ TEST_CASE("an attachment named by two placeholders reaches every listener and pa
   }
   CHECK(srv.shut_down());
 }
+
+TEST_CASE("emit says what became of the packet: the outcome on the socket's strand, posted elsewhere unless a "
+          "completion token hears it; on_drain runs once the client has everything") {
+  sio::server_options opts;
+  opts.strands = 1;
+  std::promise<sio::socket_ref> connected;
+  std::vector<sio::emit_status> in_handler;
+  std::atomic<int> drains{0};
+  running_server srv(opts);
+  srv.io.on_connection([&](sio::socket_ref s) {
+    s->on_drain([&] { ++drains; });
+    in_handler.push_back(s.emit("hello", 1));
+    // The connect reply and "hello" wait to be written (a handler's output leaves when it
+    // returns): the transport cannot take a volatile packet now.
+    in_handler.push_back(s.volatile_().emit("volatile", 2));
+    connected.set_value(s);
+  });
+  srv.start();
+
+  auto client = std::make_unique<sio_test::test_client>(srv.port());
+  client->connect();
+  sio::socket_ref s = connected.get_future().get();
+  CHECK(in_handler == std::vector<sio::emit_status>{sio::emit_status::queued, sio::emit_status::dropped});
+  CHECK(is_event(client->next_matching([](const std::string& p) { return is_event(p, "hello"); }), "hello"));
+  REQUIRE(eventually([&] { return drains.load() >= 1; }));
+  int before = drains.load();  // the connect reply and "hello" left in one write
+
+  // From this thread the emit is posted; a token hears the outcome on the socket's strand.
+  CHECK(s.emit("posted", 3) == sio::emit_status::posted);
+  std::future<sio::emit_status> outcome = s.emit("reported", 4, asio::use_future);
+  CHECK(outcome.get() == sio::emit_status::queued);
+  std::promise<sio::emit_status> by_callback;
+  s.emit("by-callback", 5, [&](sio::emit_status st) { by_callback.set_value(st); });
+  CHECK(by_callback.get_future().get() == sio::emit_status::queued);
+  CHECK(is_event(client->next_matching([](const std::string& p) { return is_event(p, "posted"); }), "posted"));
+  CHECK(is_event(client->next_matching([](const std::string& p) { return is_event(p, "reported"); }), "reported"));
+  REQUIRE(eventually([&] { return drains.load() > before; }));
+
+  // Once the socket is gone, nothing is queued.
+  client.reset();
+  REQUIRE(eventually([&] { return !s->connected(); }));
+  CHECK(s.emit("gone", 6, asio::use_future).get() == sio::emit_status::closed);
+  CHECK(srv.shut_down());
+}

@@ -202,16 +202,37 @@ inline void socket::run_outgoing_handlers(const std::string& event, const argume
   }
 }
 
-inline void socket::emit_arguments(std::string_view event, arguments args, bool is_volatile) {
-  on_strand([self = shared_from_this(), event = std::string{event}, args = std::move(args), is_volatile]() mutable {
-    if (!self->connected_) return;
+inline emit_status socket::emit_arguments(std::string_view event, arguments args, bool is_volatile) {
+  auto send = [self = shared_from_this(), is_volatile](const std::string& event, arguments args) {
+    if (!self->connected_) return emit_status::closed;
     if (self->any_outgoing_handlers_) {
       self->run_outgoing_handlers(event, args);
-      if (!self->connected_) return;
+      if (!self->connected_) return emit_status::closed;
     }
-    self->client_->write(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), std::nullopt)),
-                         is_volatile);
+    return self->client_->write_now(
+        detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), std::nullopt)), is_volatile);
+  };
+  if (strand().running_in_this_thread()) return send(std::string{event}, std::move(args));
+  asio::post(strand(), [send = std::move(send), event = std::string{event}, args = std::move(args)]() mutable {
+    send(event, std::move(args));
   });
+  return emit_status::posted;
+}
+
+inline socket& socket::on_drain(std::function<void()> fn) {
+  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable {
+    if (!self->connected_) return;
+    self->conn().on_drain([weak = self->weak_from_this(), fn = std::move(fn)] {
+      auto me = weak.lock();
+      if (!me || !me->connected_) return;
+      try {
+        fn();
+      } catch (...) {
+        me->user_code_failed(error_source::drain_handler, "drain", std::current_exception());
+      }
+    });
+  });
+  return *this;
 }
 
 inline void socket::emit_with_ack_erased(std::string event, arguments args, std::optional<std::chrono::milliseconds> timeout,
