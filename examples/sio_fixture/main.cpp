@@ -104,7 +104,7 @@ std::string lower(std::string text) {
 void install(sio::socket_ref socket) {
   sio::namespace_& nsp = socket->nsp();
 
-  socket.on("echo", [socket](sio::arguments args) { socket.emit("echo", args); });
+  socket.on("echo", [socket](sio::arguments args) { socket.emit("echo", std::move(args)); });
   socket.on("echo-ack", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
   socket.on("1234", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
 
