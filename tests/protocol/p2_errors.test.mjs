@@ -1,6 +1,7 @@
 // PROTOCOL.md §2 — error responses. Code 4 (Forbidden) needs an allowRequest hook and is
 // tested with the Socket.IO layer, not here.
 import assert from "node:assert/strict";
+import http from "node:http";
 import { describe } from "node:test";
 import { rule, useServer } from "../lib/harness.mjs";
 import { request, rawRequest, buildRequest } from "../lib/http.mjs";
@@ -128,6 +129,32 @@ describe("§2 payload limits (--max-payload 1000)", () => {
     const big = await post(server, sid, "4" + "y".repeat(50_000));
     assert.equal(big.status, 413);
     await echoPolling(server, sid, "after-413");
+  });
+
+  rule("2.7 a Node http client sending far more than maxPayload reads the 413, not EPIPE or a reset", async () => {
+    // The server answers from the Content-Length before the body is read. Closing at once with
+    // the body unread would make the kernel reset the connection, and the client could lose the
+    // 413 (EPIPE on its write, or ECONNRESET): the server reads and drops the rest for a while.
+    const { sid } = await handshake(server);
+    const body = Buffer.alloc(4 * 1024 * 1024, "z");
+    for (let i = 0; i < 10; ++i) {
+      const status = await new Promise((resolve, reject) => {
+        const req = http.request({
+          host: server.host,
+          port: server.port,
+          method: "POST",
+          path: `${server.path}?EIO=4&transport=polling&sid=${sid}`,
+          headers: { "Content-Type": "text/plain;charset=UTF-8", "Content-Length": body.length },
+        });
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+      assert.equal(status, 413, `round ${i}`);
+    }
   });
 
   rule("2.7 a WebSocket frame larger than maxPayload closes the socket with 1009", async () => {
