@@ -246,6 +246,15 @@ class session : public std::enable_shared_from_this<session> {
       return;
     }
     if (state_ == state::closing) {
+      // The close packet goes in a response of its own, after what was queued before it (see
+      // close_with): a client would drop the packets of a payload that also closes it.
+      if (queue_.size() > 1) {
+        frame close_packet = std::move(queue_.back());
+        queue_.pop_back();
+        respond_get(ex, take_payload());
+        queue_.push_back(std::move(close_packet));
+        return;
+      }
       respond_get(ex, take_payload());
       return finish_closing();
     }

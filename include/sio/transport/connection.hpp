@@ -82,7 +82,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   // Both may be called from the session's strand (an upgrade of an existing session), while this
   // connection's own strand may still be inside serve_requests: they move to it first.
   void reject(http_response response) override {
-    asio::dispatch(strand(), [self = this->shared_from_this(), response = std::move(response)]() mutable {
+    asio::post(strand(), [self = this->shared_from_this(), response = std::move(response)]() mutable {
       self->upgrade_pending_ = false;
       self->close_after_write_ = true;
       self->queue_response(std::move(response), false, false);
@@ -90,16 +90,26 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   }
   void accept(strand_slot_ptr slot, std::size_t max_message_size, header_list headers,
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
-    asio::dispatch(strand(), [self = this->shared_from_this(), slot = std::move(slot), max_message_size,
-                              headers = std::move(headers), fn = std::move(on_open)]() mutable {
-      // No read is pending while an upgrade is (do_read): from here on the session's strand owns
-      // this connection, so session code and socket code never race.
+    // Posted, never run inline: the handler that is serving the upgrade request on this strand
+    // finishes first, whichever strand calls.
+    asio::post(strand(), [self = this->shared_from_this(), slot = std::move(slot), max_message_size,
+                          headers = std::move(headers), fn = std::move(on_open)]() mutable {
       self->handed_off_ = true;
-      self->slot_ = std::move(slot);
-      self->check_socket_strand();
-      asio::post(self->strand(), [self, max_message_size, headers = std::move(headers), fn = std::move(fn)]() mutable {
-        self->start_websocket(max_message_size, std::move(headers), std::move(fn));
-      });
+      self->upgrade_pending_ = false;
+      // Nothing may be left to complete on this strand once the session's strand owns the
+      // connection: no read is pending while an upgrade is (do_read), the idle timer stops here,
+      // and a write still in flight (answers to earlier requests) completes first.
+      self->retire_timer_waits();
+      self->timer_.cancel();
+      self->handoff_ = [self, slot = std::move(slot), max_message_size, headers = std::move(headers),
+                        fn = std::move(fn)]() mutable {
+        self->slot_ = std::move(slot);
+        self->check_socket_strand();
+        asio::post(self->strand(), [self, max_message_size, headers = std::move(headers), fn = std::move(fn)]() mutable {
+          self->start_websocket(max_message_size, std::move(headers), std::move(fn));
+        });
+      };
+      if (!self->out_.writing()) self->complete_handoff();
     });
   }
 
@@ -279,10 +289,10 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   }
 
   void do_read() {
-    if (reading_ || mode_ == mode::closed || handed_off_pending()) return;
     // Until the engine accepts or refuses an upgrade, the connection may be handed to another
-    // strand at any moment: no read may be pending then.
-    if (mode_ == mode::http && upgrade_pending_) return;
+    // strand at any moment: no read may be pending then, and nothing else may be looked at.
+    if (upgrade_pending_) return;
+    if (reading_ || mode_ == mode::closed || handed_off_pending()) return;
     if (mode_ != mode::lingering && input_paused()) return;  // resume_input() reads again
     reading_ = true;
     if constexpr (!traits::secure) {
@@ -389,7 +399,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     }
     parser_.feed(data, size);
     serve_requests();
-    if (mode_ == mode::http) do_read();
+    if (!upgrade_pending_ && mode_ == mode::http) do_read();
   }
 
   /// Serves the pipelined requests that are complete, one after another, while nothing is
@@ -404,7 +414,9 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     serving_ = true;
     do {
       serve_again_ = false;
-      while (mode_ == mode::http && !current_ && !upgrade_pending_ && !handed_off_ && !close_after_write_ &&
+      // upgrade_pending_ first: once an upgrade is handed to the engine, the session's strand may
+      // own the connection at any moment, and only the flags this strand writes may be read.
+      while (!upgrade_pending_ && !handed_off_ && mode_ == mode::http && !current_ && !close_after_write_ &&
              out_.memory() <= settings_->output_pause_bytes) {
         if (!serve_one()) break;
       }
@@ -533,6 +545,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     idle_waiting_ = true;
     timer_.expires_at(idle_deadline_);
     timer_.async_wait(asio::bind_executor(strand(), [self = this->shared_from_this(), generation = timer_generation_](std::error_code ec) {
+      // Handed off to a session's strand: the connection is no longer this strand's to look at.
+      if (self->handed_off_) return;
       if (generation != self->timer_generation_) return;
       self->idle_waiting_ = false;
       if (ec || self->idle_deadline_ == std::chrono::steady_clock::time_point::max()) return;
@@ -546,7 +560,6 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
 
   void start_websocket(std::size_t max_message_size, header_list headers,
                        std::function<void(std::shared_ptr<websocket_channel>)> on_open) {
-    upgrade_pending_ = false;
     if (mode_ == mode::closed) return;
     retire_timer_waits();
     timer_.cancel();
@@ -558,7 +571,6 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
       res.body.assign(problem.message);
       if (problem.status == 400 && problem.message.find("Version") != std::string_view::npos) res.headers.add("Sec-WebSocket-Version", "13, 8");
       if (problem.status == 405) res.headers.add("Allow", "GET");  // RFC 9110 §15.5.6 (ws omits it)
-      handed_off_ = false;
       close_after_write_ = true;
       return queue_response(std::move(res), false, false);
     }
@@ -767,9 +779,20 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   /// Everything queued is written.
   void written_all(bool was_paused = false) {
     release_buffers();
+    if (handoff_) return complete_handoff();
     if (close_after_write_) return shutdown_after_write();
     if (on_drain_ && mode_ == mode::websocket) on_drain_();
     if (was_paused) resume_input();
+  }
+
+  void complete_handoff() {
+    if (mode_ == mode::closed) {
+      handoff_ = nullptr;
+      return;
+    }
+    auto handoff = std::move(handoff_);
+    handoff_ = nullptr;
+    handoff();
   }
 
   void release_buffers() {
@@ -831,6 +854,7 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
     sock.shutdown(asio::socket_base::shutdown_both, ec);
     sock.close(ec);
     out_.clear();
+    handoff_ = nullptr;
     ticket_.release();
     if (was_websocket) notify_websocket_closed();
     on_drain_ = nullptr;
@@ -872,7 +896,8 @@ class connection final : public std::enable_shared_from_this<connection<Stream>>
   std::shared_ptr<exchange> current_;
   std::shared_ptr<void> request_guard_;  ///< from on_request_head, until the request is complete
   bool upgrade_pending_ = false;
-  bool handed_off_ = false;  ///< accept() moved the connection to the session's strand
+  bool handed_off_ = false;  ///< accept() moved the connection to the session's strand (written on the first strand only)
+  std::function<void()> handoff_;  ///< the move to the session's strand, waiting for a write to complete
   std::uint8_t corked_ = 0;  ///< input being handled: writes wait for its end
   http_request upgrade_request_;
 
