@@ -14,6 +14,7 @@ Run with Debian's interpreter, which has python3-socketio 5.7.2 and python3-engi
 
 import ctypes
 import faulthandler
+import functools
 import os
 import re
 import select
@@ -109,7 +110,7 @@ class Server:
 
     @property
     def label(self):
-        return "%s %s fixture" % (self.impl, self.kind)
+        return "%s %s" % (self.impl, "Socket.IO fixture" if self.kind == "sio" else "engine echo server")
 
     def command(self):
         if self.impl == "ref":
@@ -185,6 +186,25 @@ class Server:
         if problems:
             raise AssertionError("%s did not shut down cleanly after SIGTERM: %s\nstderr (end): %s"
                                  % (self.label, "; ".join(problems), self.stderr.tail()))
+
+
+def ref_deviation(reason):
+    """Marks a test where the reference server differs from PROTOCOL.md and the test asserts
+    PROTOCOL.md: an expected failure under SIO_IMPL=ref only (like sioRefDeviations in
+    tests/lib/sio.mjs); `reason` says what the reference does. The mark goes on a wrapper, so
+    that a test shared by several classes is marked in one of them only."""
+    def mark(test):
+        if IMPL != "ref":
+            return test
+
+        @functools.wraps(test)
+        def deviating(self):
+            return test(self)
+
+        deviating.ref_deviation = reason
+        return unittest.expectedFailure(deviating)
+
+    return mark
 
 
 def wait_until(predicate, what, timeout=WAIT_S):
