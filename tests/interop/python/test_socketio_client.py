@@ -142,6 +142,17 @@ class Cases:
         self.assert_no_reconnection(c)
         self.assertEqual(len(c.log["/"].of("connect")), 1)
 
+    def test_server_close_of_the_whole_connection_no_reconnection(self):
+        obs = self.observer()
+        c = self.sio_client(self.MODE, namespaces=("/", "/custom"), **RECONNECT)
+        sid = c.get_sid("/")
+        c.emit("disconnect-me", True, namespace="/custom")  # a DISCONNECT for each namespace, then the close
+        c.log["/"].first("disconnect")
+        c.log["/custom"].first("disconnect")
+        self.assertEqual(self.server_reason(obs, sid), "server namespace disconnect")
+        self.assert_no_reconnection(c)
+        self.assertEqual(len(c.log["/"].of("connect")) + len(c.log["/custom"].of("connect")), 2)
+
     def test_server_transport_close(self):
         # close-transport (socket.conn().close()). On WebSocket the server closes the transport
         # without an Engine.IO CLOSE packet, so the client sees a lost transport and reconnects
