@@ -61,7 +61,7 @@
 
 namespace sio {
 
-template <class T, class Enable = void> struct converter;
+// converter<T, Enable> is declared in value.hpp (its literals convert through it).
 
 // C++ -> value.
 template <class T> value to_value(const T& x) {
