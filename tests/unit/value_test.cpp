@@ -1,5 +1,6 @@
 // sio::value, sio::binary, JSON literals and the typed conversions of convert.hpp.
 #include <sio/convert.hpp>
+#include <sio/detail/event_handler.hpp>
 #include <sio/parser/encoder.hpp>
 #include <sio/value.hpp>
 
@@ -526,4 +527,102 @@ TEST_CASE("value: v[\"a\"][\"b\"] = x builds objects; const access never inserts
     // Neither null nor an object: no member can be inserted.
     sio::value number = 1;
     CHECK_THROWS_AS(number["a"], std::bad_variant_access);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Conversion errors
+
+namespace {
+template <class T> struct tag {
+    using type = T;
+};
+}  // namespace
+
+TEST_CASE("conversion_error: index, expected C++ type, received JSON kind", "[convert][error]") {
+    const auto error_of = [](auto tag, const sio::value* v, std::size_t index) {
+        using T = typename decltype(tag)::type;
+        try {
+            sio::convert_argument<T>(v, index, "ev");
+        } catch (const sio::conversion_error& e) {
+            return e;
+        }
+        FAIL("no conversion_error");
+        return sio::conversion_error(0, "", nullptr);
+    };
+    const sio::value text = "x";
+    const auto e = error_of(tag<int>{}, &text, 2);
+    CHECK(e.index() == 2);
+    CHECK(e.expected() == "int");
+    CHECK(e.received() == "string");
+    CHECK(e.event() == "ev");
+    CHECK(std::string(e.what()) == R"(argument 2 of "ev": expected int, got string)");
+
+    const sio::value big = 300, fraction = 3.5, object = sio::value{{"a", 1}}, list = sio::value{1, "x"};
+    const sio::value huge = std::numeric_limits<std::uint64_t>::max(), yes = true, null;
+    CHECK(std::string(error_of(tag<std::uint8_t>{}, &big, 0).what()) ==
+          R"(argument 0 of "ev": expected unsigned char, got number 300)");
+    CHECK(std::string(error_of(tag<long>{}, &fraction, 1).what()) ==
+          R"(argument 1 of "ev": expected long, got number 3.5)");
+    CHECK(std::string(error_of(tag<std::int64_t>{}, &huge, 1).what()) ==
+          R"(argument 1 of "ev": expected )" + sio::type_name<std::int64_t>() + ", got number 18446744073709551615");
+    CHECK(std::string(error_of(tag<std::string>{}, nullptr, 3).what()) ==
+          R"(argument 3 of "ev": expected std::string, got undefined)");
+    CHECK(error_of(tag<std::vector<int>>{}, &list, 0).expected() == "std::vector<int>");
+    CHECK(error_of(tag<std::vector<int>>{}, &object, 0).received() == "object");
+    CHECK(error_of(tag<std::map<std::string, double>>{}, &list, 0).received() == "array");
+    CHECK(error_of(tag<std::map<std::string, double>>{}, &list, 0).expected() == "std::map<std::string, double>");
+    CHECK(error_of(tag<bool>{}, &null, 0).received() == "null");
+    CHECK(error_of(tag<std::optional<int>>{}, &yes, 0).expected() == "std::optional<int>");
+    CHECK(error_of(tag<shop::item>{}, &yes, 0).expected() == "shop::item");
+    CHECK(error_of(tag<legacy_id>{}, &yes, 0).received() == "boolean");
+    CHECK(error_of(tag<legacy_id>{}, &yes, 0).expected() == "legacy_id");
+    CHECK(error_of(tag<sio::binary>{}, &text, 0).expected() == "sio::binary");
+    CHECK(error_of(tag<std::tuple<int, std::string>>{}, &text, 0).expected() == "std::tuple<int, std::string>");
+    CHECK(error_of(tag<std::array<float, 2>>{}, &text, 0).expected() == "std::array<float, 2>");
+
+    // What does convert.
+    CHECK(sio::convert_argument<int>(&big, 0) == 300);
+    CHECK_FALSE(sio::convert_argument<std::optional<int>>(nullptr, 0));  // missing: nullopt
+    CHECK_FALSE(sio::convert_argument<std::optional<int>>(&null, 0));
+    const sio::conversion_error plain(1, "int", &text);  // no event: no name in the message
+    CHECK(std::string(plain.what()) == "argument 1: expected int, got string");
+    const std::runtime_error& base = plain;  // catchable as a std::runtime_error
+    CHECK(std::string(base.what()) == plain.what());
+}
+
+TEST_CASE("conversion_error: an event handler's argument that does not convert is described", "[convert][error]") {
+    const auto call = [](auto handler, sio::arguments args) {
+        auto erased = sio::detail::make_event_handler(std::move(handler));
+        sio::ack_sender ack;
+        sio::detail::event_call c{args, ack, true};
+        c.event = "move";
+        const auto result = erased(c);
+        std::string message;
+        if (c.conversion_error) {
+            try {
+                std::rethrow_exception(c.conversion_error);
+            } catch (const sio::conversion_error& e) {
+                message = e.what();
+            }
+        }
+        return std::make_pair(result, message);
+    };
+    using sio::detail::invoke_result;
+    int calls = 0;
+    auto typed = [&](std::string, int) { ++calls; };
+    CHECK(call(typed, {"a", 1}) == std::make_pair(invoke_result::called, std::string{}));
+    CHECK(call(typed, {"a", "b"}) ==
+          std::make_pair(invoke_result::bad_arguments, std::string(R"(argument 1 of "move": expected int, got string)")));
+    CHECK(call(typed, {1, "b"}) ==  // the first argument that fails is the one reported
+          std::make_pair(invoke_result::bad_arguments, std::string(R"(argument 0 of "move": expected std::string, got number 1)")));
+    CHECK(call(typed, {"a"}) ==
+          std::make_pair(invoke_result::bad_arguments, std::string(R"(argument 1 of "move": expected int, got undefined)")));
+    // Ack and rest parameters take no argument index.
+    auto with_ack = [&](sio::ack_sender, double, sio::arguments) { ++calls; };
+    CHECK(call(with_ack, {"x"}) ==
+          std::make_pair(invoke_result::bad_arguments, std::string(R"(argument 0 of "move": expected double, got string)")));
+    auto after_rest = [&](std::string, sio::arguments, bool) { ++calls; };
+    CHECK(call(after_rest, {"a", 2}) ==
+          std::make_pair(invoke_result::bad_arguments, std::string(R"(argument 1 of "move": expected bool, got number 2)")));
+    CHECK(calls == 1);
 }
