@@ -38,10 +38,36 @@ void append_json_u_escape(Out& out, unsigned code_unit) {
   out.append(escape, sizeof escape);
 }
 
-/// Appends `s` escaped for use inside a JSON string literal (quotes not included). `Out` is
-/// std::string or anything with push_back(char) and append(const char*, std::size_t).
+/// The non-ASCII sequences from s[i] on, kept out of append_json_escaped's ASCII loop: well-formed
+/// ones join the pending run; an ill-formed one or a surrogate ends it, and its replacement is
+/// written. Returns the index of the next ASCII byte (or the end).
 template <class Out>
+std::size_t append_json_non_ascii(Out& out, std::string_view s, std::size_t i, std::size_t& run) {
+  while (i < s.size() && static_cast<unsigned char>(s[i]) >= 0x80) {
+    unsigned surrogate = 0;
+    int length = utf8_sequence(s, i, surrogate);
+    if (length > 0 && surrogate == 0) {
+      i += static_cast<std::size_t>(length);
+      continue;
+    }
+    // A broken surrogate (ED A0..BF, then no continuation byte) is no prefix of UTF-8 proper: a
+    // UTF-8 decoder (TextDecoder) replaces its lead byte alone.
+    if (length < -1 && static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0)
+      length = -1;
+    out.append(s.data() + run, i - run);
+    if (length > 0) append_json_u_escape(out, surrogate);
+    else out.append("\xEF\xBF\xBD", 3);  // U+FFFD REPLACEMENT CHARACTER
+    i += static_cast<std::size_t>(length > 0 ? length : -length);
+    run = i;
+  }
+  return i;
+}
+
+/// Appends `s` escaped for use inside a JSON string literal, between quotes when `Quoted`. `Out`
+/// is std::string or anything with push_back(char) and append(const char*, std::size_t).
+template <bool Quoted = false, class Out>
 void append_json_escaped(Out& out, std::string_view s) {
+  if constexpr (Quoted) out.push_back('"');
   const char* const data = s.data();
   std::size_t run = 0;  // start of the pending stretch that needs no change
   std::size_t i = 0;
@@ -56,17 +82,7 @@ void append_json_escaped(Out& out, std::string_view s) {
       continue;
     }
     if (c >= 0x80) {
-      unsigned surrogate = 0;
-      const int length = utf8_sequence(s, i, surrogate);
-      if (length > 0 && surrogate == 0) {
-        i += static_cast<std::size_t>(length);
-        continue;
-      }
-      out.append(data + run, i - run);
-      if (length > 0) append_json_u_escape(out, surrogate);
-      else out.append("\xEF\xBF\xBD", 3);  // U+FFFD REPLACEMENT CHARACTER
-      i += static_cast<std::size_t>(length > 0 ? length : -length);
-      run = i;
+      i = append_json_non_ascii(out, s, i, run);
       continue;
     }
     out.append(data + run, i - run);
@@ -83,6 +99,7 @@ void append_json_escaped(Out& out, std::string_view s) {
     run = ++i;
   }
   out.append(data + run, s.size() - run);
+  if constexpr (Quoted) out.push_back('"');
 }
 
 }  // namespace sio::detail

@@ -26,8 +26,7 @@ inline bool is_ascii(std::string_view text) noexcept {
 /// Length of the well-formed UTF-8 sequence at s[i] (non-ASCII lead byte), or, when ill-formed,
 /// minus the length of its maximal ill-formed prefix (Unicode's "maximal subpart", at least 1).
 /// Surrogates encoded as 3 bytes (ED A0..BF xx, "WTF-8") are reported through `surrogate`
-/// (0 otherwise): JSON writing turns them into \u escapes, validation refuses them. The maximal
-/// subparts are those of UTF-8 proper (what a browser's decoder replaces by one U+FFFD each).
+/// (0 otherwise): JSON writing turns them into \u escapes, validation refuses them.
 inline int utf8_sequence(std::string_view s, std::size_t i, unsigned& surrogate) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned lead = byte(i);
@@ -46,14 +45,9 @@ inline int utf8_sequence(std::string_view s, std::size_t i, unsigned& surrogate)
     return -1;
   }
   for (int k = 1; k < length; ++k) {
-    const bool truncated = i + static_cast<std::size_t>(k) >= s.size();
-    const unsigned c = truncated ? 0 : byte(i + static_cast<std::size_t>(k));
-    if (truncated || c < (k == 1 ? low : 0x80u) || c > (k == 1 ? high : 0xBFu)) {
-      // A broken surrogate (ED A0..BF) is no prefix of well-formed UTF-8: as a UTF-8 decoder
-      // (TextDecoder) reads it, its maximal ill-formed subpart is the lead byte alone.
-      if (k > 1 && lead == 0xED && byte(i + 1) >= 0xA0) return -1;
-      return -k;
-    }
+    if (i + static_cast<std::size_t>(k) >= s.size()) return -k;
+    const unsigned c = byte(i + static_cast<std::size_t>(k));
+    if (c < (k == 1 ? low : 0x80u) || c > (k == 1 ? high : 0xBFu)) return -k;
   }
   surrogate = 0;
   if (lead == 0xED && byte(i + 1) >= 0xA0)

@@ -41,11 +41,7 @@ private:
 };
 
 // A JSON string, quotes included, as JSON.stringify writes it (see detail/json_string.hpp).
-inline void write_string(std::string_view s, text_sink& out) {
-    out.push_back('"');
-    sio::detail::append_json_escaped(out, s);
-    out.push_back('"');
-}
+inline void write_string(std::string_view s, text_sink& out) { sio::detail::append_json_escaped<true>(out, s); }
 
 template <class Int, class Out> void write_integer(Int n, Out& out) {
     std::array<char, 24> buffer{};
