@@ -38,10 +38,16 @@
 // from_value catches and turns into a failure. For types whose namespace you cannot add to,
 // specialise sio::converter<T> instead (static void to(value&, const T&); static bool from(const
 // value&, T&)).
+//
+// Errors with details: sio::conversion_error (below) says which argument did not convert, to
+// what C++ type, and what JSON came instead. Event handlers report it (socket.on_error receives
+// its what(), e.g. `argument 1 of "move": expected int, got string`), and
+// sio::convert_argument<T>(v, index) throws it.
 
 #include <sio/value.hpp>
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +57,7 @@
 #include <list>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -61,7 +68,7 @@
 
 namespace sio {
 
-template <class T, class Enable = void> struct converter;
+// converter<T, Enable> is declared in value.hpp (its literals convert through it).
 
 // C++ -> value.
 template <class T> value to_value(const T& x) {
@@ -374,5 +381,184 @@ template <class T> struct converter<std::optional<T>> {
         return true;
     }
 };
+
+// ------------------------------------------------------------------------------------------------
+// Conversion errors
+
+// The C++ name a conversion error gives T: "int", "std::string", "std::vector<int>",
+// "std::optional<double>", "shop::item" (for your own types, the compiler's spelling of the name).
+template <class T> std::string type_name();
+
+namespace detail {
+// The compiler's name for T, cut out of the signature of this function.
+template <class T> constexpr std::string_view compiler_type_name() noexcept {
+#if defined(__clang__) || defined(__GNUC__)
+    // clang: "... compiler_type_name() [T = shop::item]"
+    // g++:   "... compiler_type_name() [with T = shop::item; std::string_view = ...]"
+    const std::string_view signature = __PRETTY_FUNCTION__;
+    const std::size_t start = signature.find("T = ") + 4;
+    std::size_t end = signature.find("; ", start);
+    if (end == std::string_view::npos) end = signature.rfind(']');
+    return signature.substr(start, end - start);
+#elif defined(_MSC_VER)
+    // "... compiler_type_name<struct shop::item>(void) noexcept"
+    std::string_view name = __FUNCSIG__;
+    name.remove_prefix(name.find("compiler_type_name<") + 19);
+    name = name.substr(0, name.rfind(">(void)"));
+    for (std::string_view tag : {"struct ", "class ", "enum ", "union "})
+        if (name.substr(0, tag.size()) == tag) name.remove_prefix(tag.size());
+    return name;
+#else
+    return "a C++ type";
+#endif
+}
+
+template <class T> struct type_name_of {
+    static std::string get() {
+        if constexpr (std::is_same_v<T, bool>) return "bool";
+        else if constexpr (std::is_same_v<T, char>) return "char";
+        else if constexpr (std::is_same_v<T, signed char>) return "signed char";
+        else if constexpr (std::is_same_v<T, unsigned char>) return "unsigned char";
+        else if constexpr (std::is_same_v<T, short>) return "short";
+        else if constexpr (std::is_same_v<T, unsigned short>) return "unsigned short";
+        else if constexpr (std::is_same_v<T, int>) return "int";
+        else if constexpr (std::is_same_v<T, unsigned>) return "unsigned int";
+        else if constexpr (std::is_same_v<T, long>) return "long";
+        else if constexpr (std::is_same_v<T, unsigned long>) return "unsigned long";
+        else if constexpr (std::is_same_v<T, long long>) return "long long";
+        else if constexpr (std::is_same_v<T, unsigned long long>) return "unsigned long long";
+        else if constexpr (std::is_same_v<T, float>) return "float";
+        else if constexpr (std::is_same_v<T, double>) return "double";
+        else if constexpr (std::is_same_v<T, long double>) return "long double";
+        else if constexpr (std::is_same_v<T, std::string>) return "std::string";
+        else if constexpr (std::is_same_v<T, std::nullptr_t>) return "std::nullptr_t";
+        else if constexpr (std::is_same_v<T, value>) return "sio::value";
+        else if constexpr (std::is_same_v<T, sio::array>) return "sio::array";
+        else if constexpr (std::is_same_v<T, sio::object>) return "sio::object";
+        else if constexpr (std::is_same_v<T, binary>) return "sio::binary";
+        else if constexpr (std::is_same_v<T, std::vector<std::uint8_t>>) return "std::vector<std::uint8_t>";
+        else if constexpr (std::is_same_v<T, std::vector<std::byte>>) return "std::vector<std::byte>";
+        else return std::string(compiler_type_name<T>());
+    }
+};
+
+template <class... Ts> std::string type_names() {
+    std::string names;
+    ((names += (names.empty() ? "" : ", ") + type_name<Ts>()), ...);
+    return names;
+}
+
+template <class T, class A> struct type_name_of<std::vector<T, A>> {
+    static std::string get() {
+        if constexpr (std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::byte>)
+            return std::string(compiler_type_name<std::vector<T, A>>());
+        else return "std::vector<" + type_name<T>() + ">";
+    }
+};
+template <class T, class A> struct type_name_of<std::list<T, A>> {
+    static std::string get() { return "std::list<" + type_name<T>() + ">"; }
+};
+template <class T, class A> struct type_name_of<std::deque<T, A>> {
+    static std::string get() { return "std::deque<" + type_name<T>() + ">"; }
+};
+template <class T, std::size_t N> struct type_name_of<std::array<T, N>> {
+    static std::string get() { return "std::array<" + type_name<T>() + ", " + std::to_string(N) + ">"; }
+};
+template <class A, class B> struct type_name_of<std::pair<A, B>> {
+    static std::string get() { return "std::pair<" + type_names<A, B>() + ">"; }
+};
+template <class... Ts> struct type_name_of<std::tuple<Ts...>> {
+    static std::string get() { return "std::tuple<" + type_names<Ts...>() + ">"; }
+};
+template <class T, class C, class A> struct type_name_of<std::map<std::string, T, C, A>> {
+    static std::string get() { return "std::map<std::string, " + type_name<T>() + ">"; }
+};
+template <class T, class H, class E, class A> struct type_name_of<std::unordered_map<std::string, T, H, E, A>> {
+    static std::string get() { return "std::unordered_map<std::string, " + type_name<T>() + ">"; }
+};
+template <class T> struct type_name_of<std::optional<T>> {
+    static std::string get() { return "std::optional<" + type_name<T>() + ">"; }
+};
+
+// A missing argument converts to std::optional<T> (nullopt), to nothing else.
+template <class T> struct accepts_missing : std::false_type {};
+template <class T> struct accepts_missing<std::optional<T>> : std::true_type {};
+
+// A number as the error message shows it (shortest round-trip form).
+template <class N> std::string number_text(N n) {
+    char buffer[32];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, n);
+    return std::string(buffer, result.ptr);
+}
+}  // namespace detail
+
+template <class T> std::string type_name() { return detail::type_name_of<std::remove_cv_t<T>>::get(); }
+
+// The JSON kind of a value as JavaScript names it: "null", "boolean", "number", "string",
+// "binary", "array", "object"; "undefined" for no value at all (an argument that was not sent).
+inline std::string_view kind_name(const value* v) noexcept {
+    if (!v) return "undefined";
+    switch (v->kind()) {
+    case value_kind::null: return "null";
+    case value_kind::boolean: return "boolean";
+    case value_kind::integer:
+    case value_kind::unsigned_integer:
+    case value_kind::floating: return "number";
+    case value_kind::string: return "string";
+    case value_kind::binary: return "binary";
+    case value_kind::array: return "array";
+    case value_kind::object: return "object";
+    }
+    return "unknown";
+}
+
+// An event argument that does not convert to the handler's parameter type.
+//   index()    - its position among the event's arguments, from 0 (the event name not counted),
+//                as in sio::arguments: args[e.index()] is the argument that failed
+//   expected() - the C++ parameter type (type_name<T>())
+//   received() - the JSON kind that came (kind_name()), "undefined" when the argument is missing
+//   event()    - the event's name, when known
+// what(): `argument 1 of "move": expected int, got string`; a number that is the right kind but
+// does not fit also shows its value: `argument 0: expected unsigned char, got number 300`.
+class conversion_error : public std::runtime_error {
+public:
+    conversion_error(std::size_t index, std::string expected, const value* received, std::string event = {})
+        : std::runtime_error(message(index, expected, received, event)),
+          index_(index),
+          expected_(std::move(expected)),
+          received_(kind_name(received)),
+          event_(std::move(event)) {}
+
+    std::size_t index() const noexcept { return index_; }
+    const std::string& expected() const noexcept { return expected_; }
+    const std::string& received() const noexcept { return received_; }
+    const std::string& event() const noexcept { return event_; }
+
+private:
+    static std::string message(std::size_t index, const std::string& expected, const value* received,
+                               const std::string& event) {
+        std::string text = "argument " + std::to_string(index);
+        if (!event.empty()) text += " of \"" + event + "\"";
+        text += ": expected " + expected + ", got ";
+        text += kind_name(received);
+        if (received && received->is_int64()) text += " " + detail::number_text(received->as_int64());
+        else if (received && received->is_uint64()) text += " " + detail::number_text(received->as_uint64());
+        else if (received && received->is_double()) text += " " + detail::number_text(received->as_double());
+        return text;
+    }
+
+    std::size_t index_;
+    std::string expected_;
+    std::string received_;
+    std::string event_;
+};
+
+// Argument `index` of an event converted to T, or a conversion_error saying why not. `v` is null
+// when the argument is missing; a std::optional<U> T accepts that, and null, as nullopt.
+template <class T> T convert_argument(const value* v, std::size_t index, std::string_view event = {}) {
+    T out{};
+    if (v ? from_value(*v, out) : detail::accepts_missing<T>::value) return out;
+    throw conversion_error(index, type_name<T>(), v, std::string(event));
+}
 
 }  // namespace sio

@@ -5,7 +5,47 @@
 // so binary is a kind of its own here rather than something encoded into strings. Objects keep their
 // members in insertion order (a vector of key/value pairs) because what we send must come out in the
 // order it was built, exactly like JSON.stringify. This header does not depend on any JSON library.
+//
+// JSON literals. A value can be written as braces, as in JavaScript:
+//
+//   sio::value v = {{"from", nick}, {"rooms", {"a", "b"}}, {"n", 3}, {"ok", true}, {"nothing", nullptr}};
+//   // {"from":"...","rooms":["a","b"],"n":3,"ok":true,"nothing":null}
+//
+// The rule, applied to every braced list {e1, ..., en} of a literal, innermost first:
+//   1. A *pair* is a braced list of exactly two elements whose first element is a string
+//      (a string literal, std::string, std::string_view or a sio::value holding a string).
+//   2. A braced list is an object when every one of its elements is a pair: {{"a", 1}, {"b", 2}}.
+//      Keys repeated in one literal keep their first position and their last value, as in a JS
+//      object literal. {} nested inside a literal is therefore an empty object.
+//   3. Otherwise it is an array: {"a", "b"}, {1, {"a", 2}} (a pair inside an array is a
+//      2-element array), {{"a", 1}, 2}. A braced {x} nested inside a literal is the array [x].
+//   4. Exception, for the list that initializes a sio::value itself (sio::value{...},
+//      `sio::value v = {...}`, a sio::value parameter or return value, an element of sio::array{...},
+//      a member value of sio::object{...}): one element that is not itself a braced list stands for
+//      that element, not for a one-element array. So sio::value{x} is x for every x (a string, a
+//      number, a binary, another sio::value: braces copy), with every compiler and in C++17 and
+//      C++20 alike. sio::value{} and `sio::value v = {};` are null (C++ value-initialization).
+// Elements are anything sio::value is constructible from (null as nullptr, bool, every integer
+// type, float and double, strings, sio::binary, sio::array, sio::object, sio::value), and any type
+// sio::to_value converts (std::vector<int>, std::map<std::string, T>, std::optional<T>, your own
+// types with to_json; see convert.hpp).
+//
+// Only braces written in the literal are taken for pairs: values that are already arrays
+// (sio::array, a sio::value holding an array, a converted std::pair) always stay arrays. That is the
+// escape hatch for the ambiguous case, an array whose elements are 2-element string-first arrays:
+//   sio::value pairs = sio::array{{"a", 1}, {"b", 2}};   // [["a",1],["b",2]], not {"a":1,"b":2}
+// and, for the other forms, sio::array{x} is the one-element array [x], sio::array{} is [] and
+// sio::object{} is {}. (sio::array{...} is a std::vector<sio::value> whose elements are
+// sio::value literals, rule 4; sio::object{{"k", ...}} is a vector of key/value pairs, always an
+// object, whose member values are sio::value literals.)
+//
+// Access: non-const operator[](key) makes a null value an object and inserts missing keys as null,
+// so `v["a"]["b"] = x` builds {"a":{"b":x}}. Const operator[](key) and at(key) never insert: a
+// missing key (or a value that is not an object) throws std::out_of_range. operator[](index) and
+// at(index), const or not, are bounds-checked (std::out_of_range) and never grow an array, because
+// indices often come from peers; push_back appends (and makes a null value an array).
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -81,6 +121,13 @@ private:
 
 class value;
 using array = std::vector<value>;
+
+// Conversions of other C++ types to and from sio::value (convert.hpp); literals use them.
+template <class T, class Enable = void> struct converter;
+
+namespace detail {
+class literal_element;
+}
 // Members in insertion order. Keys are unique when built through value's own member functions.
 using object = std::vector<std::pair<std::string, value>>;
 
@@ -107,6 +154,8 @@ public:
     value(binary b) noexcept : data_(std::move(b)) {}
     value(sio::array a) noexcept : data_(std::move(a)) {}
     value(sio::object o) noexcept : data_(std::move(o)) {}
+    // A JSON literal: {{"key", 1}, {"list", {1, 2}}}. See the rule in the header comment.
+    value(std::initializer_list<detail::literal_element> elements);
 
     value_kind kind() const noexcept { return static_cast<value_kind>(data_.index()); }
 
@@ -147,9 +196,12 @@ public:
     template <class T> T* get_if() noexcept { return std::get_if<T>(&data_); }
 
     // --- arrays -----------------------------------------------------------------------------
-    // Element access is bounds-checked (std::out_of_range) because indices often come from peers.
+    // Element access is bounds-checked (std::out_of_range) because indices often come from peers;
+    // it never grows the array. Not an array: std::bad_variant_access.
     value& operator[](std::size_t index) { return as_array().at(index); }
     const value& operator[](std::size_t index) const { return as_array().at(index); }
+    value& at(std::size_t index) { return as_array().at(index); }
+    const value& at(std::size_t index) const { return as_array().at(index); }
 
     // Appends; a null value becomes an empty array first (so `value v; v.push_back(1);` works).
     value& push_back(value element) {
@@ -165,15 +217,15 @@ public:
     value* find(std::string_view key) noexcept { return find_member(*this, key); }
     bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
 
-    // Member lookup; a missing key throws std::out_of_range.
-    const value& at(std::string_view key) const {
-        if (const value* member = find(key)) return *member;
-        throw std::out_of_range("sio::value: no member named '" + std::string(key) + "'");
-    }
+    // Member lookup that never inserts; a missing key, or a value that is not an object, throws
+    // std::out_of_range.
+    const value& at(std::string_view key) const { return member_at(*this, key); }
+    value& at(std::string_view key) { return member_at(*this, key); }
     const value& operator[](std::string_view key) const { return at(key); }
 
     // Member access that inserts null for a missing key (appended, keeping insertion order);
-    // a null value becomes an empty object first.
+    // a null value becomes an empty object first, so v["a"]["b"] = x builds {"a":{"b":x}}.
+    // Neither null nor an object: std::bad_variant_access.
     value& operator[](std::string_view key) {
         if (value* member = find(key)) return *member;
         return emplace(std::string(key), value{});
@@ -210,6 +262,11 @@ private:
             for (auto& member : *members)
                 if (member.first == key) return &member.second;
         return nullptr;
+    }
+
+    template <class Self> static auto member_at(Self& self, std::string_view key) -> decltype(*self.find(key)) {
+        if (auto* member = self.find(key)) return *member;
+        throw std::out_of_range("sio::value: no member named '" + std::string(key) + "'");
     }
 
     template <class T> static storage make_integer(T n) noexcept {
@@ -267,4 +324,94 @@ private:
 static_assert(std::is_nothrow_move_constructible_v<value> && std::is_nothrow_move_assignable_v<value>,
               "sio::value must move cheaply: containers of values rely on it");
 
+namespace detail {
+
+// One element of a braced sio::value literal, as written: a value, a nested braced list (already
+// read as an array or object), or a nested pair {"key", v} whose fate its parent list decides.
+// Elements sit in a std::initializer_list, whose elements are const: what they hold is mutable so
+// that the list that consumes them moves it out instead of copying it (each element is consumed
+// once, by the literal it was written in).
+class literal_element {
+public:
+    template <class T, std::enable_if_t<!std::is_same_v<std::remove_cv_t<std::remove_reference_t<T>>, literal_element>, int> = 0>
+    literal_element(T&& x) : value_(make(std::forward<T>(x))) {}
+
+    literal_element(std::initializer_list<literal_element> elements) {
+        if (elements.size() == 2 && elements.begin()->is_key()) {
+            shape_ = shape::pair;
+            key_ = std::move(elements.begin()->value_.as_string());
+            value_ = elements.begin()[1].take();
+        } else {
+            shape_ = shape::list;
+            value_ = list(elements);
+        }
+    }
+
+    // A list that initializes a sio::value itself (rule 4): one unbraced element is that element.
+    static value top_level(std::initializer_list<literal_element> elements) {
+        if (elements.size() == 1 && elements.begin()->shape_ == shape::plain) return elements.begin()->take();
+        return list(elements);
+    }
+
+private:
+    enum class shape : unsigned char { plain, list, pair };
+
+    template <class T> static value make(T&& x) {
+        if constexpr (std::is_constructible_v<value, T&&>) {
+            return value(std::forward<T>(x));
+        } else {
+            value out;
+            converter<std::remove_cv_t<std::remove_reference_t<T>>>::to(out, x);
+            return out;
+        }
+    }
+
+    bool is_key() const noexcept { return shape_ == shape::plain && value_.is_string(); }
+
+    // Moves the element's value out; a pair that did not become a member is a 2-element array.
+    value take() const {
+        if (shape_ != shape::pair) return std::move(value_);
+        sio::array pair;
+        pair.reserve(2);
+        pair.emplace_back(std::move(key_));
+        pair.push_back(std::move(value_));
+        return value(std::move(pair));
+    }
+
+    // Rules 2 and 3: an object when every element is a pair, otherwise an array.
+    static value list(std::initializer_list<literal_element> elements) {
+        bool all_pairs = true;
+        for (const auto& element : elements) all_pairs = all_pairs && element.shape_ == shape::pair;
+        if (!all_pairs) {
+            sio::array result;
+            result.reserve(elements.size());
+            for (const auto& element : elements) result.push_back(element.take());
+            return value(std::move(result));
+        }
+        sio::object members;
+        members.reserve(elements.size());
+        for (const auto& element : elements) {
+            // A repeated key keeps its first position and takes the last value, as in JS. Literals
+            // are written by hand and short: a linear search is cheaper than anything cleverer.
+            auto same_key = [&](const auto& member) { return member.first == element.key_; };
+            auto it = std::find_if(members.begin(), members.end(), same_key);
+            if (it != members.end()) it->second = std::move(element.value_);
+            else members.emplace_back(std::move(element.key_), std::move(element.value_));
+        }
+        return value(std::move(members));
+    }
+
+    mutable value value_;
+    mutable std::string key_;  // a pair's key
+    shape shape_ = shape::plain;
+};
+
+}  // namespace detail
+
+inline value::value(std::initializer_list<detail::literal_element> elements)
+    : value(detail::literal_element::top_level(elements)) {}
+
 }  // namespace sio
+
+// Literals convert any type that sio::to_value converts: the converters come with value.hpp.
+#include <sio/convert.hpp>

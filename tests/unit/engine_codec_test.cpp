@@ -130,9 +130,9 @@ TEST_CASE("packet: open handshake JSON", "[engine][packet]") {
         R"({"sid":"abcdefghij0123456789","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000})");
   CHECK(sio::engine::encode_open("A-_z", false, milliseconds{300}, milliseconds{200}, 42) ==
         R"({"sid":"A-_z","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":42})");
-  // A custom id must not be able to break out of the JSON string.
+  // A custom id must not be able to break out of the JSON string (escaped as JSON.stringify does).
   CHECK(sio::engine::encode_open("a\"b\\c\n", false, milliseconds{1}, milliseconds{2}, 3) ==
-        R"({"sid":"a\"b\\c\u000a","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":3})");
+        R"({"sid":"a\"b\\c\n","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":3})");
 
   const auto json = sio::engine::encode_open("s", true, std::chrono::seconds{25},
                                              std::chrono::seconds{20}, 1000000);

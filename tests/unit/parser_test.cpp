@@ -1,7 +1,9 @@
 // Socket.IO v5 packet layer: JSON reading/writing, encoder, decoder (PROTOCOL.md §9).
 #include <sio/parser/decoder.hpp>
+#include <sio/detail/json_string.hpp>
 #include <sio/parser/encoder.hpp>
-#include <sio/parser/json.hpp>
+#include <sio/parser/json_reader.hpp>
+#include <sio/parser/json_writer.hpp>
 #include <sio/parser/packet.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -196,6 +198,88 @@ TEST_CASE("json: strings are escaped as JavaScript escapes them", "[json]") {
     CHECK(json_of(sio::value{"\xF4\x90\x80\x80"}) == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
     CHECK(json_of(sio::value{"\xF0\x9F\x98"}) == "\"\xEF\xBF\xBD\"");
     CHECK(json_of(sio::value{sio::object{{"k\"", "v"}}}) == R"({"k\"":"v"})");
+}
+
+namespace {
+struct escape_row {
+    template <std::size_t N, std::size_t M>
+    escape_row(const char (&in)[N], const char (&out)[M]) : input(in, N - 1), stringified(out, M - 1) {}
+    std::string_view input;
+    std::string_view stringified;
+};
+}  // namespace
+
+TEST_CASE("json: the one escaper writes what JSON.stringify writes", "[json]") {
+    // Generated with node 20. Input: a JS string's bytes in C++ (UTF-8; lone surrogates as 3-byte
+    // WTF-8 sequences); output: Buffer.from(JSON.stringify(s)). The last rows are bytes that are
+    // not UTF-8 (no JS string has them): output is JSON.stringify of what TextDecoder reads them as.
+    const escape_row rows[] = {
+        {"", "\"\""},
+        {"plain text", "\"plain text\""},
+        {"\"", "\"\\\"\""},
+        {"\\", "\"\\\\\""},
+        {"/", "\"/\""},
+        {"\x08", "\"\\b\""},
+        {"\x0C", "\"\\f\""},
+        {"\x0A", "\"\\n\""},
+        {"\x0D", "\"\\r\""},
+        {"\x09", "\"\\t\""},
+        {"\x0B", "\"\\u000b\""},
+        {"\x00", "\"\\u0000\""},
+        {"\x01", "\"\\u0001\""},
+        {"\x1F", "\"\\u001f\""},
+        {"\x7F", "\"\x7F\""},
+        {"\xC2\x80", "\"\xC2\x80\""},
+        {"\xC3\xA9", "\"\xC3\xA9\""},
+        {"\xF0\x9F\x98\x80", "\"\xF0\x9F\x98\x80\""},
+        {"\xE2\x80\xA8\xE2\x80\xA9", "\"\xE2\x80\xA8\xE2\x80\xA9\""},
+        {"\xED\xA0\x80", "\"\\ud800\""},
+        {"\xED\xAF\xBF", "\"\\udbff\""},
+        {"\xED\xB0\x80", "\"\\udc00\""},
+        {"\xED\xBF\xBF", "\"\\udfff\""},
+        {"a\xED\xA0\x80" "b", "\"a\\ud800b\""},
+        {"\xED\xA0\xBD", "\"\\ud83d\""},
+        {"\xED\xB8\x80x", "\"\\ude00x\""},
+        {"\xF0\x9F\x98\x80", "\"\xF0\x9F\x98\x80\""},
+        {"say \"hi\"\\ to\x0A/all\x09!", "\"say \\\"hi\\\"\\\\ to\\n/all\\t!\""},
+        {"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0A\x0B\x0C\x0D\x0E\x0F\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1A\x1B\x1C\x1D\x1E\x1F", "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f\""},
+        {"\xFF", "\"\xEF\xBF\xBD\""},
+        {"a\xFF" "b", "\"a\xEF\xBF\xBD" "b\""},
+        {"\xC0\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\""},
+        {"\xE2\x82", "\"\xEF\xBF\xBD\""},
+        {"\xE2\x82" "A", "\"\xEF\xBF\xBD" "A\""},
+        {"\xF4\x90\x80\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""},
+        {"\xF0\x9F\x98", "\"\xEF\xBF\xBD\""},
+        {"\x80", "\"\xEF\xBF\xBD\""},
+        {"\xED\xA0", "\"\xEF\xBF\xBD\xEF\xBF\xBD\""},
+        {"\xF8\x88\x80\x80\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""},
+        {"\xC3", "\"\xEF\xBF\xBD\""},
+    };
+    for (const auto& row : rows) {
+        CAPTURE(row.input);
+        CHECK(json_of(sio::value{row.input}) == row.stringified);  // the JSON writer
+        std::string engine_text = "\"";                              // the engine's own JSON documents
+        sio::detail::append_json_escaped(engine_text, row.input);
+        engine_text += '"';
+        CHECK(engine_text == row.stringified);
+        CHECK(json_of(sio::value{{std::string(row.input), 1}}) == "{" + std::string(row.stringified) + ":1}");  // keys
+    }
+    // A surrogate pair written as two 3-byte sequences (CESU-8, not WTF-8) stays two escapes: the
+    // same JS string as JSON.stringify's "😀", in other bytes.
+    CHECK(json_of(sio::value{"\xED\xA0\xBD\xED\xB8\x80"}) == R"("\ud83d\ude00")");
+}
+
+TEST_CASE("json: a reader and a writer of one's own work like parse and write", "[json]") {
+    sio::json::reader reader;
+    sio::value v;
+    REQUIRE(reader.read(R"({"a":[1,"x",null]})", v) == sio::json::json_error::none);
+    CHECK(v == sio::value{{"a", {1, "x", nullptr}}});
+    CHECK(reader.read("[[1]]", v, 1) == sio::json::json_error::too_deep);
+    CHECK(v == sio::value{{"a", {1, "x", nullptr}}});  // untouched on failure
+    sio::json::writer writer;
+    std::string out = ">";
+    writer.write(v, out);
+    CHECK(out == R"(>{"a":[1,"x",null]})");
 }
 
 TEST_CASE("json: strings are escaped wherever the character falls in a long plain run", "[json]") {

@@ -6,9 +6,10 @@
 //   sio::ack_sender   -> the acknowledgement callback (empty when the client asked for none)
 //   anything else T   -> the next argument, converted with sio::from_value<T>; a std::optional<T>
 //                        parameter also accepts a missing argument or null
-// The handler is not called when an argument is missing or does not convert (bad_arguments), nor
-// when a conversion throws (conversion_threw: the exception is handed back, apart from what the
-// handler itself throws, which propagates).
+// The handler is not called when an argument is missing or does not convert (bad_arguments: the
+// first such argument is described by a sio::conversion_error handed back in
+// event_call::conversion_error), nor when a conversion throws (conversion_threw: the exception is
+// handed back, apart from what the handler itself throws, which propagates).
 //
 // Copies: the last (usually the only) listener of an event owns the arguments and takes what it
 // asks for without copying (a sio::value, std::string or sio::binary parameter, a rest parameter).
@@ -17,6 +18,8 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -35,7 +38,9 @@ struct event_call {
   arguments& args;
   ack_sender& ack;
   bool owned;  ///< the listener may take (move from) args and ack: nobody reads them after it
-  std::exception_ptr conversion_error = nullptr;  ///< set with conversion_threw
+  /// Set with bad_arguments (a sio::conversion_error) and with conversion_threw (what was thrown).
+  std::exception_ptr conversion_error = nullptr;
+  std::string_view event{};  ///< the event's name, for the conversion_error's message
 };
 
 using erased_handler = std::function<invoke_result(event_call&)>;
@@ -135,6 +140,20 @@ auto parameter(event_call& call) {
   }
 }
 
+/// Records, for the first parameter whose argument did not convert, a sio::conversion_error.
+/// The argument is still there: arguments are only moved out into parameters that took them.
+template <class Tuple, std::size_t I, class Params>
+void note_bad_argument(const Params& params, event_call& call) {
+  using T = std::tuple_element_t<I, Tuple>;
+  if constexpr (is_value_param<T>) {
+    if (call.conversion_error || std::get<I>(params).has_value()) return;
+    constexpr std::size_t k = value_index<Tuple>(I, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+    const value* received = k < call.args.size() ? &call.args[k] : nullptr;
+    call.conversion_error =
+        std::make_exception_ptr(sio::conversion_error(k, type_name<T>(), received, std::string(call.event)));
+  }
+}
+
 template <class Tuple>
 constexpr bool takes_only_arguments() {
   if constexpr (std::tuple_size_v<Tuple> == 1)
@@ -159,7 +178,10 @@ invoke_result invoke_typed(F& f, event_call& call, std::index_sequence<I...>) {
       call.conversion_error = std::current_exception();
       return invoke_result::conversion_threw;
     }
-    if (!(std::get<I>(*params).has_value() && ...)) return invoke_result::bad_arguments;
+    if (!(std::get<I>(*params).has_value() && ...)) {
+      (note_bad_argument<Tuple, I>(*params, call), ...);
+      return invoke_result::bad_arguments;
+    }
     f(std::move(*std::get<I>(*params))...);
     return invoke_result::called;
   }

@@ -379,12 +379,13 @@ inline void socket::run_middleware(std::size_t index, std::shared_ptr<middleware
 }
 
 inline bool socket::run_listener(const detail::erased_handler& fn, const std::string& event, detail::event_call& call) {
+  call.event = event;
   try {
     switch (fn(call)) {
       case detail::invoke_result::called:
         break;
-      case detail::invoke_result::bad_arguments:
-        report_error("invalid arguments for event \"" + event + "\"");
+      case detail::invoke_result::bad_arguments:  // a sio::conversion_error
+        report_error(detail::exception_message(call.conversion_error));
         break;
       case detail::invoke_result::conversion_threw:
         user_code_failed(error_source::argument_conversion, event, call.conversion_error);
