@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   // as the Node peer allows: no per-socket event rate limit.
   opts.max_events_per_second = 0;
   sio::server<> io{ctx, opts};
-  io.on_connection([&io](sio::socket_ref s) {
+  io.on_connection([&io](sio::socket s) {
     s.join("bench");
     s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(std::move(data)); });
     s.on("bcast", [&io](sio::value data) { io.to("bench").emit("bcast", data); });

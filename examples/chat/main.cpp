@@ -103,7 +103,7 @@ std::ostream& log() {
   return std::cout << buf;
 }
 
-std::string auth_token(const sio::socket_ref& socket) {
+std::string auth_token(const sio::socket& socket) {
   const sio::value* token = socket.handshake().auth.find("token");
   return token && token->is_string() ? token->as_string() : std::string{};
 }
@@ -161,9 +161,9 @@ int main(int argc, char** argv) {
     ex->respond(std::move(res));
   });
 
-  io.on_connection([&](sio::socket_ref socket) {
-    log() << "connected     " << socket.id() << " over " << socket.transport() << " from " << socket.handshake().address << std::endl;
-    socket->conn().on_upgrade([id = socket.id()](std::string_view transport) {
+  io.on_connection([&](sio::socket socket) {
+    log() << "connected     " << socket.id() << " over " << socket.conn().transport() << " from " << socket.handshake().address << std::endl;
+    socket.conn().on_upgrade([id = socket.id()](std::string_view transport) {
       log() << "upgraded      " << id << " to " << transport << std::endl;
     });
     users.add(socket.id(), auth_token(socket));
@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
     socket.on_disconnect([&, socket](sio::disconnect_reason reason) {
       user u = users.get(socket.id());
       users.remove(socket.id());
-      log() << "disconnected  " << socket.id() << " (" << sio::to_string(reason) << ") was on " << socket.transport() << std::endl;
+      log() << "disconnected  " << socket.id() << " (" << sio::to_string(reason) << ") was on " << socket.conn().transport() << std::endl;
       // On Ctrl-C everyone goes at once: no "left" notices for connections that are closing anyway.
       if (!u.nickname.empty() && reason != sio::disconnect_reason::server_shutting_down) {
         io.emit("notice", u.nickname + " left", now_ms());
@@ -254,10 +254,10 @@ int main(int argc, char** argv) {
     });
   });
 
-  try {
-    io.listen(static_cast<unsigned short>(port), host);
-  } catch (const std::exception& e) {  // port in use, bad address, ...
-    std::cerr << "cannot listen on " << host << ":" << port << ": " << e.what() << "\n";
+  std::error_code ec;
+  io.listen(static_cast<unsigned short>(port), host, ec);
+  if (ec) {  // port in use, bad address, ...
+    std::cerr << "cannot listen on " << host << ":" << port << ": " << ec.message() << "\n";
     return 1;
   }
   std::cout << "listening on http://" << host << ":" << io.port() << "/" << std::endl;

@@ -8,8 +8,8 @@ int main(int argc, char** argv) {
   sio::server_options opts;
   if (argc > 2) opts.serve_client_dir = argv[2];
   sio::server<> io{ctx, opts};
-  io.on_connection([&io](sio::socket_ref s) {
-    s.on("echo", [s](sio::arguments args) { s->emit_arguments("echo", std::move(args), false); });
+  io.on_connection([&io](sio::socket s) {
+    s.on("echo", [s](sio::arguments args) { s.emit("echo", std::move(args)); });
     s.on("echo-ack", [](sio::arguments args, sio::ack_sender ack) { ack.send(std::move(args)); });
     s.on("chat message", [&io](std::string msg) { io.emit("chat message", msg); });
   });

@@ -93,7 +93,7 @@ class shutdown_deadline {
   bool missed_ = false;
 };
 
-sio::value rooms_of(const sio::socket_ref& s) { return sio::to_value(s.rooms()); }
+sio::value rooms_of(const sio::socket& s) { return sio::to_value(s.rooms()); }
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -101,14 +101,14 @@ std::string lower(std::string text) {
 }
 
 /// The events every accepting namespace shares.
-void install(sio::socket_ref socket) {
-  sio::namespace_& nsp = socket->nsp();
+void install(sio::socket socket) {
+  sio::namespace_ nsp = socket.nsp();
 
   socket.on("echo", [socket](sio::arguments args) { socket.emit("echo", std::move(args)); });
   socket.on("echo-ack", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
   socket.on("1234", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
 
-  socket.on("whoami", [socket, &nsp](sio::ack_sender ack) {
+  socket.on("whoami", [socket, nsp](sio::ack_sender ack) {
     ack(sio::object{{"id", sio::value{socket.id()}}, {"nsp", sio::value{nsp.name()}}});
   });
   socket.on("handshake", [socket](sio::ack_sender ack) {
@@ -128,7 +128,7 @@ void install(sio::socket_ref socket) {
   });
 
   socket.on("join", [socket](sio::value rooms, sio::ack_sender ack) {
-    if (auto many = sio::from_value<std::vector<std::string>>(rooms)) socket->join(*many);
+    if (auto many = sio::from_value<std::vector<std::string>>(rooms)) socket.join(*many);
     else if (rooms.is_string()) socket.join(rooms.as_string());
     if (ack) ack(rooms_of(socket));
   });
@@ -138,17 +138,17 @@ void install(sio::socket_ref socket) {
   });
   socket.on("rooms", [socket](sio::ack_sender ack) { ack(rooms_of(socket)); });
 
-  socket.on("to-room", [&nsp](std::string room, std::string event, sio::arguments rest) {
+  socket.on("to-room", [nsp](std::string room, std::string event, sio::arguments rest) {
     nsp.to(room).emit(event, rest);
   });
-  socket.on("to-room-except", [&nsp](std::string room, std::string except, std::string event, sio::arguments rest) {
+  socket.on("to-room-except", [nsp](std::string room, std::string except, std::string event, sio::arguments rest) {
     nsp.to(room).except(except).emit(event, rest);
   });
   socket.on("socket-to-room", [socket](std::string room, std::string event, sio::arguments rest) {
     socket.to(room).emit(event, rest);
   });
   socket.on("broadcast", [socket](sio::arguments args) { socket.broadcast().emit("broadcast", args); });
-  socket.on("send-to", [&nsp](std::string id, sio::arguments rest) { nsp.to(id).emit("private", rest); });
+  socket.on("send-to", [nsp](std::string id, sio::arguments rest) { nsp.to(id).emit("private", rest); });
 
   socket.on("server-ack", [socket](std::int64_t ms, sio::arguments rest, sio::ack_sender ack) {
     socket.timeout(std::chrono::milliseconds{ms}).emit_with_ack("ping-ack", rest, [ack](std::error_code ec, sio::arguments reply) {
@@ -156,7 +156,7 @@ void install(sio::socket_ref socket) {
       ack(sio::object{{"args", sio::value{sio::array(std::move(reply).values())}}});
     });
   });
-  socket.on("broadcast-ack", [&nsp](std::string room, std::int64_t ms, sio::ack_sender ack) {
+  socket.on("broadcast-ack", [nsp](std::string room, std::int64_t ms, sio::ack_sender ack) {
     nsp.to(room).timeout(std::chrono::milliseconds{ms}).emit_with_ack("bcast-ack", [ack](std::error_code ec, std::vector<sio::arguments> replies) {
       sio::array responses;
       for (auto& r : replies) responses.push_back(r.empty() ? sio::value{} : r[0]);
@@ -164,7 +164,7 @@ void install(sio::socket_ref socket) {
       ack(sio::object{{"responses", sio::value{std::move(responses)}}});
     });
   });
-  socket.on("fetch-sockets", [&nsp](std::string room, sio::ack_sender ack) {
+  socket.on("fetch-sockets", [nsp](std::string room, sio::ack_sender ack) {
     sio::array out;
     for (const auto& s : nsp.in(room).fetch_sockets())
       out.push_back(sio::object{{"id", sio::value{s.id()}}, {"rooms", rooms_of(s)}});
@@ -181,12 +181,12 @@ void install(sio::socket_ref socket) {
   socket.on("big", [](std::size_t n, sio::ack_sender ack) { ack(std::string(n, 'x')); });
 
   socket.on("disconnect-me", [socket](sio::value close) { socket.disconnect(close.is_bool() && close.as_bool()); });
-  socket.on("close-transport", [socket]() { socket->conn().close(); });
+  socket.on("close-transport", [socket]() { socket.conn().close(); });
 
   // socket.conn.on("upgrade"): tell the client which transport it was upgraded to.
-  socket->conn().on_upgrade([socket](std::string_view transport) { socket.emit("upgraded", std::string{transport}); });
+  socket.conn().on_upgrade([socket](std::string_view transport) { socket.emit("upgraded", std::string{transport}); });
 
-  socket.on_disconnect([socket, &nsp](sio::disconnect_reason reason) {
+  socket.on_disconnect([socket, nsp](sio::disconnect_reason reason) {
     nsp.to("observers").emit("peer-disconnect", sio::object{{"id", sio::value{socket.id()}},
                                                             {"nsp", sio::value{nsp.name()}},
                                                             {"reason", sio::value{std::string{sio::to_string(reason)}}}});
@@ -204,29 +204,30 @@ int main(int argc, char** argv) {
   io.of("/custom").on_connection(install);
 
   io.of("/auth")
-      .use([](sio::socket_ref socket, auto next) {
+      .use([](sio::socket socket, auto next) {
         const sio::value* token = socket.handshake().auth.find("token");
-        if (token && token->is_string() && token->as_string() == "secret") return next(std::nullopt);
+        if (token && token->is_string() && token->as_string() == "secret") return next();
         next(sio::connect_error{"not authorized", sio::value{sio::object{{"reason", sio::value{"bad token"}}}}});
       })
       .on_connection(install);
 
-  io.of("/refuse").use([](sio::socket_ref, auto next) { next(sio::connect_error{"refused", std::nullopt}); });
+  io.of("/refuse").use([](sio::socket, auto next) { next(sio::connect_error{"refused", std::nullopt}); });
 
   using mw_list = std::vector<std::string>;
   io.of("/slow-mw")
-      .use([&ctx](sio::socket_ref socket, auto next) {
+      .use([&ctx](sio::socket socket, auto next) {
         auto timer = std::make_shared<asio::steady_timer>(ctx, std::chrono::milliseconds{100});
         timer->async_wait([timer, socket, next](std::error_code) {
-          socket.data<mw_list>().push_back("slow");
-          next(std::nullopt);
+          // Off the socket's strand: with_data posts there, and next() follows it.
+          socket.with_data<mw_list>([](mw_list& steps) { steps.push_back("slow"); });
+          next();
         });
       })
-      .use([](sio::socket_ref socket, auto next) {
+      .use([](sio::socket socket, auto next) {
         socket.data<mw_list>().push_back("fast");
-        next(std::nullopt);
+        next();
       })
-      .on_connection([](sio::socket_ref socket) {
+      .on_connection([](sio::socket socket) {
         install(socket);
         socket.emit("welcome", sio::object{{"id", sio::value{socket.id()}}, {"mw", sio::to_value(socket.data<mw_list>())}});
       });

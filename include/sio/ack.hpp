@@ -10,7 +10,9 @@
 
 namespace sio {
 
-class socket;
+namespace detail {
+class socket_state;
+}
 
 class ack_sender {
  public:
@@ -27,13 +29,13 @@ class ack_sender {
   bool sent() const noexcept { return state_ && state_->sent.load(); }
 
  private:
-  friend class socket;
+  friend class detail::socket_state;
   struct state {
-    std::weak_ptr<socket> owner;
+    std::weak_ptr<detail::socket_state> owner;
     std::uint64_t id = 0;
     std::atomic<bool> sent{false};
   };
-  ack_sender(std::weak_ptr<socket> owner, std::uint64_t id) : state_(std::make_shared<state>()) {
+  ack_sender(std::weak_ptr<detail::socket_state> owner, std::uint64_t id) : state_(std::make_shared<state>()) {
     state_->owner = std::move(owner);
     state_->id = id;
   }

@@ -20,8 +20,6 @@ using broadcast_ack_handler = std::function<void(std::error_code, std::vector<ar
 
 class broadcast_operator {
  public:
-  broadcast_operator(std::shared_ptr<namespace_> nsp, broadcast_options opts = {})
-      : nsp_(std::move(nsp)), opts_(std::move(opts)) {}
 
   broadcast_operator to(const room_id& room) const {
     auto b = *this;
@@ -59,7 +57,6 @@ class broadcast_operator {
   void emit(std::string_view event, A&&... args) const {
     emit_arguments(event, arguments::of(std::forward<A>(args)...));
   }
-  void emit_arguments(std::string_view event, arguments args) const;
 
   /// Emits and collects every recipient's acknowledgement: the token gets
   /// (error_code, std::vector<arguments>); errc::ack_timeout (with what arrived) when timeout()
@@ -73,24 +70,27 @@ class broadcast_operator {
   }
 
   /// The selected sockets of this server.
-  std::vector<socket_ref> fetch_sockets() const;
+  std::vector<socket> fetch_sockets() const;
   /// Sockets that the rooms would put over max_rooms_per_socket join none of them.
   void sockets_join(const std::vector<room_id>& rooms) const;
   void sockets_leave(const std::vector<room_id>& rooms) const;
   void disconnect_sockets(bool close = false) const;
 
-  const broadcast_options& options() const noexcept { return opts_; }
-
  private:
+  friend class detail::namespace_state;
+  friend class detail::socket_state;
+  broadcast_operator(std::shared_ptr<detail::namespace_state> nsp, broadcast_options opts = {})
+      : nsp_(std::move(nsp)), opts_(std::move(opts)) {}
+  void emit_arguments(std::string_view event, arguments args) const;
   void emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const;
   /// Reports what the user's callback throws (defined with the namespace).
-  static void ack_callback_failed(const std::weak_ptr<namespace_>& nsp, const std::string& event, std::exception_ptr error);
+  static void ack_callback_failed(const std::weak_ptr<detail::namespace_state>& nsp, const std::string& event, std::exception_ptr error);
 
   /// A completion handler with what is needed to report its exceptions: one allocation.
   template <class Handler>
   struct ack_completion {
     Handler handler;
-    std::weak_ptr<namespace_> nsp;
+    std::weak_ptr<detail::namespace_state> nsp;
     std::string event;
     void operator()(std::error_code ec, std::vector<arguments> r) {
       try {
@@ -117,7 +117,7 @@ class broadcast_operator {
         token, std::move(args));
   }
 
-  std::shared_ptr<namespace_> nsp_;
+  std::shared_ptr<detail::namespace_state> nsp_;
   broadcast_options opts_;
   std::optional<std::chrono::milliseconds> timeout_;
 };

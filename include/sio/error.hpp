@@ -2,6 +2,7 @@
 // Why a socket disconnected (the JavaScript server's nine reasons) and what a middleware refusal
 // carries back to the client.
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -65,6 +66,20 @@ enum class emit_status {
 struct connect_error {
   std::string message;
   std::optional<value> data;
+};
+
+/// socket.data<T>() with a T other than the one the data was created with, or restored data
+/// that does not convert to T. The message names both types.
+class data_type_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+/// A call made where the documentation says it may not be (e.g. socket.data<T>() off the
+/// socket's strand). The message says what to call instead.
+class usage_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
 };
 
 /// Errors delivered to acknowledgement callbacks.

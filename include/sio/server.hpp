@@ -4,7 +4,7 @@
 //
 //   asio::io_context ctx;
 //   sio::server<> io{ctx};
-//   io.on_connection([&](sio::socket_ref s) {
+//   io.on_connection([&](sio::socket s) {
 //     s.on("chat message", [&](std::string msg) { io.emit("chat message", msg); });
 //   });
 //   io.listen(3000);
@@ -15,6 +15,9 @@
 // Each client's work runs on its own strand; emit, to(...).emit, join, leave and disconnect are
 // callable from any thread.
 //
+// Errors: listen throws std::system_error when it cannot listen (address in use, ...); its
+// overloads taking a std::error_code& report that instead.
+//
 // Exceptions: nothing user code throws reaches io_context::run. Handlers, middleware, ack
 // callbacks, conversions and the HTTP hooks are each called inside a catch; what they throw is
 // reported to server_options::on_handler_error, and server_options::after_handler_error decides
@@ -22,9 +25,12 @@
 #include <regex>
 #include <string>
 
+#include "sio/connection.hpp"
 #include "sio/engine/server.hpp"
 #include "sio/fwd.hpp"
 #include "sio/impl/server_core.hpp"
+#include "sio/namespace.hpp"
+#include "sio/socket.hpp"
 #include "sio/in_memory_adapter.hpp"
 #include "sio/options.hpp"
 #include "sio/version.hpp"
@@ -36,11 +42,11 @@ class server {
  public:
   explicit server(asio::io_context& ctx, server_options opts = {})
       : core_(make_core(std::move(opts))), engine_(ctx, core_->engine_options()) {
-    core_->attach(*engine_.engine());
+    core_->attach(*engine_.core());
   }
   server(asio::io_context& ctx, asio::ssl::context& tls, server_options opts = {})
       : core_(make_core(std::move(opts))), engine_(ctx, tls, core_->engine_options()) {
-    core_->attach(*engine_.engine());
+    core_->attach(*engine_.core());
   }
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -56,24 +62,25 @@ class server {
     main().use(std::move(fn));
     return *this;
   }
-  /// io.of("/name").
-  namespace_& of(const std::string& name) { return *core_->of(name); }
+  /// io.of("/name"): the namespace, created on first use.
+  namespace_ of(const std::string& name) { return detail::namespace_access::make(core_->of(name)); }
   /// io.of(/regex/): a dynamic namespace; every matching name gets its own child namespace.
-  namespace_& of(const std::regex& pattern) {
-    return *core_->of([pattern](const std::string& name, const transport::http_request&, const value&) {
+  namespace_ of(const std::regex& pattern) {
+    return detail::namespace_access::make(core_->of([pattern](const std::string& name, const transport::http_request&, const value&) {
       return std::regex_match(name, pattern);
-    });
+    }));
   }
   /// io.of((name, auth, next) => ...): a dynamic namespace decided by a predicate.
-  namespace_& of(namespace_matcher matcher) { return *core_->of(std::move(matcher)); }
-  void on_new_namespace(std::function<void(namespace_&)> fn) { core_->on_new_namespace(std::move(fn)); }
+  namespace_ of(namespace_matcher matcher) { return detail::namespace_access::make(core_->of(std::move(matcher))); }
+  /// io.on("new_namespace"): called with each child a dynamic namespace creates.
+  void on_new_namespace(std::function<void(namespace_)> fn) { core_->on_new_namespace(std::move(fn)); }
 
   /// Answers HTTP requests outside the Socket.IO path (default: 404), e.g. to serve a page from
   /// the same port. Runs on the connection's strand; answer with exchange->respond(). If it
   /// throws, the exception is reported (http_hook) and the request answered 500, unless it had
   /// answered already (a second respond() is ignored).
   void on_http_request(std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
-    engine_.engine()->set_fallback([weak = std::weak_ptr<server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
+    engine_.core()->set_fallback([weak = std::weak_ptr<detail::server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
       try {
         fn(ex);
       } catch (...) {
@@ -87,7 +94,7 @@ class server {
   /// throws, the exception is reported (http_hook) and the request answered 500 (unless it had
   /// answered already) and not passed on.
   void use_http(engine::core::http_middleware fn) {
-    engine_.engine()->add_http_middleware([weak = std::weak_ptr<server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
+    engine_.core()->add_http_middleware([weak = std::weak_ptr<detail::server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
       try {
         return fn(ex);
       } catch (...) {
@@ -97,8 +104,14 @@ class server {
     });
   }
 
+  /// Listens on host:port (port 0 picks a free port; see port()). Throws std::system_error when
+  /// it cannot (address in use, not an address, no permission).
   void listen(unsigned short port, const std::string& host = "0.0.0.0") { engine_.listen(port, host); }
   void listen(const asio::ip::tcp::endpoint& endpoint) { engine_.listen(endpoint); }
+  /// The same without exceptions: `ec` says why it does not listen (e.g. asio::error::address_in_use).
+  void listen(unsigned short port, const std::string& host, std::error_code& ec) { engine_.listen(port, host, ec); }
+  void listen(unsigned short port, std::error_code& ec) { engine_.listen(port, "0.0.0.0", ec); }
+  void listen(const asio::ip::tcp::endpoint& endpoint, std::error_code& ec) { engine_.listen(endpoint, ec); }
   unsigned short port() const { return engine_.port(); }
 
   template <class... A>
@@ -109,13 +122,18 @@ class server {
   void send(A&&... args) {
     main().emit("message", std::forward<A>(args)...);
   }
+  template <class... A>
+  auto emit_with_ack(std::string_view event, A&&... args_then_token) {
+    return main().emit_with_ack(event, std::forward<A>(args_then_token)...);
+  }
   broadcast_operator to(const room_id& room) { return main().to(room); }
   broadcast_operator in(const room_id& room) { return main().to(room); }
   broadcast_operator except(const room_id& room) { return main().except(room); }
   broadcast_operator volatile_() { return main().volatile_(); }
   broadcast_operator local() { return main().local(); }
+  broadcast_operator compress(bool on) { return main().compress(on); }
   broadcast_operator timeout(std::chrono::milliseconds ms) { return main().timeout(ms); }
-  std::vector<socket_ref> fetch_sockets() { return main().fetch_sockets(); }
+  std::vector<socket> fetch_sockets() { return main().fetch_sockets(); }
   template <class... A>
   void server_side_emit(const std::string& event, const A&... args) {
     main().server_side_emit(event, args...);
@@ -131,24 +149,25 @@ class server {
     engine_.close();
   }
 
+  /// The Engine.IO server under it (io.engine): its session count, its request handler.
   engine::server<Transport>& engine() noexcept { return engine_; }
   const server_options& options() const noexcept { return core_->options(); }
 
  private:
-  static std::shared_ptr<server_core> make_core(server_options opts) {
-    return std::make_shared<server_core>(std::move(opts), [](adapter_host& host) -> std::unique_ptr<adapter> {
+  static std::shared_ptr<detail::server_core> make_core(server_options opts) {
+    return std::make_shared<detail::server_core>(std::move(opts), [](adapter_host& host) -> std::unique_ptr<adapter> {
       return std::make_unique<Adapter>(host);
     });
   }
-  namespace_& main() { return *core_->of("/"); }
-  static void http_hook_failed(const std::weak_ptr<server_core>& weak, transport::http_exchange& ex, std::exception_ptr error) {
+  namespace_ main() { return detail::namespace_access::make(core_->of("/")); }
+  static void http_hook_failed(const std::weak_ptr<detail::server_core>& weak, transport::http_exchange& ex, std::exception_ptr error) {
     if (auto core = weak.lock()) core->report_http(ex.request().target, std::move(error));
     transport::http_response res;
     res.status = 500;
     ex.respond(std::move(res));
   }
 
-  std::shared_ptr<server_core> core_;
+  std::shared_ptr<detail::server_core> core_;
   engine::server<Transport> engine_;
 };
 

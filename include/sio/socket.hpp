@@ -1,115 +1,148 @@
 #pragma once
-// sio::socket: one client's connection to one namespace (a Socket.IO socket), and socket_ref, the
-// handle handlers receive.
+// sio::socket: one client's connection to one namespace (socket in the JavaScript server). A
+// handle: copy it, capture it in handlers, keep it in sets and maps (==, <, std::hash); every
+// copy is the same socket. Copying costs one shared_ptr copy; calls cost what the object behind
+// it costs. A default-constructed socket is empty (false in a condition) and may only be
+// assigned to or compared.
 //
-// Thread safety: emit, emit_with_ack, join, leave, disconnect and the ack senders may be called
-// from any thread; they post to the socket's strand (the strand of its Engine.IO session). Handlers
-// (on, on_any, on_disconnect, ...) run on that strand. Registering handlers is meant for the
-// connection handler, which already runs there; from elsewhere it is posted too.
+//   io.on_connection([](sio::socket s) {
+//     s.on("join", [s](std::string room, sio::ack_sender ack) { s.join(room); ack(true); });
+//     s.on_disconnect([](sio::disconnect_reason r) { /* ... */ });
+//   });
+//
+// Thread safety: a socket is driven by the strand of its Engine.IO session; its handlers (on,
+// on_any, middleware, on_disconnect, ...) run there. emit, emit_with_ack, send, join, leave,
+// rooms, to/in/except/broadcast, disconnect, the handler registrations and the ack senders may
+// be called from any thread: what must happen on the strand is posted there. id(), handshake(),
+// nsp() and connected() may be read anywhere. data<T>() is the exception: it hands out a
+// reference, so it may only be called on the strand (in the socket's handlers and middleware);
+// elsewhere it throws sio::usage_error, and with_data<T>(fn) posts fn there instead.
 //
 // Exceptions: whatever a handler, middleware, conversion or ack callback throws is caught where
 // sio called it, reported to server_options::on_handler_error, and the socket is then kept or
 // disconnected as server_options::after_handler_error says (see options.hpp).
-#include <any>
-#include <atomic>
 #include <chrono>
-#include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <tuple>
-#include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include <asio.hpp>
-
-#include "sio/ack.hpp"
-#include "sio/adapter.hpp"
-#include "sio/arguments.hpp"
-#include "sio/detail/event_handler.hpp"
-#include "sio/error.hpp"
+#include "sio/broadcast_operator.hpp"
+#include "sio/detail/socket_state.hpp"
 #include "sio/fwd.hpp"
-#include "sio/handshake.hpp"
-#include "sio/engine/session.hpp"
-#include "sio/options.hpp"
-#include "sio/parser/packet.hpp"
+#include "sio/handlers.hpp"
 
 namespace sio {
 
-/// Middleware for incoming packets (socket.use): `event[0]` is the event name. Call next() to go
-/// on, next("message") to drop the packet and report the error to on_error.
-using packet_middleware = std::function<void(arguments& event, std::function<void(std::optional<std::string> error)> next)>;
-using any_handler = std::function<void(const std::string& event, const arguments& args)>;
-using disconnect_handler = std::function<void(disconnect_reason)>;
-using ack_handler = std::function<void(std::error_code, arguments)>;
-
-namespace detail {
-/// Whether the last argument of an emit is a completion token for void(emit_status): a callable
-/// taking an emit_status, asio::use_future, or asio::use_awaitable.
-template <class T, class = void>
-struct is_emit_token : std::is_invocable<std::decay_t<T>, emit_status> {};
-template <class Alloc>
-struct is_emit_token<asio::use_future_t<Alloc>> : std::true_type {};
-#if defined(ASIO_HAS_CO_AWAIT)
-template <class Executor>
-struct is_emit_token<asio::use_awaitable_t<Executor>> : std::true_type {};
-#endif
-template <class... A>
-constexpr bool last_is_emit_token() {
-  if constexpr (sizeof...(A) == 0) return false;
-  else return is_emit_token<std::decay_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>>>::value;
-}
-}  // namespace detail
-
-class socket : public std::enable_shared_from_this<socket> {
+class socket {
  public:
-  socket(std::shared_ptr<namespace_> nsp, std::shared_ptr<client> owner, std::string id, handshake_info hs);
+  class emitter;
 
-  const std::string& id() const noexcept { return id_; }
-  const handshake_info& handshake() const noexcept { return handshake_; }
-  bool connected() const noexcept { return connected_; }
-  /// "polling" or "websocket".
-  std::string_view transport() const noexcept;
-  namespace_& nsp() const noexcept { return *nsp_; }
-  /// The underlying Engine.IO connection (socket.conn): conn().close() drops the transport
-  /// without a Socket.IO DISCONNECT.
-  engine::session& conn() const noexcept;
-  /// Per-socket storage of the user's type (socket.data): created on first use.
+  /// An empty handle (no socket); handlers always receive a real one.
+  socket() = default;
+
+  /// The socket's id, also the name of the room only it is in.
+  const std::string& id() const noexcept { return state_->id(); }
+  /// What the server knew about the client when it connected (socket.handshake).
+  const handshake_info& handshake() const noexcept { return state_->handshake(); }
+  /// True from the connection handler until the socket disconnects.
+  bool connected() const noexcept { return state_->connected(); }
+  /// The namespace the socket belongs to (socket.nsp).
+  namespace_ nsp() const;
+  /// The Engine.IO connection under the socket (socket.conn): its transport, upgrade and close
+  /// events, and close().
+  connection conn() const;
+
+  /// Per-socket storage of the user's type (socket.data), created (default-constructed) on first
+  /// use. T is fixed by that first use: data<U>() with another type throws sio::data_type_error,
+  /// naming both. T converts to and from sio::value (sio::to_value / from_value, or to_json /
+  /// from_json for your own types): that is how the data travels where the socket is seen
+  /// from elsewhere (fetch_sockets across servers, connection state recovery, the Admin UI).
+  /// On the socket's strand only (its handlers and middleware): the reference is not
+  /// synchronised. Elsewhere it throws sio::usage_error; use with_data.
   template <class T>
-  T& data() {
-    if (!data_.has_value()) data_.emplace<T>();
-    return std::any_cast<T&>(data_);
+  T& data() const {
+    return state_->template data<T>();
+  }
+  /// Runs fn(T&) with the socket's data on its strand: at once when called there, else posted.
+  /// What fn throws (a data_type_error too) is reported as an event_handler error.
+  template <class T, class F>
+  void with_data(F&& fn) const {
+    state_->on_strand([s = state_, fn = std::forward<F>(fn)]() mutable {
+      try {
+        fn(s->template data<T>());
+      } catch (...) {
+        s->user_code_failed(error_source::event_handler, "with_data", std::current_exception());
+      }
+    });
   }
 
+  /// Listens to an event: the handler's parameters are converted from the event's arguments
+  /// (sio::arguments takes them all; a last sio::ack_sender parameter acknowledges).
   template <class F>
-  socket& on(std::string event, F&& handler) {
-    add_handler(std::move(event), detail::make_event_handler(std::forward<F>(handler)), false);
+  const socket& on(std::string event, F&& handler) const {
+    state_->on(std::move(event), std::forward<F>(handler), false);
     return *this;
   }
+  /// The same, removed after its first call.
   template <class F>
-  socket& once(std::string event, F&& handler) {
-    add_handler(std::move(event), detail::make_event_handler(std::forward<F>(handler)), true);
+  const socket& once(std::string event, F&& handler) const {
+    state_->on(std::move(event), std::forward<F>(handler), true);
     return *this;
   }
-  socket& off(const std::string& event);
-  socket& on_any(any_handler fn);
-  socket& prepend_any(any_handler fn);
-  socket& off_any();
-  socket& on_any_outgoing(any_handler fn);
-  socket& use(packet_middleware fn);
-  socket& on_disconnect(disconnect_handler fn);
-  socket& on_disconnecting(disconnect_handler fn);
+  /// Removes every listener of `event`.
+  const socket& off(const std::string& event) const {
+    state_->off(event);
+    return *this;
+  }
+  /// Called with every incoming event before its listeners.
+  const socket& on_any(any_handler fn) const {
+    state_->on_any(std::move(fn));
+    return *this;
+  }
+  const socket& prepend_any(any_handler fn) const {
+    state_->prepend_any(std::move(fn));
+    return *this;
+  }
+  const socket& off_any() const {
+    state_->off_any();
+    return *this;
+  }
+  /// Called with every event this socket emits.
+  const socket& on_any_outgoing(any_handler fn) const {
+    state_->on_any_outgoing(std::move(fn));
+    return *this;
+  }
+  /// Packet middleware (socket.use), run for every incoming event before on_any and listeners.
+  const socket& use(packet_middleware fn) const {
+    state_->use(std::move(fn));
+    return *this;
+  }
   /// Errors from packet middleware and from arguments that do not convert to a handler's types.
-  socket& on_error(std::function<void(const std::string&)> fn);
+  const socket& on_error(std::function<void(const std::string&)> fn) const {
+    state_->on_error(std::move(fn));
+    return *this;
+  }
+  const socket& on_disconnect(disconnect_handler fn) const {
+    state_->on_disconnect(std::move(fn));
+    return *this;
+  }
+  /// Before the socket leaves its rooms (they are still visible to rooms()).
+  const socket& on_disconnecting(disconnect_handler fn) const {
+    state_->on_disconnecting(std::move(fn));
+    return *this;
+  }
   /// Runs each time everything queued for this socket's client has been handed to the transport
   /// (the JavaScript server has it only on the engine socket, socket.conn.on("drain")). A
   /// sender that waits for it never makes the client a slow consumer.
-  socket& on_drain(std::function<void()> fn);
+  const socket& on_drain(std::function<void()> fn) const {
+    state_->on_drain(std::move(fn));
+    return *this;
+  }
 
   /// Sends an event. Arguments passed as rvalues (a sio::value, sio::arguments) are moved, others copied.
   /// On the socket's strand (in its handlers) it returns what became of the packet; elsewhere it
@@ -117,16 +150,17 @@ class socket : public std::enable_shared_from_this<socket> {
   /// token for void(sio::emit_status) (a callback, asio::use_future, asio::use_awaitable), which
   /// then hears the outcome. Beyond the JavaScript server, whose emit says nothing.
   template <class... A>
-  auto emit(std::string_view event, A&&... args) {
+  auto emit(std::string_view event, A&&... args) const {
     if constexpr (detail::last_is_emit_token<A...>())
-      return emit_reporting(false, event, std::forward_as_tuple(std::forward<A>(args)...),
-                            std::make_index_sequence<sizeof...(A) - 1>{});
+      return state_->emit_reporting(false, event, std::forward_as_tuple(std::forward<A>(args)...),
+                                    std::make_index_sequence<sizeof...(A) - 1>{});
     else
-      return emit_arguments(event, arguments::of(std::forward<A>(args)...), false);
+      return state_->emit_arguments(event, arguments::of(std::forward<A>(args)...), false);
   }
+  /// emit("message", ...).
   template <class... A>
-  void send(A&&... args) {
-    emit("message", std::forward<A>(args)...);
+  auto send(A&&... args) const {
+    return emit("message", std::forward<A>(args)...);
   }
   /// Emits and waits for the client's acknowledgement. The last argument is an Asio completion
   /// token for the signature void(std::error_code, sio::arguments): a callback, asio::use_future,
@@ -134,172 +168,52 @@ class socket : public std::enable_shared_from_this<socket> {
   /// errc::ack_timeout, errc::socket_disconnected, and errc::too_many_pending_acks at once (the
   /// packet is not sent) when the socket already waits for max_pending_acks acknowledgements.
   template <class... A>
-  auto emit_with_ack(std::string_view event, A&&... args_then_token) {
-    return emit_with_ack_in(std::nullopt, event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
-                            std::make_index_sequence<sizeof...(A) - 1>{});
+  auto emit_with_ack(std::string_view event, A&&... args_then_token) const {
+    return state_->emit_with_ack_in(std::nullopt, event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
+                                    std::make_index_sequence<sizeof...(A) - 1>{});
   }
 
-  class emitter;
   /// socket.timeout(ms).emit_with_ack(...): the ack fails with errc::ack_timeout after `ms`.
-  emitter timeout(std::chrono::milliseconds ms);
+  emitter timeout(std::chrono::milliseconds ms) const;
   /// socket.volatile_().emit(...): dropped when the transport cannot take it now.
-  emitter volatile_();
-  emitter compress(bool on);
+  emitter volatile_() const;
+  emitter compress(bool on) const;
 
   /// Joins a room, or several (all or none). False, and nothing joined, when that would put the
   /// socket in more than server_options::max_rooms_per_socket rooms, or once it has disconnected.
-  bool join(const room_id& room);
-  bool join(const std::vector<room_id>& rooms);
-  void leave(const room_id& room);
-  std::vector<room_id> rooms() const;
+  bool join(const room_id& room) const { return state_->join(std::vector<room_id>{room}); }
+  bool join(const std::vector<room_id>& rooms) const { return state_->join(rooms); }
+  void leave(const room_id& room) const { state_->leave(room); }
+  std::vector<room_id> rooms() const { return state_->rooms(); }
 
-  broadcast_operator to(const room_id& room) const;
-  broadcast_operator in(const room_id& room) const;
-  broadcast_operator except(const room_id& room) const;
+  /// socket.to(room) and friends leave the sender out, as in JavaScript.
+  broadcast_operator to(const room_id& room) const { return broadcast().to(room); }
+  broadcast_operator in(const room_id& room) const { return broadcast().to(room); }
+  broadcast_operator except(const room_id& room) const { return broadcast().except(room); }
   /// Every socket of the namespace but this one.
-  broadcast_operator broadcast() const;
+  broadcast_operator broadcast() const { return state_->broadcast(); }
 
   /// Disconnects from this namespace (the client gets a DISCONNECT and does not reconnect);
   /// with close = true the whole connection is closed.
-  void disconnect(bool close = false);
+  void disconnect(bool close = false) const { state_->disconnect(close); }
 
-  // ---- used by the client and the namespace (on the strand) ----------------------------------
-  emit_status emit_arguments(std::string_view event, arguments args, bool is_volatile);
-  void send_connect_reply();
-  void handle_packet(parser::packet&& p);
-  void handle_close(disconnect_reason reason);
-  /// Sends an already encoded packet that asks for ack `id` (a broadcast's); any thread. `fn` gets
-  /// socket_disconnected or too_many_pending_acks at once when it cannot be sent.
-  void emit_frames_with_ack(std::uint64_t id, frame_list frames, bool is_volatile, ack_handler fn);
-  void send_ack(std::uint64_t id, arguments args);
-  const transport::strand_type& strand() const noexcept;
-  client& owner() const noexcept { return *client_; }
-  void mark_connected() noexcept { connected_ = true; }
-  /// The socket will never be (or is no longer) in its namespace: refused, abandoned or closed.
-  /// Leaves every room and lets the namespace count it out. Idempotent; on the strand.
-  void abandon();
-  /// User code called for this socket threw (or a conversion did): report it, then apply
-  /// server_options::after_handler_error if the socket is connected. Any thread.
-  void user_code_failed(error_source source, std::string_view event, std::exception_ptr error);
-  /// Reports a limit this socket's client hit (no exception).
-  void limit_hit(error_source source, std::string_view event, std::string message);
+  /// False for a default-constructed socket.
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  friend bool operator==(const socket& a, const socket& b) noexcept { return a.state_ == b.state_; }
+  friend bool operator!=(const socket& a, const socket& b) noexcept { return a.state_ != b.state_; }
+  friend bool operator<(const socket& a, const socket& b) noexcept { return std::less<>{}(a.state_, b.state_); }
 
  private:
-  struct handler_entry {
-    std::shared_ptr<const detail::erased_handler> fn;  ///< shared: a running handler may remove itself
-    bool once = false;
-  };
-  struct pending_ack {
-    ack_handler fn;
-    std::unique_ptr<asio::steady_timer> timer;
-  };
+  friend struct detail::socket_access;
+  explicit socket(std::shared_ptr<detail::socket_state> state) noexcept : state_(std::move(state)) {}
 
-  template <class T>
-  using shared_list = std::shared_ptr<const std::vector<T>>;
-  struct middleware_run;
-
-  void add_handler(std::string event, detail::erased_handler fn, bool once);
-  void dispatch_event(arguments&& args, std::optional<std::uint64_t> id);
-  void run_middleware(std::size_t index, std::shared_ptr<middleware_run> run);
-  void deliver_event(arguments&& args, std::optional<std::uint64_t> id);
-  /// Calls one listener; false when the socket is gone afterwards (no further listener runs).
-  bool run_listener(const detail::erased_handler& fn, const std::string& event, detail::event_call& call);
-  void report_error(const std::string& message);
-  void run_outgoing_handlers(const std::string& event, const arguments& args);
-  bool take_event_token() noexcept;
-  void over_event_rate(const parser::packet& p);
-  const server_options& options() const noexcept;
-  template <class Fn>
-  void on_strand(Fn&& fn);
-
-  /// A completion handler with what is needed to report its exceptions: one allocation.
-  template <class Handler>
-  struct ack_completion {
-    Handler handler;
-    std::weak_ptr<socket> owner;
-    std::string event;
-    void operator()(std::error_code ec, arguments a) {
-      try {
-        handler(ec, std::move(a));
-      } catch (...) {
-        if (auto s = owner.lock()) s->user_code_failed(error_source::ack_callback, event, std::current_exception());
-      }
-    }
-  };
-
-  /// emit with a completion token for void(emit_status) as its last argument.
-  template <class Tuple, std::size_t... I>
-  auto emit_reporting(bool is_volatile, std::string_view event, Tuple&& tuple, std::index_sequence<I...>) {
-    arguments args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...);
-    auto&& token = std::get<sizeof...(I)>(tuple);
-    return asio::async_initiate<decltype(token), void(emit_status)>(
-        [self = shared_from_this(), is_volatile, event = std::string{event}](auto handler, arguments args) mutable {
-          self->on_strand([self, is_volatile, event = std::move(event), args = std::move(args),
-                           handler = std::move(handler)]() mutable {
-            emit_status st = self->emit_arguments(event, std::move(args), is_volatile);
-            auto ex = asio::get_associated_executor(handler);
-            asio::dispatch(ex, [handler = std::move(handler), st]() mutable { handler(st); });
-          });
-        },
-        token, std::move(args));
-  }
-
-  template <class Tuple, std::size_t... I>
-  auto emit_with_ack_in(std::optional<std::chrono::milliseconds> timeout, std::string_view event, Tuple&& tuple,
-                        std::index_sequence<I...>) {
-    arguments args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...);
-    auto&& token = std::get<sizeof...(I)>(tuple);
-    return asio::async_initiate<decltype(token), void(std::error_code, arguments)>(
-        [self = shared_from_this(), timeout, event = std::string{event}](auto handler, arguments args) mutable {
-          using completion = ack_completion<decltype(handler)>;
-          auto shared = std::make_shared<completion>(completion{std::move(handler), self, event});
-          self->emit_with_ack_erased(std::move(event), std::move(args), timeout, [shared](std::error_code ec, arguments a) {
-            auto ex = asio::get_associated_executor(shared->handler);
-            asio::dispatch(ex, [shared, ec, a = std::move(a)]() mutable { (*shared)(ec, std::move(a)); });
-          });
-        },
-        token, std::move(args));
-  }
-  void emit_with_ack_erased(std::string event, arguments args, std::optional<std::chrono::milliseconds> timeout, ack_handler fn);
-
-  std::shared_ptr<namespace_> nsp_;
-  std::shared_ptr<client> client_;
-  std::string id_;
-  handshake_info handshake_;
-  bool connected_ = false;
-  bool closing_ = false;           ///< in handle_close: a disconnect from its handlers is not a second close
-  bool holds_nsp_slot_ = true;     ///< counted in its namespace's occupants (see namespace_::reserve)
-  std::atomic<bool> abandoned_{false};  ///< left its rooms for good: a later join undoes itself
-  std::any data_;
-
-  // Incoming event rate: a token bucket counted in steady_clock ticks. An event costs
-  // event_interval_; the bucket holds at most event_capacity_ (the burst). It is refilled only
-  // when it runs short, by the time passed since the last refill: the clock is read then, not
-  // per event (120-160 ns a read on the benchmark's virtual machine, against ~7 us per echo).
-  // 0 interval: no limit.
-  std::int64_t event_interval_ = 0;
-  std::int64_t event_capacity_ = 0;
-  std::int64_t event_credit_ = 0;
-  std::int64_t event_refilled_at_ = 0;
-
-  std::unordered_map<std::string, std::vector<handler_entry>> handlers_;
-  // Copied on write: a handler may add or remove handlers, or disconnect, while the list runs.
-  shared_list<any_handler> any_handlers_;
-  shared_list<any_handler> any_outgoing_handlers_;
-  shared_list<packet_middleware> middleware_;
-  std::vector<disconnect_handler> on_disconnect_;
-  std::vector<disconnect_handler> on_disconnecting_;
-  std::function<void(const std::string&)> on_error_;
-  std::unordered_map<std::uint64_t, pending_ack> acks_;
-
-  friend class emitter;
+  std::shared_ptr<detail::socket_state> state_;
 };
 
 /// A socket with emit flags (timeout, volatile, compress); a value, like the JavaScript
 /// server's chained flags, but without mutating the socket.
 class socket::emitter {
  public:
-  emitter(std::shared_ptr<socket> s) : socket_(std::move(s)) {}
   emitter timeout(std::chrono::milliseconds ms) const {
     emitter e = *this;
     e.timeout_ = ms;
@@ -314,83 +228,43 @@ class socket::emitter {
   template <class... A>
   auto emit(std::string_view event, A&&... args) const {
     if constexpr (detail::last_is_emit_token<A...>())
-      return socket_->emit_reporting(volatile_flag_, event, std::forward_as_tuple(std::forward<A>(args)...),
-                                     std::make_index_sequence<sizeof...(A) - 1>{});
+      return state_->emit_reporting(volatile_flag_, event, std::forward_as_tuple(std::forward<A>(args)...),
+                                    std::make_index_sequence<sizeof...(A) - 1>{});
     else
-      return socket_->emit_arguments(event, arguments::of(std::forward<A>(args)...), volatile_flag_);
+      return state_->emit_arguments(event, arguments::of(std::forward<A>(args)...), volatile_flag_);
   }
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... args_then_token) const {
-    return socket_->emit_with_ack_in(timeout_, event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
-                                     std::make_index_sequence<sizeof...(A) - 1>{});
+    return state_->emit_with_ack_in(timeout_, event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
+                                    std::make_index_sequence<sizeof...(A) - 1>{});
   }
 
  private:
-  std::shared_ptr<socket> socket_;
+  friend class socket;
+  explicit emitter(std::shared_ptr<detail::socket_state> s) : state_(std::move(s)) {}
+
+  std::shared_ptr<detail::socket_state> state_;
   std::optional<std::chrono::milliseconds> timeout_;
   bool volatile_flag_ = false;
 };
 
-/// The handle connection handlers receive: copyable, cheap, keeps the socket alive.
-class socket_ref {
- public:
-  socket_ref() = default;
-  socket_ref(std::shared_ptr<socket> s) noexcept : s_(std::move(s)) {}
-  socket* operator->() const noexcept { return s_.get(); }
-  socket& operator*() const noexcept { return *s_; }
-  explicit operator bool() const noexcept { return s_ != nullptr; }
-  const std::shared_ptr<socket>& get() const noexcept { return s_; }
+inline socket::emitter socket::timeout(std::chrono::milliseconds ms) const { return emitter{state_}.timeout(ms); }
+inline socket::emitter socket::volatile_() const { return emitter{state_}.volatile_(); }
+inline socket::emitter socket::compress(bool on) const { return emitter{state_}.compress(on); }
 
-  const std::string& id() const noexcept { return s_->id(); }
-  const handshake_info& handshake() const noexcept { return s_->handshake(); }
-  bool connected() const noexcept { return s_->connected(); }
-  std::string_view transport() const noexcept { return s_->transport(); }
-  template <class T>
-  T& data() const {
-    return s_->data<T>();
-  }
-  template <class F>
-  const socket_ref& on(std::string event, F&& f) const {
-    s_->on(std::move(event), std::forward<F>(f));
-    return *this;
-  }
-  template <class F>
-  const socket_ref& once(std::string event, F&& f) const {
-    s_->once(std::move(event), std::forward<F>(f));
-    return *this;
-  }
-  const socket_ref& on_disconnect(disconnect_handler fn) const {
-    s_->on_disconnect(std::move(fn));
-    return *this;
-  }
-  const socket_ref& on_disconnecting(disconnect_handler fn) const {
-    s_->on_disconnecting(std::move(fn));
-    return *this;
-  }
-  template <class... A>
-  auto emit(std::string_view event, A&&... args) const {
-    return s_->emit(event, std::forward<A>(args)...);
-  }
-  template <class... A>
-  auto emit_with_ack(std::string_view event, A&&... a) const {
-    return s_->emit_with_ack(event, std::forward<A>(a)...);
-  }
-  socket::emitter timeout(std::chrono::milliseconds ms) const { return s_->timeout(ms); }
-  socket::emitter volatile_() const { return s_->volatile_(); }
-  bool join(const room_id& room) const { return s_->join(room); }
-  bool join(const std::vector<room_id>& rooms) const { return s_->join(rooms); }
-  void leave(const room_id& room) const { s_->leave(room); }
-  std::vector<room_id> rooms() const { return s_->rooms(); }
-  broadcast_operator to(const room_id& room) const;
-  broadcast_operator in(const room_id& room) const;
-  broadcast_operator except(const room_id& room) const;
-  broadcast_operator broadcast() const;
-  void disconnect(bool close = false) const { s_->disconnect(close); }
-
-  friend bool operator==(const socket_ref& a, const socket_ref& b) noexcept { return a.s_ == b.s_; }
-
- private:
-  std::shared_ptr<socket> s_;
+namespace detail {
+/// The library's way between a socket handle and the object behind it.
+struct socket_access {
+  static socket make(std::shared_ptr<socket_state> s) noexcept { return socket{std::move(s)}; }
+  static const std::shared_ptr<socket_state>& state(const socket& s) noexcept { return s.state_; }
 };
+}  // namespace detail
 
 }  // namespace sio
+
+template <>
+struct std::hash<sio::socket> {
+  std::size_t operator()(const sio::socket& s) const noexcept {
+    return std::hash<std::shared_ptr<sio::detail::socket_state>>{}(sio::detail::socket_access::state(s));
+  }
+};

@@ -57,7 +57,7 @@ std::string masked_frame(std::uint8_t first_byte, const std::string& payload) {
 
 struct world {
   asio::io_context ctx;
-  std::shared_ptr<sio::server_core> core;
+  std::shared_ptr<sio::detail::server_core> core;
   std::shared_ptr<sio::engine::core> engine;
   std::shared_ptr<sio::transport::connection_settings> settings;
   std::unique_ptr<memory_stream::peer> peers[3];
@@ -69,15 +69,15 @@ struct world {
     opts.output_pause_bytes = 8 * 1024;
     opts.strands = 1;
     opts.generate_id = [n = 0](const sio::transport::http_request&) mutable { return "sid" + std::to_string(n++); };
-    core = std::make_shared<sio::server_core>(opts, [](sio::adapter_host& host) -> std::unique_ptr<sio::adapter> {
+    core = std::make_shared<sio::detail::server_core>(opts, [](sio::adapter_host& host) -> std::unique_ptr<sio::adapter> {
       return std::make_unique<sio::in_memory_adapter>(host);
     });
     engine = std::make_shared<sio::engine::core>(ctx, core->engine_options(), true, true);
     core->attach(*engine);
-    core->of("/")->on_connection([](sio::socket_ref s) {
+    core->of("/")->on_connection([](sio::socket s) {
       s.on("echo", [s](sio::arguments args) { s.emit("echo", args); });
       s.on("join", [s](std::string room) { s.join(room); });
-      s.on("all", [s](sio::arguments args) { s->nsp().to("r").emit("all", args); });
+      s.on("all", [s](sio::arguments args) { s.nsp().to("r").emit("all", args); });
     });
     settings = std::make_shared<sio::transport::connection_settings>();
     settings->limits.max_body_bytes = opts.max_payload;

@@ -37,7 +37,10 @@ class test_client {
   /// return a reply text to send back ("" for none).
   using responder = std::function<std::string(const std::string& sio_packet)>;
 
-  explicit test_client(unsigned short port, responder respond = {}) : respond_(std::move(respond)) {
+  explicit test_client(unsigned short port, responder respond = {}) : test_client(port, std::string{}, std::move(respond)) {}
+  /// With `upgrade_sid`: upgrades that long-polling session to WebSocket (probe, then upgrade)
+  /// instead of opening a new one; wait_upgraded() waits for it.
+  test_client(unsigned short port, std::string upgrade_sid, responder respond) : respond_(std::move(respond)), upgrade_sid_(std::move(upgrade_sid)) {
     endpoint_.init_asio();
     endpoint_.set_message_handler([this](websocketpp::connection_hdl hdl, client::message_ptr msg) { on_message(hdl, msg); });
     endpoint_.set_open_handler([this](websocketpp::connection_hdl hdl) {
@@ -49,12 +52,15 @@ class test_client {
     endpoint_.set_close_handler([this](websocketpp::connection_hdl) { mark_closed(); });
     endpoint_.set_fail_handler([this](websocketpp::connection_hdl) { mark_closed(); });
     std::error_code ec;
-    auto con = endpoint_.get_connection("ws://127.0.0.1:" + std::to_string(port) + "/socket.io/?EIO=4&transport=websocket", ec);
+    std::string url = "ws://127.0.0.1:" + std::to_string(port) + "/socket.io/?EIO=4&transport=websocket";
+    if (!upgrade_sid_.empty()) url += "&sid=" + upgrade_sid_;
+    auto con = endpoint_.get_connection(url, ec);
     if (ec) throw std::runtime_error("test_client: " + ec.message());
     endpoint_.connect(con);
     thread_ = std::thread([this] { endpoint_.run(); });
     wait_for([this] { return open_ || closed_; }, "websocket open");
     if (!open_) throw std::runtime_error("test_client: connection failed");
+    if (!upgrade_sid_.empty()) send_text("2probe");
   }
   ~test_client() {
     {
@@ -114,6 +120,9 @@ class test_client {
     std::lock_guard<std::mutex> lock(mutex_);
     return closed_;
   }
+  void wait_upgraded(std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+    wait_for([this] { return upgraded_; }, "upgrade", timeout);
+  }
   void wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
     wait_for([this] { return closed_; }, "close", timeout);
   }
@@ -133,6 +142,13 @@ class test_client {
     std::error_code ec;
     if (text[0] == '2') {  // ping -> pong
       endpoint_.send(hdl, "3", websocketpp::frame::opcode::text, ec);
+      return;
+    }
+    if (text == "3probe") {  // the probe came back: complete the upgrade
+      endpoint_.send(hdl, "5", websocketpp::frame::opcode::text, ec);
+      std::lock_guard<std::mutex> lock(mutex_);
+      upgraded_ = true;
+      cv_.notify_all();
       return;
     }
     if (text[0] != '4') return;
@@ -159,6 +175,7 @@ class test_client {
   }
 
   responder respond_;
+  std::string upgrade_sid_;
   client endpoint_;
   std::thread thread_;
   std::mutex mutex_;
@@ -166,6 +183,7 @@ class test_client {
   websocketpp::connection_hdl hdl_;
   bool open_ = false;
   bool closed_ = false;
+  bool upgraded_ = false;
   std::deque<std::string> packets_;
 };
 

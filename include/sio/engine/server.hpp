@@ -37,23 +37,39 @@ class server {
  public:
   /// A plain (non-TLS) server.
   explicit server(asio::io_context& ctx, options opts = {})
-      : ctx_(ctx), core_(std::make_shared<core>(ctx, std::move(opts), Policy::polling, Policy::websocket)) {
+      : ctx_(ctx), core_(std::make_shared<engine::core>(ctx, std::move(opts), Policy::polling, Policy::websocket)) {
     static_assert(!transport::is_secure_policy<Policy>, "sio: a TLS policy needs an asio::ssl::context: server(ctx, tls_context, options)");
   }
   /// A TLS server; `tls` holds the certificate and key and must outlive the server.
   server(asio::io_context& ctx, asio::ssl::context& tls, options opts = {})
-      : ctx_(ctx), tls_(&tls), core_(std::make_shared<core>(ctx, std::move(opts), Policy::polling, Policy::websocket)) {
+      : ctx_(ctx), tls_(&tls), core_(std::make_shared<engine::core>(ctx, std::move(opts), Policy::polling, Policy::websocket)) {
     static_assert(transport::is_secure_policy<Policy>, "sio: only a TLS policy (transport::tls<...>) takes an ssl::context");
   }
   server(const server&) = delete;
   server& operator=(const server&) = delete;
   ~server() { close(); }
 
-  void on_connection(core::connection_handler fn) { core_->on_connection(std::move(fn)); }
+  void on_connection(engine::core::connection_handler fn) { core_->on_connection(std::move(fn)); }
 
-  /// Listens on host:port (port 0 picks a free port; see port()).
+  /// Listens on host:port (port 0 picks a free port; see port()). Throws std::system_error when
+  /// the address is taken or not an address.
   void listen(unsigned short port, const std::string& host = "0.0.0.0") {
     listen(asio::ip::tcp::endpoint{asio::ip::make_address(host), port});
+  }
+  /// The same without exceptions: `ec` says why it does not listen (e.g. address_in_use).
+  void listen(unsigned short port, const std::string& host, std::error_code& ec) {
+    auto address = asio::ip::make_address(host, ec);
+    if (!ec) listen(asio::ip::tcp::endpoint{address, port}, ec);
+  }
+  void listen(const asio::ip::tcp::endpoint& endpoint, std::error_code& ec) {
+    ec = {};
+    try {
+      listen(endpoint);
+    } catch (const std::system_error& e) {
+      ec = e.code();
+      if (listener_) listener_->close();
+      listener_ = nullptr;
+    }
   }
   void listen(const asio::ip::tcp::endpoint& endpoint) {
     const options& o = core_->opts();
@@ -82,13 +98,13 @@ class server {
   }
 
   /// The request handler, for feeding requests from another listener (sharing a port).
-  const std::shared_ptr<core>& engine() const noexcept { return core_; }
+  const std::shared_ptr<engine::core>& core() const noexcept { return core_; }
   std::size_t session_count() const { return core_->session_count(); }
 
  private:
   asio::io_context& ctx_;
   asio::ssl::context* tls_ = nullptr;
-  std::shared_ptr<core> core_;
+  std::shared_ptr<engine::core> core_;
   std::shared_ptr<transport::listener<stream_type>> listener_;
 };
 

@@ -1,12 +1,12 @@
 #pragma once
-// Out-of-line definitions of sio::client.
+// Out-of-line definitions of sio::detail::client.
 #include <algorithm>
 
-#include "sio/client.hpp"
-#include "sio/impl/namespace.hpp"
-#include "sio/server_core.hpp"
+#include "sio/detail/client.hpp"
+#include "sio/detail/server_core.hpp"
+#include "sio/impl/namespace_state.hpp"
 
-namespace sio {
+namespace sio::detail {
 
 inline client::client(std::shared_ptr<server_core> server, engine::session_ptr session)
     : server_(std::move(server)),
@@ -29,7 +29,7 @@ inline void client::start() {
   server_->add_pending(shared_from_this());
 }
 
-inline void client::add_socket(const std::string& nsp, std::shared_ptr<socket> s) {
+inline void client::add_socket(const std::string& nsp, std::shared_ptr<socket_state> s) {
   connecting_.erase(nsp);
   sockets_[nsp] = joined_socket{std::move(s), joins_++};
   if (joined_any_) return;
@@ -89,7 +89,7 @@ inline void client::connect(parser::packet&& p) {
   }
   value auth = p.data.is_object() ? std::move(p.data) : value{sio::object{}};
   const auto& req = session_->handshake();
-  auto nsp = server_->resolve(p.nsp, req, auth, session_->id());  // counts the socket in (namespace_::reserve)
+  auto nsp = server_->resolve(p.nsp, req, auth, session_->id());  // counts the socket in (namespace_state::reserve)
   if (!nsp) return refuse_connect(p.nsp, "Invalid namespace");
   handshake_info hs;
   hs.headers = req.headers;
@@ -100,17 +100,17 @@ inline void client::connect(parser::packet&& p) {
   hs.url = req.target;
   hs.secure = req.secure;
   hs.xdomain = req.headers.contains("Origin");
-  auto s = std::make_shared<socket>(nsp, shared_from_this(), server_->next_socket_id(), std::move(hs));
+  auto s = std::make_shared<socket_state>(nsp, shared_from_this(), server_->next_socket_id(), std::move(hs));
   connecting_[p.nsp] = s;
   nsp->connect(s);
 }
 
-inline std::vector<std::shared_ptr<socket>> client::sockets_by_join_order() const {
+inline std::vector<std::shared_ptr<socket_state>> client::sockets_by_join_order() const {
   std::vector<const joined_socket*> entries;
   entries.reserve(sockets_.size());
   for (const auto& [name, entry] : sockets_) entries.push_back(&entry);
   std::sort(entries.begin(), entries.end(), [](const joined_socket* a, const joined_socket* b) { return a->order < b->order; });
-  std::vector<std::shared_ptr<socket>> out;
+  std::vector<std::shared_ptr<socket_state>> out;
   out.reserve(entries.size());
   for (const auto* e : entries) out.push_back(e->s);
   return out;
@@ -132,6 +132,16 @@ inline void client::on_close(engine::close_reason reason) {
   // Sockets still in middleware never join: their namespace counts them out now.
   for (auto& [name, s] : connecting) s->abandon();
   for (auto& s : all) s->handle_close(why);
+  closed_ = true;
+  auto listeners = std::move(on_connection_close_);
+  on_connection_close_.clear();
+  for (auto& fn : listeners) fn(from_engine(reason));
 }
 
-}  // namespace sio
+inline void client::on_connection_close(std::function<void(disconnect_reason)> fn) {
+  asio::dispatch(strand(), [self = shared_from_this(), fn = std::move(fn)]() mutable {
+    if (!self->closed_) self->on_connection_close_.push_back(std::move(fn));
+  });
+}
+
+}  // namespace sio::detail

@@ -1,12 +1,12 @@
 #pragma once
-// Out-of-line definitions of sio::server_core.
+// Out-of-line definitions of sio::detail::server_core.
 #include <fstream>
 #include <sstream>
 
 #include "sio/impl/client.hpp"
-#include "sio/server_core.hpp"
+#include "sio/detail/server_core.hpp"
 
-namespace sio {
+namespace sio::detail {
 
 inline void server_core::report(const handler_error& e) const noexcept {
   try {
@@ -46,15 +46,15 @@ inline void server_core::report_limit(error_source source, const std::string& si
   report(e);
 }
 
-inline std::shared_ptr<namespace_> server_core::make_namespace(const std::string& name) {
-  auto nsp = std::make_shared<namespace_>(name, make_adapter_);
+inline std::shared_ptr<namespace_state> server_core::make_namespace(const std::string& name) {
+  auto nsp = std::make_shared<namespace_state>(name, make_adapter_);
   nsp->report = [weak = weak_from_this()](const handler_error& e) {
     if (auto self = weak.lock()) self->report(e);
   };
   return nsp;
 }
 
-inline std::shared_ptr<namespace_> server_core::of(const std::string& name) {
+inline std::shared_ptr<namespace_state> server_core::of(const std::string& name) {
   std::string key = name.empty() || name.front() != '/' ? "/" + name : name;
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = namespaces_[key];
@@ -62,7 +62,7 @@ inline std::shared_ptr<namespace_> server_core::of(const std::string& name) {
   return slot;
 }
 
-inline std::shared_ptr<namespace_> server_core::of(namespace_matcher matcher) {
+inline std::shared_ptr<namespace_state> server_core::of(namespace_matcher matcher) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto parent = make_namespace("/_dynamic_" + std::to_string(parents_.size()));
   parents_.emplace_back(std::move(matcher), parent);
@@ -70,7 +70,7 @@ inline std::shared_ptr<namespace_> server_core::of(namespace_matcher matcher) {
 }
 
 /// The namespace `name` if it exists, with a place reserved; needs mutex_.
-inline std::shared_ptr<namespace_> server_core::find_reserved(const std::string& name) {
+inline std::shared_ptr<namespace_state> server_core::find_reserved(const std::string& name) {
   auto it = namespaces_.find(name);
   if (it == namespaces_.end()) return nullptr;
   auto& nsp = it->second;
@@ -83,7 +83,7 @@ inline std::shared_ptr<namespace_> server_core::find_reserved(const std::string&
   return nsp;
 }
 
-inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name, const transport::http_request& req,
+inline std::shared_ptr<namespace_state> server_core::resolve(const std::string& name, const transport::http_request& req,
                                                         const value& auth, const std::string& sid) {
   decltype(parents_) parents;
   {
@@ -93,7 +93,7 @@ inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name,
     parents = parents_;
   }
   // The user's matchers run outside the lock (they may be slow, or call io.of()).
-  std::shared_ptr<namespace_> parent;
+  std::shared_ptr<namespace_state> parent;
   for (auto& [matches, candidate] : parents) {
     bool yes = false;
     try {
@@ -114,14 +114,14 @@ inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name,
   }
   if (!parent) return nullptr;
 
-  std::shared_ptr<namespace_> child;
+  std::shared_ptr<namespace_state> child;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto nsp = find_reserved(name)) return nsp;  // created meanwhile by another client
     std::size_t limit = options_.max_dynamic_namespaces;
     if (limit && children_ >= limit && !empty_children_.empty()) {
       // Make room: the child empty the longest goes (sockets still in it keep it alive, apart).
-      namespace_* oldest = empty_children_.front();
+      namespace_state* oldest = empty_children_.front();
       empty_children_.pop_front();
       empty_positions_.erase(oldest);
       std::string oldest_name = oldest->name();  // not a reference into what erase destroys
@@ -133,7 +133,7 @@ inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name,
     } else {
       child = make_namespace(name);
       child->inherit_from(*parent);
-      child->on_empty = [weak = weak_from_this()](namespace_& c) {
+      child->on_empty = [weak = weak_from_this()](namespace_state& c) {
         if (auto self = weak.lock()) self->child_emptied(c);
       };
       child->reserve();
@@ -148,7 +148,7 @@ inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name,
   }
   for (auto& fn : on_new_namespace_) {
     try {
-      fn(*child);
+      fn(namespace_access::make(child));
     } catch (...) {
       handler_error e;
       e.source = error_source::new_namespace_handler;
@@ -162,7 +162,7 @@ inline std::shared_ptr<namespace_> server_core::resolve(const std::string& name,
   return child;
 }
 
-inline void server_core::child_emptied(namespace_& child) {
+inline void server_core::child_emptied(namespace_state& child) {
   std::lock_guard<std::mutex> lock(mutex_);
   // Still ours, and still empty (a client may have reserved a place since: that happens under mutex_).
   auto it = namespaces_.find(child.name());
@@ -382,4 +382,4 @@ inline bool server_core::serve_client(const std::shared_ptr<transport::http_exch
   return true;
 }
 
-}  // namespace sio
+}  // namespace sio::detail

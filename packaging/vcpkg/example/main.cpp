@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
 
   asio::io_context ctx;
   sio::server<> io{ctx};
-  io.on_connection([&](sio::socket_ref s) {
+  io.on_connection([&](sio::socket s) {
     s.on("hello", [](std::string who, sio::ack_sender ack) {
       ack("hello " + who + ", this is sio " SIO_VERSION_STRING " (vcpkg example)");
     });

@@ -38,7 +38,7 @@ int main() {
     ctx.stop();
   });
 
-  io.on_connection([&](sio::socket_ref s) {
+  io.on_connection([&](sio::socket s) {
     s.on("hello", [](std::string who, sio::ack_sender ack) {
       ack(std::string{"sio "} + SIO_VERSION_STRING + " (package " + SIO_CONSUMER_PACKAGE_VERSION +
           ") via " + SIO_CONSUMER_ROUTE + " greets " + who);

@@ -1,16 +1,17 @@
 #pragma once
-// Out-of-line definitions of sio::namespace_ and sio::broadcast_operator.
+// Out-of-line definitions of sio::detail::namespace_state and sio::broadcast_operator.
 #include <mutex>
 
-#include "sio/client.hpp"
+#include "sio/detail/client.hpp"
+#include "sio/detail/namespace_state.hpp"
 #include "sio/engine/fanout.hpp"
 #include "sio/impl/socket.hpp"
-#include "sio/namespace.hpp"
 
 namespace sio {
+namespace detail {
 
-inline void namespace_::deliver(const socket_id& id, const frame_list& frames, bool is_volatile) {
-  std::shared_ptr<socket> s;
+inline void namespace_state::deliver(const socket_id& id, const frame_list& frames, bool is_volatile) {
+  std::shared_ptr<socket_state> s;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = sockets_.find(id);
@@ -20,7 +21,7 @@ inline void namespace_::deliver(const socket_id& id, const frame_list& frames, b
   s->owner().write(frames, is_volatile);
 }
 
-inline void namespace_::deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
+inline void namespace_state::deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
   engine::fanout out(frames, is_volatile);
   // Under the lock: delivering only queues frames or posts, and never calls back.
   std::lock_guard<std::mutex> lock(mutex_);
@@ -29,22 +30,22 @@ inline void namespace_::deliver_all(const std::vector<const socket_id*>& ids, co
   out.finish();
 }
 
-inline void namespace_::connect(std::shared_ptr<socket> s) { run_middleware(0, std::move(s)); }
+inline void namespace_state::connect(std::shared_ptr<socket_state> s) { run_middleware(0, std::move(s)); }
 
-inline void namespace_::run_middleware(std::size_t index, std::shared_ptr<socket> s) {
+inline void namespace_state::run_middleware(std::size_t index, std::shared_ptr<socket_state> s) {
   if (index == middleware_.size()) return accept(std::move(s));
   // Each step goes on once: at its first next() call, or never once the middleware threw first.
   auto step_done = std::make_shared<std::atomic<bool>>(false);
-  auto next = [self = shared_from_this(), index, s, step_done](std::optional<connect_error> error) {
+  connect_next next{[self = shared_from_this(), index, s, step_done](std::optional<connect_error> error) {
     if (step_done->exchange(true)) return;
     asio::dispatch(s->strand(), [self, index, s, error = std::move(error)] {
       if (!s->owner().session().is_open()) return s->abandon();
       if (!error) return self->run_middleware(index + 1, s);
       self->refuse(s, *error);
     });
-  };
+  }};
   try {
-    middleware_[index](socket_ref{s}, std::move(next));
+    middleware_[index](socket_access::make(s), std::move(next));
   } catch (...) {
     bool went_on = step_done->exchange(true);
     s->user_code_failed(error_source::middleware, {}, std::current_exception());
@@ -54,7 +55,7 @@ inline void namespace_::run_middleware(std::size_t index, std::shared_ptr<socket
   }
 }
 
-inline void namespace_::refuse(const std::shared_ptr<socket>& s, const connect_error& error) {
+inline void namespace_state::refuse(const std::shared_ptr<socket_state>& s, const connect_error& error) {
   s->owner().remove_socket(name_);
   s->abandon();
   parser::packet p;
@@ -66,7 +67,7 @@ inline void namespace_::refuse(const std::shared_ptr<socket>& s, const connect_e
   s->owner().write(detail::encode_frames(p), false);
 }
 
-inline void namespace_::accept(std::shared_ptr<socket> s) {
+inline void namespace_state::accept(std::shared_ptr<socket_state> s) {
   if (!s->owner().session().is_open()) return s->abandon();
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -79,19 +80,19 @@ inline void namespace_::accept(std::shared_ptr<socket> s) {
   for (auto& h : on_connection_) {
     if (!s->connected()) break;
     try {
-      h(socket_ref{s});
+      h(socket_access::make(s));
     } catch (...) {
       s->user_code_failed(error_source::connection_handler, {}, std::current_exception());
     }
   }
 }
 
-inline void namespace_::remove(const socket& s) {
+inline void namespace_state::remove(const socket_state& s) {
   std::lock_guard<std::mutex> lock(mutex_);
   sockets_.erase(s.id());
 }
 
-inline void namespace_::server_side_event(const std::string& event, std::vector<value> args) {
+inline void namespace_state::server_side_event(const std::string& event, std::vector<value> args) {
   if (!on_server_side_event_) return;
   try {
     on_server_side_event_(event, arguments(std::move(args)));
@@ -107,6 +108,8 @@ inline void namespace_::server_side_event(const std::string& event, std::vector<
   }
 }
 
+}  // namespace detail
+
 inline void broadcast_operator::emit_arguments(std::string_view event, arguments args) const {
   if (nsp_->is_parent()) {
     // Each child namespace encodes once with its own name.
@@ -117,21 +120,21 @@ inline void broadcast_operator::emit_arguments(std::string_view event, arguments
   nsp_->get_adapter().broadcast(packet, detail::encode_frames(packet), opts_);
 }
 
-inline std::vector<socket_ref> broadcast_operator::fetch_sockets() const {
-  std::vector<socket_ref> out;
+inline std::vector<socket> broadcast_operator::fetch_sockets() const {
+  std::vector<socket> out;
   for (const auto& child : nsp_->children()) {
     auto more = broadcast_operator{child, opts_}.fetch_sockets();
     out.insert(out.end(), more.begin(), more.end());
   }
   for (const auto& id : nsp_->get_adapter().select(opts_))
-    if (auto s = nsp_->find(id)) out.push_back(std::move(s));
+    if (auto s = nsp_->find(id)) out.push_back(detail::socket_access::make(std::move(s)));
   return out;
 }
 
 inline void broadcast_operator::sockets_join(const std::vector<room_id>& rooms) const {
   for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.sockets_join(rooms);
   for (const auto& id : nsp_->get_adapter().select(opts_))
-    if (auto s = nsp_->find(id)) s.join(rooms);  // through the socket: its room limit, and not after it left
+    if (auto s = nsp_->find(id)) s->join(rooms);  // through the socket: its room limit, and not after it left
 }
 
 inline void broadcast_operator::sockets_leave(const std::vector<room_id>& rooms) const {
@@ -141,7 +144,9 @@ inline void broadcast_operator::sockets_leave(const std::vector<room_id>& rooms)
 }
 
 inline void broadcast_operator::disconnect_sockets(bool close) const {
-  for (auto& s : fetch_sockets()) s.disconnect(close);
+  for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.disconnect_sockets(close);
+  for (const auto& id : nsp_->get_adapter().select(opts_))
+    if (auto s = nsp_->find(id)) s->disconnect(close);
 }
 
 namespace detail {
@@ -173,9 +178,9 @@ struct ack_collector {
 inline void broadcast_operator::emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const {
   std::uint64_t id = nsp_->next_ack_id();
   auto frames = detail::encode_frames(detail::event_packet(nsp_->name(), event, std::move(args), id));
-  std::vector<std::shared_ptr<socket>> targets;
+  std::vector<std::shared_ptr<detail::socket_state>> targets;
   for (const auto& sid : nsp_->get_adapter().select(opts_))
-    if (auto s = nsp_->find(sid)) targets.push_back(s.get());
+    if (auto s = nsp_->find(sid)) targets.push_back(std::move(s));
   auto collector = std::make_shared<detail::ack_collector>();
   collector->expected = targets.size();
   collector->done = std::move(fn);
@@ -195,7 +200,7 @@ inline void broadcast_operator::emit_with_ack_erased(std::string event, argument
     s->emit_frames_with_ack(id, frames, opts_.is_volatile, [collector](std::error_code ec, arguments a) { collector->add(ec, std::move(a)); });
 }
 
-inline void broadcast_operator::ack_callback_failed(const std::weak_ptr<namespace_>& weak, const std::string& event,
+inline void broadcast_operator::ack_callback_failed(const std::weak_ptr<detail::namespace_state>& weak, const std::string& event,
                                                     std::exception_ptr error) {
   auto nsp = weak.lock();
   if (!nsp || !nsp->report) return;

@@ -1,5 +1,5 @@
 #pragma once
-// sio::server_core: the transport-independent part of sio::server: namespaces (static and
+// sio::detail::server_core: the transport-independent part of sio::server: namespaces (static and
 // dynamic), the client bundle, CORS, the bridge from Engine.IO sessions to clients, and the
 // server-wide limits (pending handshakes, dynamic namespaces) and error reports.
 #include <atomic>
@@ -13,12 +13,15 @@
 #include <vector>
 
 #include "sio/engine/core.hpp"
+#include "sio/detail/namespace_state.hpp"
 #include "sio/namespace.hpp"
 #include "sio/options.hpp"
 
 namespace sio {
 
 using namespace_matcher = std::function<bool(const std::string& name, const transport::http_request& handshake, const value& auth)>;
+
+namespace detail {
 
 class server_core : public std::enable_shared_from_this<server_core> {
  public:
@@ -27,15 +30,15 @@ class server_core : public std::enable_shared_from_this<server_core> {
 
   const server_options& options() const noexcept { return options_; }
   /// The namespace `name`, created on first use.
-  std::shared_ptr<namespace_> of(const std::string& name);
+  std::shared_ptr<namespace_state> of(const std::string& name);
   /// A dynamic namespace: children are created for every name the matcher accepts.
-  std::shared_ptr<namespace_> of(namespace_matcher matcher);
+  std::shared_ptr<namespace_state> of(namespace_matcher matcher);
   /// The namespace a client asks for: existing, or a new child of a matching dynamic one (within
   /// max_dynamic_namespaces); null when there is none. A place in it is reserved for the socket
-  /// (namespace_::reserve). `sid` (the Engine.IO session's) is for reports.
-  std::shared_ptr<namespace_> resolve(const std::string& name, const transport::http_request& req, const value& auth,
+  /// (namespace_state::reserve). `sid` (the Engine.IO session's) is for reports.
+  std::shared_ptr<namespace_state> resolve(const std::string& name, const transport::http_request& req, const value& auth,
                                       const std::string& sid = {});
-  void on_new_namespace(std::function<void(namespace_&)> fn) { on_new_namespace_.push_back(std::move(fn)); }
+  void on_new_namespace(std::function<void(namespace_)> fn) { on_new_namespace_.push_back(std::move(fn)); }
 
   /// To on_handler_error and the logger; never throws. Any thread.
   void report(const handler_error& e) const noexcept;
@@ -71,28 +74,29 @@ class server_core : public std::enable_shared_from_this<server_core> {
  private:
   bool serve_client(const std::shared_ptr<transport::http_exchange>& ex) const;
   void add_cors_headers(transport::header_list& headers, const transport::http_request& req) const;
-  std::shared_ptr<namespace_> make_namespace(const std::string& name);
-  std::shared_ptr<namespace_> find_reserved(const std::string& name);
-  void child_emptied(namespace_& child);
+  std::shared_ptr<namespace_state> make_namespace(const std::string& name);
+  std::shared_ptr<namespace_state> find_reserved(const std::string& name);
+  void child_emptied(namespace_state& child);
   void report_limit(error_source source, const std::string& sid, const std::string& nsp, std::string message) const;
 
   server_options options_;
   adapter_factory make_adapter_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<namespace_>> namespaces_;
-  std::vector<std::pair<namespace_matcher, std::shared_ptr<namespace_>>> parents_;
+  std::map<std::string, std::shared_ptr<namespace_state>> namespaces_;
+  std::vector<std::pair<namespace_matcher, std::shared_ptr<namespace_state>>> parents_;
   // Dynamic children (under mutex_): how many exist, and the empty ones, longest empty first,
   // each with its place in that list so that a reserve takes it out in O(1).
   std::size_t children_ = 0;
-  std::list<namespace_*> empty_children_;
-  std::map<const namespace_*, std::list<namespace_*>::iterator> empty_positions_;
+  std::list<namespace_state*> empty_children_;
+  std::map<const namespace_state*, std::list<namespace_state*>::iterator> empty_positions_;
   mutable std::mutex pending_mutex_;
   std::list<std::weak_ptr<client>> pending_;  ///< oldest first
-  std::vector<std::function<void(namespace_&)>> on_new_namespace_;
+  std::vector<std::function<void(namespace_)>> on_new_namespace_;
   engine::sid_generator ids_;
   std::atomic<bool> shutting_down_{false};
   mutable std::mutex client_files_mutex_;
   mutable std::map<std::string, std::shared_ptr<const std::string>> client_files_;
 };
 
+}  // namespace detail
 }  // namespace sio

@@ -1,8 +1,10 @@
 #pragma once
-// sio::client: one Engine.IO session seen from the Socket.IO layer. Decodes packets, routes them
-// to the namespace sockets it holds, enforces the connect timeout and the namespace limit, and
-// writes encoded packets. Everything runs on the session's strand.
+// sio::detail::client: one Engine.IO session seen from the Socket.IO layer. Decodes packets,
+// routes them to the namespace sockets it holds, enforces the connect timeout and the namespace
+// limit, and writes encoded packets. Everything runs on the session's strand. Users see it
+// through sio::connection (socket.conn()).
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -18,7 +20,7 @@
 #include "sio/options.hpp"
 #include "sio/parser/decoder.hpp"
 
-namespace sio {
+namespace sio::detail {
 
 class client : public std::enable_shared_from_this<client> {
  public:
@@ -39,8 +41,9 @@ class client : public std::enable_shared_from_this<client> {
   /// Closes the Engine.IO connection (and with it every socket of this client).
   void close_connection() { session_->close(); }
   const engine::session& session() const noexcept { return *session_; }
-  /// The Engine.IO connection itself (socket.conn in JavaScript).
   engine::session& engine_session() const noexcept { return *session_; }
+  /// socket.conn.on("close"): called on the strand after the sockets were told. Any thread.
+  void on_connection_close(std::function<void(disconnect_reason)> fn);
   const engine::session_ptr& session_handle() const noexcept { return session_; }
   const transport::strand_type& strand() const noexcept { return session_->strand(); }
   const server_options& options() const noexcept;
@@ -51,7 +54,7 @@ class client : public std::enable_shared_from_this<client> {
     connecting_.erase(nsp);
   }
   /// Called once a socket passed its middleware and is connected.
-  void add_socket(const std::string& nsp, std::shared_ptr<socket> s);
+  void add_socket(const std::string& nsp, std::shared_ptr<socket_state> s);
   /// socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes.
   void disconnect_all();
 
@@ -73,17 +76,19 @@ class client : public std::enable_shared_from_this<client> {
   engine::session_ptr session_;
   parser::decoder decoder_;
   struct joined_socket {
-    std::shared_ptr<socket> s;
+    std::shared_ptr<socket_state> s;
     std::uint64_t order;  ///< when it joined: DISCONNECTs and closes go in that order, as in JavaScript
   };
   /// Its sockets in the order they joined.
-  std::vector<std::shared_ptr<socket>> sockets_by_join_order() const;
+  std::vector<std::shared_ptr<socket_state>> sockets_by_join_order() const;
 
   std::unordered_map<std::string, joined_socket> sockets_;
   std::uint64_t joins_ = 0;
-  std::unordered_map<std::string, std::shared_ptr<socket>> connecting_;  ///< in middleware
+  std::unordered_map<std::string, std::shared_ptr<socket_state>> connecting_;  ///< in middleware
   std::unique_ptr<asio::steady_timer> connect_timer_;
   bool joined_any_ = false;
+  std::vector<std::function<void(disconnect_reason)>> on_connection_close_;
+  bool closed_ = false;
 };
 
-}  // namespace sio
+}  // namespace sio::detail
