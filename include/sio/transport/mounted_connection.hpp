@@ -7,6 +7,7 @@
 // The user's server accepted the connection: the connection limits, PROXY headers and trusted
 // proxies of connection_settings are its business. What a peer can make sio hold here is what an
 // http_connection holds for one request.
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
