@@ -133,11 +133,12 @@ int main(int argc, char** argv) {
   if (port > 65535) return usage(std::cerr, 2);
 
   asio::io_context ctx;
+  asio::thread_pool file_reads{1};  // the page's files are read there, off the clients' strands
   sio::server<> io{ctx, opts};  // polling first, then the upgrade to WebSocket
   directory users;
 
   // Requests that are not for /socket.io/ come here: the page's three files.
-  io.on_http_request([public_dir](const std::shared_ptr<sio::transport::http_exchange>& ex) {
+  io.on_http_request(file_reads.get_executor(), [public_dir](const std::shared_ptr<sio::transport::http_exchange>& ex) {
     struct file { const char* name; const char* type; };
     static const std::map<std::string, file> files = {{"/", {"index.html", "text/html"}},
                                                       {"/index.html", {"index.html", "text/html"}},

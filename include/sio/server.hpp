@@ -76,9 +76,14 @@ class server {
   void on_new_namespace(std::function<void(namespace_)> fn) { core_->on_new_namespace(std::move(fn)); }
 
   /// Answers HTTP requests outside the Socket.IO path (default: 404), e.g. to serve a page from
-  /// the same port. Runs on the connection's strand; answer with exchange->respond(). If it
-  /// throws, the exception is reported (http_hook) and the request answered 500, unless it had
-  /// answered already (a second respond() is ignored).
+  /// the same port. Answer with exchange->respond(): at once, or later from any thread (keep the
+  /// shared_ptr). A HEAD request gets the headers of the answer without its body; any status goes
+  /// out with its reason phrase. If it throws, the exception is reported (http_hook) and the
+  /// request answered 500, unless it had answered already (a second respond() is ignored).
+  ///
+  /// This overload runs `fn` on the connection's strand, which other clients share: it must not
+  /// block (no file or database reads). Hand blocking work to another executor and respond from
+  /// there, or use the overload below, which does that.
   void on_http_request(std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
     engine_.core()->set_fallback([weak = std::weak_ptr<detail::server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
       try {
@@ -86,6 +91,22 @@ class server {
       } catch (...) {
         http_hook_failed(weak, *ex, std::current_exception());
       }
+    });
+  }
+
+  /// The same, with `fn` run on `executor` (e.g. an asio::thread_pool's) instead of a strand the
+  /// clients share: a handler that blocks holds up no client.
+  template <class Executor, class = std::enable_if_t<asio::execution::is_executor<Executor>::value>>
+  void on_http_request(const Executor& executor, std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
+    engine_.engine()->set_fallback([weak = std::weak_ptr<server_core>{core_}, executor,
+                                    fn = std::make_shared<decltype(fn)>(std::move(fn))](const std::shared_ptr<transport::http_exchange>& ex) {
+      asio::post(executor, [weak, fn, ex] {
+        try {
+          (*fn)(ex);
+        } catch (...) {
+          http_hook_failed(weak, *ex, std::current_exception());
+        }
+      });
     });
   }
 

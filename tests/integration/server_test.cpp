@@ -1030,6 +1030,71 @@ TEST_CASE("HTTP hooks that throw: the request gets 500 (unless the hook had answ
   CHECK(srv.shut_down());
 }
 
+TEST_CASE("on_http_request on an executor: a handler that blocks holds up no client; it may answer later from "
+          "another thread; HEAD gets the headers alone; every status has its reason") {
+  sio::server_options o;
+  o.strands = 1;  // one strand for every client: a handler blocking it would stall them all
+  running_server srv(o, 1);
+  asio::thread_pool pages{1};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::mutex parked_mutex;
+  std::shared_ptr<sio::transport::http_exchange> parked;  // answered later, by the test's thread
+  srv.io.on_connection([](sio::socket_ref) {});
+  srv.io.on_http_request(pages.get_executor(), [&, released](const std::shared_ptr<sio::transport::http_exchange>& ex) {
+    const std::string& path = ex->request().path;
+    if (path == "/later") {
+      std::lock_guard<std::mutex> lock(parked_mutex);
+      parked = ex;
+      return;
+    }
+    if (path == "/blocking") released.wait();  // a slow file or database read
+    sio::transport::http_response res;
+    if (path == "/gone") res.status = 410;
+    if (path == "/legal") res.status = 451;
+    res.headers.add("Content-Type", "text/plain");
+    res.body = "page " + path;
+    ex->respond(std::move(res));
+  });
+  srv.start();
+  auto request = [&](const std::string& method, const std::string& path) {
+    return http_roundtrip(srv.port(), method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  };
+  auto blocked = std::async(std::launch::async, [&] { return request("GET", "/blocking"); });
+  {
+    // While the handler blocks, a client on the same (only) strand connects and is answered.
+    sio_test::test_client c(srv.port());
+    CHECK_FALSE(c.connect().empty());
+  }
+  CHECK(blocked.wait_for(0s) == std::future_status::timeout);  // still blocked, and nobody waited for it
+  release.set_value();
+  std::string answer = blocked.get();
+  CHECK(answer.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(answer.substr(answer.size() - 14) == "page /blocking");
+
+  std::string head = request("HEAD", "/page");
+  CHECK(head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(head.find("Content-Length: 10\r\n") != std::string::npos);  // the GET's body length...
+  CHECK(head.substr(head.size() - 4) == "\r\n\r\n");                 // ...and no body
+  CHECK(request("GET", "/gone").rfind("HTTP/1.1 410 Gone\r\n", 0) == 0);
+  CHECK(request("GET", "/legal").rfind("HTTP/1.1 451 Unavailable For Legal Reasons\r\n", 0) == 0);
+
+  auto later = std::async(std::launch::async, [&] { return request("GET", "/later"); });
+  REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> lock(parked_mutex);
+    return parked != nullptr;
+  }));
+  sio::transport::http_response res;
+  res.status = 202;
+  res.body = "answered from the test's thread";
+  parked->respond(std::move(res));
+  std::string late = later.get();
+  CHECK(late.rfind("HTTP/1.1 202 Accepted\r\n", 0) == 0);
+  CHECK(late.substr(late.size() - 31) == "answered from the test's thread");
+  parked.reset();
+  CHECK(srv.shut_down());
+}
+
 // ---- limits (issue 11) -------------------------------------------------------------------------
 
 namespace {

@@ -13,6 +13,7 @@
 // Thread safety: configure (on_connection, listen) before running the context; after that the
 // context may be run by several threads. Session callbacks run on the session's strand.
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <asio.hpp>
@@ -72,22 +73,16 @@ class server {
     }
   }
   void listen(const asio::ip::tcp::endpoint& endpoint) {
-    const options& o = core_->opts();
-    auto settings = std::make_shared<transport::connection_settings>();
-    settings->limits = o.http_limits;
-    settings->limits.max_body_bytes = o.max_payload;
-    settings->idle_timeout = o.http_idle_timeout;
-    settings->linger_timeout = o.linger_timeout;
-    settings->output_pause_bytes = o.output_pause_bytes;
-    settings->handler = core_;
-    settings->strands = core_->strands();
-    settings->budget = core_->budget();
-    settings->limiter = core_->limiter();
+    auto settings = make_settings();
     settings->registry = std::make_shared<transport::connection_registry>();
-    for (const auto& range : o.trusted_proxies) settings->proxies.trusted.push_back(transport::ip_network::parse(range));
-    settings->proxies.proxy_protocol = o.proxy_protocol;
     listener_ = std::make_shared<transport::listener<stream_type>>(ctx_, std::move(settings), tls_);
     listener_->listen(endpoint);
+  }
+  /// What requests handed over by the user's own HTTP server are served with (sio/mount.hpp).
+  /// Thread safety: any thread.
+  std::shared_ptr<const transport::connection_settings> mount_settings() {
+    std::call_once(mount_once_, [this] { mount_settings_ = make_settings(); });
+    return mount_settings_;
   }
   unsigned short port() const { return listener_ ? listener_->port() : 0; }
 
@@ -102,10 +97,29 @@ class server {
   std::size_t session_count() const { return core_->session_count(); }
 
  private:
+  std::shared_ptr<transport::connection_settings> make_settings() const {
+    const options& o = core_->opts();
+    auto settings = std::make_shared<transport::connection_settings>();
+    settings->limits = o.http_limits;
+    settings->limits.max_body_bytes = o.max_payload;
+    settings->idle_timeout = o.http_idle_timeout;
+    settings->linger_timeout = o.linger_timeout;
+    settings->output_pause_bytes = o.output_pause_bytes;
+    settings->handler = core_;
+    settings->strands = core_->strands();
+    settings->budget = core_->budget();
+    settings->limiter = core_->limiter();
+    for (const auto& range : o.trusted_proxies) settings->proxies.trusted.push_back(transport::ip_network::parse(range));
+    settings->proxies.proxy_protocol = o.proxy_protocol;
+    return settings;
+  }
+
   asio::io_context& ctx_;
   asio::ssl::context* tls_ = nullptr;
   std::shared_ptr<engine::core> core_;
   std::shared_ptr<transport::listener<stream_type>> listener_;
+  std::once_flag mount_once_;
+  std::shared_ptr<const transport::connection_settings> mount_settings_;
 };
 
 }  // namespace sio::engine

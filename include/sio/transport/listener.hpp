@@ -1,5 +1,5 @@
 #pragma once
-// Accepts TCP connections on one endpoint and starts a connection<Stream> for each. Out of
+// Accepts TCP connections on one endpoint and starts an http_connection<Stream> for each. Out of
 // descriptors (EMFILE, ENFILE) or kernel memory, it waits a while before the next accept instead of
 // spinning: the failed accept leaves the pending connection in the backlog, so an immediate retry
 // fails again at once, at 100 % CPU.
@@ -80,10 +80,10 @@ class listener : public std::enable_shared_from_this<listener<Stream>> {
 
   void start(asio::ip::tcp::socket sock, strand_slot_ptr slot) {
     if constexpr (std::is_same_v<Stream, tls_stream>) {
-      auto c = std::make_shared<connection<Stream>>(Stream(std::move(sock), *tls_), std::move(slot), settings_);
+      auto c = std::make_shared<http_connection<Stream>>(Stream(std::move(sock), *tls_), std::move(slot), settings_);
       c->start();
     } else {
-      auto c = std::make_shared<connection<Stream>>(std::move(sock), std::move(slot), settings_);
+      auto c = std::make_shared<http_connection<Stream>>(std::move(sock), std::move(slot), settings_);
       c->start();
     }
   }

@@ -248,6 +248,7 @@ class memory_stream {
 template <>
 struct stream_traits<memory_stream> {
   static constexpr bool secure = false;
+  static constexpr bool readiness_io = true;
   static memory_stream& lowest_layer(memory_stream& s) noexcept { return s; }
   static void prepare(memory_stream&) noexcept {}
   template <class Handler>

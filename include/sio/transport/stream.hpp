@@ -1,6 +1,14 @@
 #pragma once
 // The byte streams a connection can run on, plain TCP and TLS (and, for tests, memory_stream.hpp),
 // behind one small trait so that the connection code is written once.
+//
+// A trait says:
+//   secure        whether the stream is TLS (http_request::secure);
+//   readiness_io  whether the stream takes non-blocking synchronous reads and writes and
+//                 async_wait (a plain socket): the connection then tries them first, see
+//                 stream_connection::read_some and try_write_now;
+//   lowest_layer  the object shutdown and close are called on;
+//   prepare, async_handshake  what opening the connection takes.
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -15,9 +23,10 @@ struct stream_traits;
 template <>
 struct stream_traits<tcp_stream> {
   static constexpr bool secure = false;
+  static constexpr bool readiness_io = true;
   static asio::ip::tcp::socket& lowest_layer(tcp_stream& s) noexcept { return s; }
   /// Socket options set once: no Nagle delay, and non-blocking for the synchronous attempts
-  /// the connection makes before it waits (see connection::do_read, try_write_now).
+  /// the connection makes before it waits (see stream_connection::read_some, try_write_now).
   static void prepare(tcp_stream& s) noexcept {
     std::error_code ec;
     s.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -32,6 +41,7 @@ struct stream_traits<tcp_stream> {
 template <>
 struct stream_traits<tls_stream> {
   static constexpr bool secure = true;
+  static constexpr bool readiness_io = false;
   static asio::ip::tcp::socket& lowest_layer(tls_stream& s) noexcept { return s.next_layer(); }
   static void prepare(tls_stream& s) noexcept {
     std::error_code ec;

@@ -1,8 +1,8 @@
 #pragma once
 // The server side of the WebSocket opening handshake (RFC 6455 section 4.2): what is wrong with
 // an upgrade request, in the words of the reference server (ws), and the Sec-WebSocket-Accept
-// digest (SHA-1 from OpenSSL, which TLS links anyway; sio's own base64). The connection
-// (connection.hpp) writes the answer; frames are read by websocket_reader.hpp.
+// digest (SHA-1 from OpenSSL, which TLS links anyway; sio's own base64). The WebSocket
+// connection (websocket_connection.hpp) writes the answer; frames are read by websocket_reader.hpp.
 #include <openssl/evp.h>
 
 #include <string>
@@ -47,6 +47,19 @@ inline refusal request_error(const http_request& req) {
   std::string_view version = req.headers.get("Sec-WebSocket-Version");
   if (version != "13" && version != "8") return {400, "Missing or invalid Sec-WebSocket-Version header"};
   return {};
+}
+
+/// The answer to an upgrade request that cannot get a 101 (as ws gives it), or status 0.
+inline http_response refusal_response(const http_request& req) {
+  http_response res;
+  refusal problem = request_error(req);
+  res.status = problem.status;
+  if (problem.status == 0) return res;
+  res.headers.add("Content-Type", "text/html");
+  res.body.assign(problem.message);
+  if (problem.status == 400 && problem.message.find("Version") != std::string_view::npos) res.headers.add("Sec-WebSocket-Version", "13, 8");
+  if (problem.status == 405) res.headers.add("Allow", "GET");  // RFC 9110 §15.5.6 (ws omits it)
+  return res;
 }
 
 }  // namespace sio::transport::websocket_handshake
