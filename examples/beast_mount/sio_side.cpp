@@ -15,7 +15,7 @@ struct sio_side::impl {
 };
 
 sio_side::sio_side() : impl_(std::make_unique<impl>()) {
-  impl_->io.on_connection([](sio::socket_ref socket) {
+  impl_->io.on_connection([](sio::socket socket) {
     socket.on("echo", [socket](sio::arguments args) { socket.emit("echo", std::move(args)); });
     socket.on("echo-ack", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
   });

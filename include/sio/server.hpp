@@ -98,7 +98,7 @@ class server {
   /// clients share: a handler that blocks holds up no client.
   template <class Executor, class = std::enable_if_t<asio::execution::is_executor<Executor>::value>>
   void on_http_request(const Executor& executor, std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
-    engine_.engine()->set_fallback([weak = std::weak_ptr<server_core>{core_}, executor,
+    engine_.core()->set_fallback([weak = std::weak_ptr<detail::server_core>{core_}, executor,
                                     fn = std::make_shared<decltype(fn)>(std::move(fn))](const std::shared_ptr<transport::http_exchange>& ex) {
       asio::post(executor, [weak, fn, ex] {
         try {

@@ -1040,7 +1040,7 @@ TEST_CASE("on_http_request on an executor: a handler that blocks holds up no cli
   std::shared_future<void> released = release.get_future().share();
   std::mutex parked_mutex;
   std::shared_ptr<sio::transport::http_exchange> parked;  // answered later, by the test's thread
-  srv.io.on_connection([](sio::socket_ref) {});
+  srv.io.on_connection([](sio::socket) {});
   srv.io.on_http_request(pages.get_executor(), [&, released](const std::shared_ptr<sio::transport::http_exchange>& ex) {
     const std::string& path = ex->request().path;
     if (path == "/later") {
