@@ -75,6 +75,13 @@ class data_type_error : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+/// What socket.on_error hears when packet middleware refuses an event (next("message")). An
+/// argument that does not convert arrives as a sio::conversion_error instead.
+class middleware_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// A call made where the documentation says it may not be (e.g. socket.data<T>() off the
 /// socket's strand). The message says what to call instead.
 class usage_error : public std::logic_error {

@@ -1,6 +1,7 @@
 #pragma once
 // The callback types of the public API: middleware and its next(), and the handlers a socket
 // takes besides its event listeners (those are any callable; see socket::on).
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ using connection_handler = std::function<void(socket)>;
 /// reports the message to the socket's on_error.
 using packet_next = next_function<std::string>;
 using packet_middleware = std::function<void(arguments& event, packet_next next)>;
+
+/// socket.on_error's handler: a sio::conversion_error (which argument, what type, what came) or a
+/// sio::middleware_error (packet middleware's next("message")).
+using error_handler = std::function<void(const std::exception&)>;
 
 using any_handler = std::function<void(const std::string& event, const arguments& args)>;
 using disconnect_handler = std::function<void(disconnect_reason)>;

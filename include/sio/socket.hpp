@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -122,9 +123,16 @@ class socket {
     state_->use(std::move(fn));
     return *this;
   }
-  /// Errors from packet middleware and from arguments that do not convert to a handler's types.
-  const socket& on_error(std::function<void(const std::string&)> fn) const {
-    state_->on_error(std::move(fn));
+  /// Errors from packet middleware (sio::middleware_error) and from arguments that do not convert
+  /// to a handler's types (sio::conversion_error: index(), expected(), received(), event()). `fn`
+  /// takes a const std::exception& (dynamic_cast it for the details), or a const std::string&
+  /// for the message alone.
+  template <class F>
+  const socket& on_error(F&& fn) const {
+    if constexpr (std::is_invocable_v<F&, const std::exception&>)
+      state_->on_error(error_handler{std::forward<F>(fn)});
+    else
+      state_->on_error([fn = std::forward<F>(fn)](const std::exception& e) mutable { fn(std::string{e.what()}); });
     return *this;
   }
   const socket& on_disconnect(disconnect_handler fn) const {
@@ -156,6 +164,11 @@ class socket {
                                     std::make_index_sequence<sizeof...(A) - 1>{});
     else
       return state_->emit_arguments(event, arguments::of(std::forward<A>(args)...), false);
+  }
+  /// One argument written as a literal: s.emit("welcome", {{"id", s.id()}, {"rooms", {"a", "b"}}})
+  /// (a braced list has no type a template could deduce).
+  emit_status emit(std::string_view event, value arg) const {
+    return state_->emit_arguments(event, arguments::of(std::move(arg)), false);
   }
   /// emit("message", ...).
   template <class... A>
@@ -232,6 +245,9 @@ class socket::emitter {
                                     std::make_index_sequence<sizeof...(A) - 1>{});
     else
       return state_->emit_arguments(event, arguments::of(std::forward<A>(args)...), volatile_flag_);
+  }
+  emit_status emit(std::string_view event, value arg) const {
+    return state_->emit_arguments(event, arguments::of(std::move(arg)), volatile_flag_);
   }
   template <class... A>
   auto emit_with_ack(std::string_view event, A&&... args_then_token) const {

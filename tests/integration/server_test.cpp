@@ -240,14 +240,30 @@ TEST_CASE("a broadcast with acks collects every answer, or times out with those 
   CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 
-TEST_CASE("arguments that do not convert skip the handler and are reported to on_error") {
+TEST_CASE("arguments that do not convert skip the handler and reach on_error as a sio::conversion_error") {
   running_server srv;
   std::atomic<int> called{0};
-  std::promise<std::string> error;
+  struct failure {
+    std::string what, expected, received, event, type;
+    std::size_t index = 99;
+  };
+  std::promise<failure> error;
   srv.io.on_connection([&](sio::socket s) {
-    s.on_error([&](const std::string& e) { error.set_value(e); });
+    s.on_error([&](const std::exception& e) {
+      failure f;
+      f.what = e.what();
+      if (auto* c = dynamic_cast<const sio::conversion_error*>(&e)) {
+        f.type = "conversion_error";
+        f.index = c->index();
+        f.expected = c->expected();
+        f.received = c->received();
+        f.event = c->event();
+      }
+      error.set_value(f);
+    });
     s.on("typed", [&](int, std::string) { ++called; });
-    s.on("done", [s] { s.emit("done"); });
+    // One braced literal as the argument: emit(event, sio::value).
+    s.on("done", [s] { s.emit("done", {{"n", 1}, {"list", {"a", "b"}}}); });
   });
   srv.start();
   sio_test::test_client client(srv.port());
@@ -255,10 +271,16 @@ TEST_CASE("arguments that do not convert skip the handler and are reported to on
   client.send_sio("2[\"typed\",\"not a number\",\"x\"]");
   auto f = error.get_future();
   REQUIRE(f.wait_for(10s) == std::future_status::ready);
-  CHECK(f.get().find("typed") != std::string::npos);
+  failure got = f.get();
+  CHECK(got.type == "conversion_error");
+  CHECK(got.index == 0);
+  CHECK(got.expected == "int");
+  CHECK(got.received == "string");
+  CHECK(got.event == "typed");
+  CHECK(got.what == "argument 0 of \"typed\": expected int, got string");
   client.send_sio("2[\"typed\",7,\"x\"]");
   client.send_sio("2[\"done\"]");
-  client.next_matching([](const std::string& p) { return is_event(p, "done"); });
+  CHECK(client.next_matching([](const std::string& p) { return is_event(p, "done"); }) == "2[\"done\",{\"n\":1,\"list\":[\"a\",\"b\"]}]");
   CHECK(called == 1);
   CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }

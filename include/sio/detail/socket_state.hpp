@@ -87,7 +87,7 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   void use(packet_middleware fn);
   void on_disconnect(disconnect_handler fn);
   void on_disconnecting(disconnect_handler fn);
-  void on_error(std::function<void(const std::string&)> fn);
+  void on_error(error_handler fn);
   void on_drain(std::function<void()> fn);
   /// Runs fn on the strand (at once when already there).
   template <class Fn>
@@ -149,7 +149,7 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   void deliver_event(arguments&& args, std::optional<std::uint64_t> id);
   /// Calls one listener; false when the socket is gone afterwards (no further listener runs).
   bool run_listener(const detail::erased_handler& fn, const std::string& event, detail::event_call& call);
-  void report_error(const std::string& message);
+  void report_error(const std::exception& error);
   void run_outgoing_handlers(const std::string& event, const arguments& args);
   bool take_event_token() noexcept;
   void over_event_rate(const parser::packet& p);
@@ -198,7 +198,7 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   shared_list<packet_middleware> middleware_;
   std::vector<disconnect_handler> on_disconnect_;
   std::vector<disconnect_handler> on_disconnecting_;
-  std::function<void(const std::string&)> on_error_;
+  error_handler on_error_;
   std::unordered_map<std::uint64_t, pending_ack> acks_;
 };
 

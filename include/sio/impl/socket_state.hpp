@@ -114,7 +114,7 @@ inline void socket_state::on_disconnect(disconnect_handler fn) {
 inline void socket_state::on_disconnecting(disconnect_handler fn) {
   on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->on_disconnecting_.push_back(std::move(fn)); });
 }
-inline void socket_state::on_error(std::function<void(const std::string&)> fn) {
+inline void socket_state::on_error(error_handler fn) {
   on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->on_error_ = std::move(fn); });
 }
 
@@ -147,10 +147,10 @@ inline void socket_state::limit_hit(error_source source, std::string_view event,
   client_->report(e);
 }
 
-inline void socket_state::report_error(const std::string& message) {
+inline void socket_state::report_error(const std::exception& error) {
   if (!on_error_) return;
   try {
-    on_error_(message);
+    on_error_(error);
   } catch (...) {
     user_code_failed(error_source::error_handler, {}, std::current_exception());
   }
@@ -331,7 +331,7 @@ inline void socket_state::run_middleware(std::size_t index, std::shared_ptr<midd
   packet_next next{[self = shared_from_this(), index, run, step_done](std::optional<std::string> error) {
     if (step_done->exchange(true)) return;
     asio::dispatch(self->strand(), [self, index, run, error = std::move(error)]() mutable {
-      if (error) return self->report_error(*error);
+      if (error) return self->report_error(middleware_error{*error});
       self->run_middleware(index + 1, std::move(run));
     });
   }};
@@ -351,8 +351,12 @@ inline bool socket_state::run_listener(const detail::erased_handler& fn, const s
     switch (fn(call)) {
       case detail::invoke_result::called:
         break;
-      case detail::invoke_result::bad_arguments:  // a sio::conversion_error
-        report_error(detail::exception_message(call.conversion_error));
+      case detail::invoke_result::bad_arguments:  // a sio::conversion_error, handed over as one
+        try {
+          std::rethrow_exception(call.conversion_error);
+        } catch (const std::exception& e) {
+          report_error(e);
+        }
         break;
       case detail::invoke_result::conversion_threw:
         user_code_failed(error_source::argument_conversion, event, call.conversion_error);
