@@ -73,9 +73,8 @@ class directory {
     std::lock_guard<std::mutex> lock(mutex_);
     sio::array out;
     for (const auto& [id, u] : users_)
-      if (!u.nickname.empty())
-        out.push_back(sio::object{{"id", sio::value{id}}, {"nickname", sio::value{u.nickname}}, {"room", sio::value{u.room}}});
-    return sio::value{std::move(out)};
+      if (!u.nickname.empty()) out.push_back({{"id", id}, {"nickname", u.nickname}, {"room", u.room}});
+    return out;
   }
 
  private:
@@ -189,8 +188,9 @@ int main(int argc, char** argv) {
       users.set_room(socket.id(), room);
       log() << "room          " << socket.id() << " left #" << u.room << " for #" << room << std::endl;
     };
-    auto result = [](const std::string& error) {
-      return error.empty() ? sio::object{{"ok", sio::value{true}}} : sio::object{{"ok", sio::value{false}}, {"error", sio::value{error}}};
+    auto result = [](const std::string& error) -> sio::value {
+      if (error.empty()) return {{"ok", true}};
+      return {{"ok", false}, {"error", error}};
     };
 
     socket.on("set nickname", [&, socket, take_nickname, result](std::string nickname, sio::ack_sender ack) {
@@ -215,8 +215,7 @@ int main(int argc, char** argv) {
       if (u.nickname.empty() || text.empty()) return;
       log() << "message       #" << u.room << " " << u.nickname << ": " << text << std::endl;
       // io.to(room) reaches everyone in the room, the sender included; socket.to(room) would skip it.
-      io.to(u.room).emit("chat message", sio::object{{"from", sio::value{u.nickname}}, {"id", sio::value{socket.id()}},
-                                                     {"text", sio::value{text}}, {"room", sio::value{u.room}}, {"time", sio::value{now_ms()}}});
+      io.to(u.room).emit("chat message", {{"from", u.nickname}, {"id", socket.id()}, {"text", text}, {"room", u.room}, {"time", now_ms()}});
     });
 
     socket.on("typing", [&, socket](bool typing) {
@@ -238,8 +237,7 @@ int main(int argc, char** argv) {
       if (from.nickname.empty() || text.empty() || users.get(to).nickname.empty()) return ack(false);
       log() << "private       " << from.nickname << " -> " << users.get(to).nickname << std::endl;
       // Every socket is in a room named after its id: that is how one client is reached.
-      io.to(to).emit("private message", sio::object{{"from", sio::value{from.nickname}}, {"id", sio::value{socket.id()}},
-                                                    {"text", sio::value{text}}, {"time", sio::value{now_ms()}}});
+      io.to(to).emit("private message", {{"from", from.nickname}, {"id", socket.id()}, {"text", text}, {"time", now_ms()}});
       ack(true);
     });
 

@@ -76,22 +76,17 @@ void install(sio::socket socket) {
   socket.on("1234", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
 
   socket.on("whoami", [socket, nsp](sio::ack_sender ack) {
-    ack(sio::object{{"id", sio::value{socket.id()}}, {"nsp", sio::value{nsp.name()}}});
+    ack({{"id", socket.id()}, {"nsp", nsp.name()}});
   });
   socket.on("handshake", [socket](sio::ack_sender ack) {
     const auto& h = socket.handshake();
-    sio::object query, headers;
-    for (const auto& [k, v] : h.query) query.emplace_back(k, sio::value{v});
+    sio::value query = sio::object{}, headers = sio::object{};
+    for (const auto& [k, v] : h.query) query[k] = v;
     for (const auto& [k, v] : h.headers) {
       std::string name = lower(k);
-      if (name.rfind("x-", 0) == 0) headers.emplace_back(name, sio::value{v});
+      if (name.rfind("x-", 0) == 0) headers[name] = v;
     }
-    ack(sio::object{{"auth", h.auth},
-                    {"query", sio::value{std::move(query)}},
-                    {"headers", sio::value{std::move(headers)}},
-                    {"address", sio::value{h.address}},
-                    {"secure", sio::value{h.secure}},
-                    {"url", sio::value{h.url}}});
+    ack({{"auth", h.auth}, {"query", query}, {"headers", headers}, {"address", h.address}, {"secure", h.secure}, {"url", h.url}});
   });
 
   socket.on("join", [socket](sio::value rooms, sio::ack_sender ack) {
@@ -119,16 +114,16 @@ void install(sio::socket socket) {
 
   socket.on("server-ack", [socket](std::int64_t ms, sio::arguments rest, sio::ack_sender ack) {
     socket.timeout(std::chrono::milliseconds{ms}).emit_with_ack("ping-ack", rest, [ack](std::error_code ec, sio::arguments reply) {
-      if (ec) return ack(sio::object{{"error", sio::value{ec.message()}}});
-      ack(sio::object{{"args", sio::value{sio::array(std::move(reply).values())}}});
+      if (ec) return ack({{"error", ec.message()}});
+      ack({{"args", sio::array(std::move(reply).values())}});
     });
   });
   socket.on("broadcast-ack", [nsp](std::string room, std::int64_t ms, sio::ack_sender ack) {
     nsp.to(room).timeout(std::chrono::milliseconds{ms}).emit_with_ack("bcast-ack", [ack](std::error_code ec, std::vector<sio::arguments> replies) {
       sio::array responses;
       for (auto& r : replies) responses.push_back(r.empty() ? sio::value{} : r[0]);
-      if (ec) return ack(sio::object{{"error", sio::value{ec.message()}}, {"responses", sio::value{std::move(responses)}}});
-      ack(sio::object{{"responses", sio::value{std::move(responses)}}});
+      if (ec) return ack({{"error", ec.message()}, {"responses", std::move(responses)}});
+      ack({{"responses", std::move(responses)}});
     });
   });
   socket.on("fetch-sockets", [nsp](std::string room, sio::ack_sender ack) {
@@ -154,9 +149,7 @@ void install(sio::socket socket) {
   socket.conn().on_upgrade([socket](std::string_view transport) { socket.emit("upgraded", std::string{transport}); });
 
   socket.on_disconnect([socket, nsp](sio::disconnect_reason reason) {
-    nsp.to("observers").emit("peer-disconnect", sio::object{{"id", sio::value{socket.id()}},
-                                                            {"nsp", sio::value{nsp.name()}},
-                                                            {"reason", sio::value{std::string{sio::to_string(reason)}}}});
+    nsp.to("observers").emit("peer-disconnect", {{"id", socket.id()}, {"nsp", nsp.name()}, {"reason", sio::to_string(reason)}});
   });
 }
 
@@ -174,7 +167,7 @@ int main(int argc, char** argv) {
       .use([](sio::socket socket, auto next) {
         const sio::value* token = socket.handshake().auth.find("token");
         if (token && token->is_string() && token->as_string() == "secret") return next();
-        next(sio::connect_error{"not authorized", sio::value{sio::object{{"reason", sio::value{"bad token"}}}}});
+        next(sio::connect_error{"not authorized", sio::value{{"reason", "bad token"}}});
       })
       .on_connection(install);
 
@@ -196,7 +189,7 @@ int main(int argc, char** argv) {
       })
       .on_connection([](sio::socket socket) {
         install(socket);
-        socket.emit("welcome", sio::object{{"id", sio::value{socket.id()}}, {"mw", sio::to_value(socket.data<mw_list>())}});
+        socket.emit("welcome", {{"id", socket.id()}, {"mw", socket.data<mw_list>()}});
       });
 
   io.of(std::regex{R"(^/dyn-\d+$)"}).on_connection(install);

@@ -22,6 +22,8 @@ class ack_sender {
   void operator()(A&&... args) const {
     send(arguments::of(std::forward<A>(args)...));
   }
+  /// One value written as a literal: ack({{"ok", true}}).
+  void operator()(value arg) const { send(arguments::of(std::move(arg))); }
   /// Acknowledges with arguments as they are (e.g. echoing what came in).
   void send(arguments args) const;
   /// True when the client asked for an acknowledgement.

@@ -57,6 +57,8 @@ class broadcast_operator {
   void emit(std::string_view event, A&&... args) const {
     emit_arguments(event, arguments::of(std::forward<A>(args)...));
   }
+  /// One argument written as a literal: emit("m", {{"from", nick}, {"rooms", {"a", "b"}}}).
+  void emit(std::string_view event, value arg) const { emit_arguments(event, arguments::of(std::move(arg))); }
 
   /// Emits and collects every recipient's acknowledgement: the token gets
   /// (error_code, std::vector<arguments>); errc::ack_timeout (with what arrived) when timeout()

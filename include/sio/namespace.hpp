@@ -59,6 +59,8 @@ class namespace_ {
   void emit(std::string_view event, A&&... args) const {
     state_->all().emit(event, std::forward<A>(args)...);
   }
+  /// One argument written as a literal: emit("m", {{"from", nick}}).
+  void emit(std::string_view event, value arg) const { state_->all().emit(event, std::move(arg)); }
   template <class... A>
   void send(A&&... args) const {
     state_->all().emit("message", std::forward<A>(args)...);

@@ -139,6 +139,8 @@ class server {
   void emit(std::string_view event, A&&... args) {
     main().emit(event, std::forward<A>(args)...);
   }
+  /// One argument written as a literal: io.emit("m", {{"from", nick}}).
+  void emit(std::string_view event, value arg) { main().emit(event, std::move(arg)); }
   template <class... A>
   void send(A&&... args) {
     main().emit("message", std::forward<A>(args)...);
