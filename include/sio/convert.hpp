@@ -1,9 +1,11 @@
 #pragma once
 // Typed conversions between C++ values and sio::value (handler arguments, emit arguments, acks).
 //
-//   sio::value v = sio::to_value(x);                 // C++ -> value; never fails
-//   std::optional<T> t = sio::from_value<T>(v);      // value -> C++; nullopt when v does not fit T
-//   bool ok = sio::from_value(v, t);                 // same, into an existing object
+// Example:
+//   std::map<std::string, int> x{{"a", 1}}, y;
+//   sio::value v = sio::to_value(x);                       // C++ -> value; never fails
+//   auto t = sio::from_value<std::map<std::string, int>>(v);  // value -> C++; nullopt when v does not fit
+//   bool ok = sio::from_value(v, y);                       // same, into an existing object
 //
 // A failed conversion is always reported (nullopt / false), never UB and never an exception from
 // the built-in conversions: wrong kind, an integer out of T's range, a number with a fraction for
@@ -19,8 +21,8 @@
 //   std::deque<T>, std::array<T, N>, std::pair, std::tuple <-> arrays; std::map<std::string, T>,
 //   std::unordered_map<std::string, T> <-> objects; std::optional<T> <-> T, or null for nullopt.
 //
-// Your own types: define free functions next to the type, found by argument-dependent lookup:
-//
+// Your own types: define free functions next to the type, found by argument-dependent lookup.
+// Example:
 //   namespace shop {
 //   struct item { std::string name; int qty = 0; };
 //

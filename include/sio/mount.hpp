@@ -1,10 +1,16 @@
 #pragma once
 // Mounting sio on the user's own HTTP server (the seam itself: sio/mount_point.hpp).
 //
+// Example:
+//   asio::io_context ctx;
+//   sio::server<> io{ctx};
 //   sio::mount_point mount = sio::make_mount_point(io);   // sio's half
 //   // in the HTTP server, once a request for /socket.io/ is read (its head and what came after):
+//   asio::ip::tcp::socket stream{ctx};
+//   sio::mounted_request head{"GET", "/socket.io/?EIO=4&transport=polling"};
+//   std::string read_ahead;
 //   sio::async_serve(mount, std::move(stream), std::move(head), read_ahead,
-//                    [](std::error_code ec, Stream stream, std::string read_ahead) { ... });
+//                    [](std::error_code ec, asio::ip::tcp::socket stream, std::string read_ahead) {});
 //
 // This header serves streams of standalone Asio (asio::ip::tcp::socket, asio::ssl::stream<...>);
 // for Boost.Asio and Beast, see sio/mount_boost.hpp.

@@ -3,6 +3,9 @@
 // returns. A handle: copyable, cheap (one shared_ptr), every copy the same namespace; it stays
 // valid as long as it is held. (`namespace` is a C++ keyword, hence the trailing underscore.)
 //
+// Example:
+//   asio::io_context ctx;
+//   sio::server<> io{ctx};
 //   auto chat = io.of("/chat");
 //   chat.use([](sio::socket s, sio::connect_next next) { next(); });
 //   chat.on_connection([chat](sio::socket s) { chat.emit("joined", s.id()); });

@@ -2,6 +2,7 @@
 // sio::server<Transport, Adapter>: the Socket.IO server, the C++ reading of the JavaScript one.
 // The umbrella header: including it brings the whole public API.
 //
+// Example:
 //   asio::io_context ctx;
 //   sio::server<> io{ctx};
 //   io.on_connection([&](sio::socket s) {

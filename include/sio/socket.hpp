@@ -5,6 +5,9 @@
 // it costs. A default-constructed socket is empty (false in a condition) and may only be
 // assigned to or compared.
 //
+// Example:
+//   asio::io_context ctx;
+//   sio::server<> io{ctx};
 //   io.on_connection([](sio::socket s) {
 //     s.on("join", [s](std::string room, sio::ack_sender ack) { s.join(room); ack(true); });
 //     s.on_disconnect([](sio::disconnect_reason r) { /* ... */ });

@@ -9,7 +9,8 @@
 //   the top of the file (a main() of its own is fine: it is in a namespace, and nothing is linked);
 // - in a header under include/sio, the comment lines after a line "// Example:" (or "/// Example:")
 //   that are indented by at least two spaces after the slashes: compiled as the body of a function,
-//   after #include <sio/server.hpp>.
+//   after #include <sio/server.hpp> and <sio/mount.hpp> (or at namespace scope when it starts with
+//   `namespace`, `struct`, `template` or `#include`).
 // A snippet that needs names from around it declares them itself.
 import { readFileSync, writeFileSync, mkdirSync, readdirSync, statSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +22,7 @@ if (!sourceDir || !outDir) {
 }
 
 const problems = [];
-const includes = new Set(["#include <sio/server.hpp>"]);
+const includes = new Set(["#include <iostream>", "#include <map>", "#include <sio/mount.hpp>", "#include <sio/server.hpp>"]);
 const snippets = [];
 
 // One namespace per snippet; #line sends the compiler's messages to the line it came from.
@@ -70,7 +71,9 @@ function headerExamples(file) {
     }
     if (!code.some((l) => l.trim())) problems.push(`${file}:${i + 1}: "Example:" is followed by no indented code`);
     const base = file.replace(/^include\//, "").replace(/\W+/g, "_");
-    emit(`${base}_${++n}`, { file, line: i + 2 }, code, true);
+    const first = code.find((l) => l.trim()) || "";
+    const atNamespaceScope = /^\s*(namespace|struct|template|#\s*include)\b/.test(first);
+    emit(`${base}_${++n}`, { file, line: i + 2 }, code, !atNamespaceScope);
     i = j - 1;
   }
 }

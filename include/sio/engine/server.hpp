@@ -2,6 +2,7 @@
 // sio::engine::server<Policy>: a raw Engine.IO v4 server, like npm's `engine.io`, usable without
 // the Socket.IO layer. It runs on the user's io_context and never starts a thread.
 //
+// Example:
 //   asio::io_context ctx;
 //   sio::engine::server<> eio{ctx};
 //   eio.on_connection([](sio::engine::session_ptr s) {

@@ -2,10 +2,12 @@
 // Socket.IO v5 wire text (+ binary attachments) -> packet. One decoder per Engine.IO connection:
 // it holds a BINARY_EVENT/BINARY_ACK header while that packet's attachments arrive.
 //
+// Example:
+//   std::string message = R"(2["chat",{"text":"hi"}])";  // an Engine.IO text message, "4" removed
 //   sio::parser::decoder d;
-//   auto r = d.feed_text(message);          // an Engine.IO text message, "4" prefix removed
-//   if (r.failed())     close_connection(r.error);           // every error is fatal (PROTOCOL.md §9)
-//   else if (r.has_packet()) dispatch(std::move(r.decoded));
+//   auto r = d.feed_text(message);
+//   if (r.failed()) std::cerr << "close: " << sio::parser::to_string(r.error) << "\n";  // every error is fatal (PROTOCOL.md §9)
+//   else if (r.has_packet()) sio::parser::packet p = std::move(r.decoded);      // dispatch it
 //   // else: r.needs_more(), feed the next binary messages to d.feed_binary(bytes)
 //
 // Bad input never throws or crashes: it yields decode_status::error and a reason, and the decoder
