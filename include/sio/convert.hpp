@@ -46,7 +46,7 @@
 // its what(), e.g. `argument 1 of "move": expected int, got string`), and
 // sio::convert_argument<T>(v, index) throws it.
 
-#include <sio/value.hpp>
+#include "sio/value.hpp"
 
 #include <array>
 #include <charconv>

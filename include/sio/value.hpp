@@ -414,4 +414,4 @@ inline value::value(std::initializer_list<detail::literal_element> elements)
 }  // namespace sio
 
 // Literals convert any type that sio::to_value converts: the converters come with value.hpp.
-#include <sio/convert.hpp>
+#include "sio/convert.hpp"

@@ -12,11 +12,11 @@
 #include <thread>
 #include <vector>
 
-#include "sio/detail/dependency_warnings_push.hpp"
+#include <sio/detail/dependency_warnings_push.hpp>
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_no_tls_client.hpp>
 #include <websocketpp/logger/stub.hpp>
-#include "sio/detail/dependency_warnings_pop.hpp"
+#include <sio/detail/dependency_warnings_pop.hpp>
 
 namespace sio_test {
 

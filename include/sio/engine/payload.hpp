@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include <sio/detail/base64.hpp>
-#include <sio/engine/packet.hpp>
+#include "sio/detail/base64.hpp"
+#include "sio/engine/packet.hpp"
 
 namespace sio::engine {
 

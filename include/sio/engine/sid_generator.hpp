@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include <sio/detail/base64.hpp>
+#include "sio/detail/base64.hpp"
 
 namespace sio::engine {
 

@@ -15,9 +15,9 @@
 // reported as EVENT / ACK with their binaries in place, as the reference decoder does: whether
 // binary was involved is visible in the data, not in the type.
 
-#include <sio/parser/json_reader.hpp>
-#include <sio/parser/packet.hpp>
-#include <sio/value.hpp>
+#include "sio/parser/json_reader.hpp"
+#include "sio/parser/packet.hpp"
+#include "sio/value.hpp"
 
 #include <cmath>
 #include <cstddef>

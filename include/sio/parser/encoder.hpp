@@ -12,9 +12,9 @@
 // reference sends a Buffer named twice as two attachments; echoing a packet whose placeholders
 // all name one attachment would otherwise multiply the bytes sent by their number.
 
-#include <sio/parser/json_writer.hpp>
-#include <sio/parser/packet.hpp>
-#include <sio/value.hpp>
+#include "sio/parser/json_writer.hpp"
+#include "sio/parser/packet.hpp"
+#include "sio/value.hpp"
 
 #include <algorithm>
 #include <cstddef>

@@ -8,8 +8,8 @@
 //
 // Writing is json_writer.hpp's.
 
-#include <sio/detail/utf8.hpp>
-#include <sio/value.hpp>
+#include "sio/detail/utf8.hpp"
+#include "sio/value.hpp"
 
 #include <algorithm>
 #include <charconv>

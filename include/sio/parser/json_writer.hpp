@@ -5,8 +5,8 @@
 //
 // Reading is json_reader.hpp's. This header does not depend on RapidJSON.
 
-#include <sio/detail/json_string.hpp>
-#include <sio/value.hpp>
+#include "sio/detail/json_string.hpp"
+#include "sio/value.hpp"
 
 #include <array>
 #include <charconv>

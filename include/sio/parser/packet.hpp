@@ -1,7 +1,7 @@
 #pragma once
 // A Socket.IO v5 packet, as the default parser (socket.io-parser) sees it.
 
-#include <sio/value.hpp>
+#include "sio/value.hpp"
 
 #include <cstdint>
 #include <optional>
