@@ -96,7 +96,7 @@ inline bool from_json(const sio::value& in, my_data& d) {
   }
   io.listen(port, "0.0.0.0", ec);
   // options
-  options.on_connection_error, options.initial_headers, options.headers, options.serve_client_dir;
+  (void)options.on_connection_error, (void)options.initial_headers, (void)options.headers, (void)options.serve_client_dir;
   io.server_side_emit("ev", a);
 }
 
