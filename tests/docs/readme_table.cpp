@@ -77,7 +77,7 @@ inline bool from_json(const sio::value& in, my_data& d) {
   socket.join(r), socket.join(std::vector<sio::room_id>{r, x}), socket.leave(r), socket.rooms();
   // data, handshake
   try {
-    socket.data<my_data>(), socket.with_data<my_data>([](my_data& d) {}), socket.handshake().auth;
+    socket.data<my_data>(), socket.with_data<my_data>([](my_data& d) {}), (void)socket.handshake().auth;
   } catch (const sio::data_type_error&) {
   }
   // server-wide operations
