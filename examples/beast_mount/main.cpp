@@ -1,9 +1,11 @@
 // A Boost.Beast HTTP server with sio mounted on it, the way socket.io mounts on Node's
 // http.Server: one port serves the application's own routes, its static files and Socket.IO.
 //
-//   sio_beast_mount [--host 127.0.0.1] [--port 3000] [--public DIR]
+//   sio_beast_mount [--host 127.0.0.1] [--port 3000] [--public DIR] [--tls-cert FILE --tls-key FILE]
 //
 // --port 0 picks a free port; the line "listening <port>" says which. SIGTERM or SIGINT stops it.
+// With --tls-cert and --tls-key it serves HTTPS: sio then reads and writes through Beast's
+// ssl_stream, WebSocket included.
 //
 // Routes (Beast's): GET /hello (text), GET /count (requests served by Beast so far), and the files
 // under --public (GET and HEAD). Everything under /socket.io/ goes to sio: Beast reads the request
@@ -27,12 +29,16 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <sio/mount_boost.hpp>
 
@@ -49,7 +55,10 @@ struct app {
   sio::mount_point mount;
   std::string public_dir;
   std::atomic<unsigned> served{0};  ///< requests Beast answered itself
+  net::ssl::context* tls = nullptr;  ///< HTTPS when set
 };
+
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 const char* mime_type(std::string_view path) {
   auto ends = [&](std::string_view ext) { return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext; };
@@ -59,29 +68,46 @@ const char* mime_type(std::string_view path) {
   return "application/octet-stream";
 }
 
-/// One HTTP connection. Beast reads each request's head; sio's go to sio::async_serve with the
-/// stream, and come back as a new session when sio is done with them.
-class session : public std::enable_shared_from_this<session> {
+/// One HTTP connection over `Stream` (beast::tcp_stream, or tls_stream). Beast reads each
+/// request's head; sio's go to sio::async_serve with the stream, and come back as a new session
+/// when sio is done with them.
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
   static constexpr std::uint64_t max_body = 64 * 1024;  ///< of requests for Beast's own routes
+  static constexpr bool secure = std::is_same_v<Stream, tls_stream>;
 
  public:
-  session(tcp::socket socket, app& a) : stream_(std::move(socket)), app_(a) {}
-  session(beast::tcp_stream stream, app& a, std::string_view read_ahead) : stream_(std::move(stream)), app_(a) {
+  session(Stream stream, app& a, std::string_view read_ahead = {}) : stream_(std::move(stream)), app_(a) {
     auto space = buffer_.prepare(read_ahead.size());
     net::buffer_copy(space, net::buffer(read_ahead.data(), read_ahead.size()));
     buffer_.commit(read_ahead.size());
   }
 
+  /// A new connection: the TLS handshake first, when there is one.
+  void start() {
+    if constexpr (secure) {
+      lowest().expires_after(std::chrono::seconds(30));
+      stream_.async_handshake(net::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();
+        self->read_head();
+      });
+    } else {
+      read_head();
+    }
+  }
+  /// A connection sio gave back: its next request.
   void run() { read_head(); }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   void read_head() {
     parser_.emplace();
     // Beast checks Content-Length against the body limit as soon as the head is in: sio's
     // requests have their own limit (max_payload), so Beast's applies from the body on.
     parser_->body_limit((std::numeric_limits<std::uint64_t>::max)());
-    stream_.expires_after(std::chrono::seconds(30));
-    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    lowest().expires_after(std::chrono::seconds(30));
+    http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
       const auto& req = self->parser_->get();
       if (req.target().substr(0, 11) == "/socket.io/") return self->mount();
@@ -103,21 +129,22 @@ class session : public std::enable_shared_from_this<session> {
     head.version = req.version();
     for (const auto& field : req) head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     beast::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
+    auto remote = lowest().socket().remote_endpoint(ec);
     if (!ec) {
       head.remote_address = remote.address().to_string();
       head.remote_port = remote.port();
     }
+    head.secure = secure;
     std::string read_ahead = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
-    stream_.expires_never();  // sio keeps its own time from here
+    lowest().expires_never();  // sio keeps its own time from here
     app& a = app_;
     sio::async_serve(app_.mount, std::move(stream_), std::move(head), read_ahead,
-                     [&a](std::error_code e, beast::tcp_stream stream, std::string rest) {
+                     [&a](std::error_code e, Stream stream, std::string rest) {
                        if (e == sio::mount_errc::upgraded) return;  // a WebSocket now, sio's
                        if (e) {
                          beast::error_code ignored;
-                         if (e == sio::mount_errc::close) stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                         if (e == sio::mount_errc::close) beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
                          return;
                        }
                        std::make_shared<session>(std::move(stream), a, rest)->run();
@@ -146,7 +173,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     res->prepare_payload();
     if (req.method() == http::verb::head) res->body().clear();  // Content-Length stays
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec || !res->keep_alive()) return self->close();
       self->read_head();
     });
@@ -166,12 +193,13 @@ class session : public std::enable_shared_from_this<session> {
     return true;
   }
 
+  // Without a TLS close_notify: the example's clients do not wait for one.
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   app& app_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -197,7 +225,10 @@ class listener : public std::enable_shared_from_this<listener> {
     // Each connection on a strand of its own: sio runs the stream's operations on its executor.
     acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted) return;
-      if (!ec) std::make_shared<session>(std::move(socket), self->app_)->run();
+      if (!ec && self->app_.tls)
+        std::make_shared<session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), *self->app_.tls), self->app_)->start();
+      else if (!ec)
+        std::make_shared<session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), self->app_)->start();
       self->accept();
     });
   }
@@ -213,11 +244,14 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned short port = 3000;
   std::string public_dir = SIO_BEAST_MOUNT_PUBLIC_DIR;
+  std::string tls_cert, tls_key;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--host") host = v;
     else if (a == "--port") port = static_cast<unsigned short>(std::stoi(v));
     else if (a == "--public") public_dir = v;
+    else if (a == "--tls-cert") tls_cert = v;
+    else if (a == "--tls-key") tls_key = v;
     else {
       std::cerr << "sio_beast_mount: unknown argument " << a << "\n";
       return 2;
@@ -227,10 +261,20 @@ int main(int argc, char** argv) {
   sio_side sio_server;
   net::io_context ioc;
   app a{sio_server.mount(), public_dir};
+  std::optional<net::ssl::context> tls;
+  if (!tls_cert.empty() || !tls_key.empty()) {
+    tls.emplace(net::ssl::context::tls_server);
+    tls->use_certificate_chain_file(tls_cert);
+    tls->use_private_key_file(tls_key, net::ssl::context::pem);
+    a.tls = &*tls;
+  }
   auto server = std::make_shared<listener>(ioc, tcp::endpoint{net::ip::make_address(host), port}, a);
   server->run();
   std::cout << "listening " << server->port() << std::endl;
 
+  // Beast's loop runs until sio has closed: with nothing of Beast's left to do it would return
+  // early, and sio's shutdown, still running, would be cut short.
+  auto until_sio_closed = net::make_work_guard(ioc);
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code, int) {
     server->close();

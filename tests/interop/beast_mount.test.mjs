@@ -1,14 +1,18 @@
 // examples/beast_mount: sio mounted on a Boost.Beast HTTP server (sio/mount.hpp), one port for
 // Beast's own routes and static files and for Socket.IO. socket.io-client in its three transport
 // modes, and Beast's routes on the same keep-alive connection as sio's polling requests (the
-// stream goes to sio and back, with the bytes pipelined behind a request).
+// stream goes to sio and back, with the bytes pipelined behind a request). The same again over
+// HTTPS, where sio reads and writes through Beast's ssl_stream.
 //
 // Skipped, with a message, where Boost is not installed (the example is not built then); with
 // CI=true a missing binary fails instead.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { spawnListening } from "../lib/server.mjs";
@@ -22,8 +26,10 @@ const why = `skipped: ${BIN} not built (Boost >= 1.74 not found by CMake; Debian
 if (missing) console.log(`# beast_mount ${why}`);
 
 /** A raw keep-alive HTTP/1.1 connection: write requests, read responses one by one (Content-Length bodies). */
-function rawConnection(port) {
-  const socket = net.connect(port, "127.0.0.1");
+function rawConnection(port, { secure = false } = {}) {
+  const socket = secure
+    ? tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false, servername: "localhost" })
+    : net.connect(port, "127.0.0.1");
   let data = Buffer.alloc(0);
   let wake = null;
   let closed = false;
@@ -147,6 +153,59 @@ describe("examples/beast_mount: sio mounted on Boost.Beast", { skip: missing ? w
       assert.match(open.body, /^0\{"sid":"/);
       assert.equal((await c.response()).body, "hello from Beast\n");
       assert.match((await c.response()).body, /^\d+$/);
+    } finally {
+      c.end();
+    }
+  });
+});
+
+describe("examples/beast_mount over HTTPS: sio on Beast's ssl_stream", { skip: missing ? why : false }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sio-beast-tls-"));
+  const cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  let server;
+  before(async () => {
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+      { stdio: "ignore" },
+    );
+    const args = ["--port", "0", "--host", "127.0.0.1", "--tls-cert", cert, "--tls-key", key];
+    server = await spawnListening({ label: "beast_mount tls", impl: "sio", cmd: BIN, argv: args, args, host: "127.0.0.1", path: "/socket.io/", tls: true });
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const mode of Object.keys(MODES)) {
+    it(`${mode}: socket.io-client over TLS through Beast's port; events and acks both ways`, async () => {
+      assert.match(server.url, /^https:/);
+      const socket = await connect(server, { mode, rejectUnauthorized: false });
+      try {
+        assert.deepEqual(await ack(socket, "echo-ack", "héllo", { n: 1 }), ["héllo", { n: 1 }]);
+        const echoed = new Promise((resolve) => socket.once("echo", (...args) => resolve(args)));
+        socket.emit("echo", 7, "y".repeat(100_000));
+        assert.deepEqual(await withTimeout(echoed, 5000, "no echo"), [7, "y".repeat(100_000)]);
+        assert.deepEqual(await ack(socket, "echo-ack", false), [false]);
+      } finally {
+        socket.disconnect();
+      }
+    });
+  }
+
+  it("one TLS keep-alive connection: a Beast route, a polling handshake, the route again", async () => {
+    const c = rawConnection(server.port, { secure: true });
+    try {
+      c.write(get("/hello"));
+      assert.equal((await c.response()).body, "hello from Beast\n");
+      c.write(get("/socket.io/?EIO=4&transport=polling"));
+      const open = await c.response();
+      assert.equal(open.status, 200);
+      assert.match(open.body, /^0\{"sid":"/);
+      c.write(get("/hello"));
+      assert.equal((await c.response()).body, "hello from Beast\n");
+      assert.equal(c.closed, false, "the connection stayed open throughout");
     } finally {
       c.end();
     }
