@@ -17,6 +17,7 @@
 #include <asio.hpp>
 
 #include "sio/engine/error.hpp"
+#include "sio/engine/heartbeat.hpp"
 #include "sio/engine/options.hpp"
 #include "sio/engine/packet.hpp"
 #include "sio/engine/payload.hpp"
@@ -417,17 +418,13 @@ class session : public std::enable_shared_from_this<session> {
   // ---- incoming packets and heartbeat ------------------------------------------------------
 
   void on_packet(packet p) {
-    if (awaiting_pong_ && !pong_grace_used_ && p.type != packet_type::pong) {
+    if (p.type != packet_type::pong && heartbeat_.grant_grace()) {
       // Incoming data is a sign of life: give the pong one more ping_timeout (as the reference does).
-      pong_grace_used_ = true;
       arm_heartbeat(options_->ping_timeout, &session::on_ping_timeout);
     }
     switch (p.type) {
       case packet_type::pong:
-        if (awaiting_pong_) {
-          awaiting_pong_ = false;
-          schedule_ping();
-        }
+        if (heartbeat_.pong_received()) schedule_ping();
         break;
       case packet_type::ping:  // v4: only the server pings
         close_with(close_reason::transport_error);
@@ -452,22 +449,19 @@ class session : public std::enable_shared_from_this<session> {
 
   void on_ping_due() {
     send_here(make_text_frame(packet_type::ping), false);
-    awaiting_pong_ = true;
-    pong_grace_used_ = false;
+    heartbeat_.ping_sent();
     // The clock starts when the ping is queued, not when a GET carries it out.
     arm_heartbeat(options_->ping_timeout, &session::on_ping_timeout);
   }
 
   void on_ping_timeout() {
-    if (awaiting_pong_) close_with(close_reason::ping_timeout);
+    if (heartbeat_.awaiting_pong()) close_with(close_reason::ping_timeout);
   }
 
   void arm_heartbeat(std::chrono::milliseconds after, void (session::*what)()) {
-    heartbeat_.expires_after(after);
-    std::uint64_t generation = ++heartbeat_generation_;
-    heartbeat_.async_wait([weak = weak_from_this(), generation, what](std::error_code ec) {
+    heartbeat_.arm(after, [weak = weak_from_this(), what](std::uint64_t generation) {
       auto self = weak.lock();
-      if (ec || !self || self->heartbeat_generation_ != generation || self->state_ != state::open) return;
+      if (!self || !self->heartbeat_.current(generation) || self->state_ != state::open) return;
       (self.get()->*what)();
     });
   }
@@ -550,8 +544,7 @@ class session : public std::enable_shared_from_this<session> {
   void close_with(close_reason reason) {
     if (state_ != state::open) return;
     if (options_->logger) log(*options_, log_level::debug, "session " + id_ + " closed: " + std::string{to_string(reason)});
-    heartbeat_.cancel();
-    ++heartbeat_generation_;
+    heartbeat_.stop();
     if (upgrade_) abort_upgrade();
     bool forced = reason == close_reason::forced_close;
     if (transport_ == transport_kind::websocket) {
@@ -574,8 +567,7 @@ class session : public std::enable_shared_from_this<session> {
       // Keep the session a while so that the client's next GET gets the close packet.
       queue_.push_back(make_text_frame(packet_type::close));
       state_ = state::closing;
-      heartbeat_.expires_after(options_->close_timeout);
-      heartbeat_.async_wait([self = shared_from_this()](std::error_code ec) {
+      heartbeat_.wait_closing(options_->close_timeout, [self = shared_from_this()](std::error_code ec) {
         if (!ec) self->finish_closing();
       });
     } else {
@@ -645,10 +637,7 @@ class session : public std::enable_shared_from_this<session> {
   upgrade_step upgrade_step_ = upgrade_step::none;
   std::unique_ptr<asio::steady_timer> upgrade_timer_;
 
-  asio::steady_timer heartbeat_;
-  std::uint64_t heartbeat_generation_ = 0;
-  bool awaiting_pong_ = false;
-  bool pong_grace_used_ = false;
+  heartbeat heartbeat_;
 };
 
 using session_ptr = std::shared_ptr<session>;
