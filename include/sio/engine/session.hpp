@@ -21,6 +21,7 @@
 #include "sio/engine/options.hpp"
 #include "sio/engine/packet.hpp"
 #include "sio/engine/payload.hpp"
+#include "sio/engine/send_queue.hpp"
 #include "sio/transport/handler.hpp"
 #include "sio/transport/memory_budget.hpp"
 
@@ -48,12 +49,9 @@ class session : public std::enable_shared_from_this<session> {
         options_(std::move(opts)),
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
-        budget_(std::move(budget)),
+        queue_(std::move(budget)),
         heartbeat_(strand()) {
     handshake_.body.clear();
-  }
-  ~session() {
-    if (budget_ && queued_memory_) budget_->remove(queued_memory_);
   }
 
   const std::string& id() const noexcept { return id_; }
@@ -80,7 +78,7 @@ class session : public std::enable_shared_from_this<session> {
   }
   /// Memory the queued output costs now (polling queue or WebSocket write queue).
   std::size_t buffered_memory() const noexcept {
-    return transport_ == transport_kind::websocket && ws_ ? ws_->buffered_memory() : queued_memory_;
+    return transport_ == transport_kind::websocket && ws_ ? ws_->buffered_memory() : queue_.memory();
   }
 
   /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
@@ -110,7 +108,7 @@ class session : public std::enable_shared_from_this<session> {
   /// handler): says what became of the packet.
   send_status send_on_strand(const std::vector<frame>& frames, bool is_volatile) {
     std::size_t cost = 0;
-    for (const auto& f : frames) cost += frame_cost(f);
+    for (const auto& f : frames) cost += send_queue::frame_cost(f);
     send_status st = admit(cost, is_volatile);
     if (st != send_status::queued) return st;
     for (const auto& f : frames) enqueue(f);
@@ -135,7 +133,7 @@ class session : public std::enable_shared_from_this<session> {
   /// Whether a volatile frame would be written now rather than queued.
   bool writable() const noexcept {
     if (upgrade_ || state_ != state::open) return false;
-    if (budget_ && budget_->exhausted()) return false;
+    if (queue_.budget() && queue_.budget()->exhausted()) return false;
     if (transport_ == transport_kind::websocket) return ws_ && ws_->buffered_bytes() == 0;
     // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
     return pending_get_ != nullptr && queue_.empty();
@@ -168,7 +166,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
     transport_ = transport_kind::polling;
-    queue_.push_back(open_frame(options_->allow_upgrades && options_->websocket));
+    queue_.push_uncounted(open_frame(options_->allow_upgrades && options_->websocket));
     schedule_ping();
     handle_get(std::move(first_get));
   }
@@ -250,13 +248,12 @@ class session : public std::enable_shared_from_this<session> {
       // The close packet goes in a response of its own, after what was queued before it (see
       // close_with): a client would drop the packets of a payload that also closes it.
       if (queue_.size() > 1) {
-        frame close_packet = std::move(queue_.back());
-        queue_.pop_back();
-        respond_get(ex, take_payload());
-        queue_.push_back(std::move(close_packet));
+        frame close_packet = queue_.pop_back();
+        respond_get(ex, queue_.take_payload());
+        queue_.push_uncounted(std::move(close_packet));
         return;
       }
-      respond_get(ex, take_payload());
+      respond_get(ex, queue_.take_payload());
       return finish_closing();
     }
     if (upgrade_step_ == upgrade_step::probed) return respond_get(ex, "6");
@@ -328,21 +325,10 @@ class session : public std::enable_shared_from_this<session> {
     ex->respond(std::move(res));
   }
 
-  std::string take_payload() {
-    std::string body;
-    std::size_t size = 0;
-    for (const auto& f : queue_) size += f.bytes->size() + 1;
-    body.reserve(size);
-    for (const auto& f : queue_) append_to_payload(body, f);
-    queue_.clear();
-    release_queued_memory();
-    return body;
-  }
-
   void flush_polling() {
     flush_scheduled_ = false;
     if (!pending_get_ || queue_.empty() || upgrade_step_ == upgrade_step::probed) return;
-    respond_get(std::exchange(pending_get_, nullptr), take_payload());
+    respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
     notify_drain();
   }
 
@@ -350,14 +336,9 @@ class session : public std::enable_shared_from_this<session> {
 
   send_status send_here(frame f, bool is_volatile) {
     if (!f.bytes) return send_status::dropped;
-    send_status st = admit(frame_cost(f), is_volatile);
+    send_status st = admit(send_queue::frame_cost(f), is_volatile);
     if (st == send_status::queued) enqueue(std::move(f));
     return st;
-  }
-
-  /// What a queued frame costs in memory: its bytes, and the queue's bookkeeping for it.
-  static std::size_t frame_cost(const frame& f) noexcept {
-    return sizeof(frame) + 16 + (f.bytes ? f.bytes->size() : 0);
   }
 
   /// The slow-consumer policy, in order: a closed session takes nothing; a volatile packet goes
@@ -369,7 +350,8 @@ class session : public std::enable_shared_from_this<session> {
     if (is_volatile && !writable()) return send_status::dropped;
     std::size_t mine = buffered_memory();
     bool over_own = mine + cost > options_->max_buffered_bytes;
-    bool shed = budget_ && budget_->exhausted() && mine > options_->shed_threshold;
+    const auto& budget = queue_.budget();
+    bool shed = budget && budget->exhausted() && mine > options_->shed_threshold;
     if (over_own || shed) {
       overflowed();
       return send_status::slow_consumer;
@@ -379,20 +361,12 @@ class session : public std::enable_shared_from_this<session> {
 
   void enqueue(frame f) {
     if (transport_ == transport_kind::websocket && !upgrade_) return ws_->send(f.binary, std::move(f.bytes));
-    std::size_t cost = frame_cost(f);
-    queued_memory_ += cost;
-    if (budget_) budget_->add(cost);
-    queue_.push_back(std::move(f));
+    queue_.push(std::move(f));
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
     if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
       flush_scheduled_ = true;
       asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
     }
-  }
-
-  void release_queued_memory() noexcept {
-    if (budget_ && queued_memory_) budget_->remove(queued_memory_);
-    queued_memory_ = 0;
   }
 
   /// A client that does not read what it is sent: the session closes in the strand's next turn,
@@ -533,9 +507,7 @@ class session : public std::enable_shared_from_this<session> {
     transport_ = transport_kind::websocket;
     attach_main_websocket(std::exchange(upgrade_, nullptr));
     if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
-    for (auto& f : queue_) ws_->send(f.binary, std::move(f.bytes));
-    queue_.clear();
-    release_queued_memory();
+    queue_.take_each([this](frame& f) { ws_->send(f.binary, std::move(f.bytes)); });
     for (auto& fn : on_upgrade_) fn(transport_name());
   }
 
@@ -557,21 +529,21 @@ class session : public std::enable_shared_from_this<session> {
       else ws->close(1000);
       state_ = state::closed;
     } else if (pending_get_ && (!forced || queue_.empty())) {
-      queue_.push_back(make_text_frame(packet_type::close));
-      respond_get(std::exchange(pending_get_, nullptr), take_payload());
+      queue_.push_uncounted(make_text_frame(packet_type::close));
+      respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
       state_ = state::closed;
     } else if (forced && !discard_on_close_) {
       // What is queued goes first, and the close packet in a response of its own: a client
       // handles a payload's packets in a later tick than a close, and would lose them.
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), take_payload());
+      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
       // Keep the session a while so that the client's next GET gets the close packet.
-      queue_.push_back(make_text_frame(packet_type::close));
+      queue_.push_uncounted(make_text_frame(packet_type::close));
       state_ = state::closing;
       heartbeat_.wait_closing(options_->close_timeout, [self = shared_from_this()](std::error_code ec) {
         if (!ec) self->finish_closing();
       });
     } else {
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), take_payload());
+      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
       state_ = state::closed;
     }
     if (state_ == state::closed) remove();
@@ -595,7 +567,6 @@ class session : public std::enable_shared_from_this<session> {
   void finish_closing() {
     heartbeat_.cancel();
     queue_.clear();
-    release_queued_memory();
     state_ = state::closed;
     remove();
   }
@@ -617,9 +588,7 @@ class session : public std::enable_shared_from_this<session> {
   std::vector<std::function<void(std::string_view)>> on_upgrade_;
   int callback_depth_ = 0;
 
-  std::vector<frame> queue_;
-  std::size_t queued_memory_ = 0;  ///< what queue_ costs (frame_cost), also counted in budget_
-  std::shared_ptr<transport::memory_budget> budget_;
+  send_queue queue_;  ///< frames waiting for a GET or for the end of an upgrade; counted in the budget
   std::vector<std::function<void()>> on_drain_;
   std::shared_ptr<transport::http_exchange> pending_get_;
   bool flush_scheduled_ = false;
