@@ -22,6 +22,7 @@
 #include "sio/engine/packet.hpp"
 #include "sio/engine/payload.hpp"
 #include "sio/engine/send_queue.hpp"
+#include "sio/engine/upgrade.hpp"
 #include "sio/transport/handler.hpp"
 #include "sio/transport/memory_budget.hpp"
 
@@ -132,7 +133,7 @@ class session : public std::enable_shared_from_this<session> {
 
   /// Whether a volatile frame would be written now rather than queued.
   bool writable() const noexcept {
-    if (upgrade_ || state_ != state::open) return false;
+    if (upgrade_.active() || state_ != state::open) return false;
     if (queue_.budget() && queue_.budget()->exhausted()) return false;
     if (transport_ == transport_kind::websocket) return ws_ && ws_->buffered_bytes() == 0;
     // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
@@ -206,7 +207,7 @@ class session : public std::enable_shared_from_this<session> {
     transport::header_list headers;
     if (options_->headers) options_->headers(headers, up->request());
     // A session already on WebSocket, or already upgrading, gets no second one (spec: MUST close).
-    bool refuse = transport_ == transport_kind::websocket || upgrade_ != nullptr;
+    bool refuse = transport_ == transport_kind::websocket || upgrade_.active();
     up->accept(slot_, options_->max_payload, std::move(headers), [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
       if (refuse) return refuse_websocket(*ws);
       self->begin_upgrade(std::move(ws));
@@ -215,7 +216,6 @@ class session : public std::enable_shared_from_this<session> {
 
  private:
   enum class state { open, closing, closed };
-  enum class upgrade_step { none, probing, probed };
 
   void refuse(transport::http_exchange& ex, request_error code) {
     report_connection_error(*options_, ex.request(), code);
@@ -256,7 +256,7 @@ class session : public std::enable_shared_from_this<session> {
       respond_get(ex, queue_.take_payload());
       return finish_closing();
     }
-    if (upgrade_step_ == upgrade_step::probed) return respond_get(ex, "6");
+    if (upgrade_.probed()) return respond_get(ex, "6");
     pending_get_ = std::move(ex);
     pending_get_->on_abort([weak = weak_from_this(), get = pending_get_.get()] {
       if (auto self = weak.lock())
@@ -327,7 +327,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void flush_polling() {
     flush_scheduled_ = false;
-    if (!pending_get_ || queue_.empty() || upgrade_step_ == upgrade_step::probed) return;
+    if (!pending_get_ || queue_.empty() || upgrade_.probed()) return;
     respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
     notify_drain();
   }
@@ -360,7 +360,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void enqueue(frame f) {
-    if (transport_ == transport_kind::websocket && !upgrade_) return ws_->send(f.binary, std::move(f.bytes));
+    if (transport_ == transport_kind::websocket && !upgrade_.active()) return ws_->send(f.binary, std::move(f.bytes));
     queue_.push(std::move(f));
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
     if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
@@ -461,51 +461,43 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void begin_upgrade(std::shared_ptr<transport::websocket_channel> ws) {
-    if (state_ != state::open || transport_ != transport_kind::polling || upgrade_) return refuse_websocket(*ws);
-    upgrade_ = std::move(ws);
-    upgrade_step_ = upgrade_step::probing;
-    auto* candidate = upgrade_.get();
-    upgrade_->set_handlers(
+    if (state_ != state::open || transport_ != transport_kind::polling || upgrade_.active()) return refuse_websocket(*ws);
+    auto* candidate = ws.get();
+    upgrade_.begin(std::move(ws)).set_handlers(
         [self = shared_from_this(), candidate](std::string data, bool binary) {
-          if (self->upgrade_.get() == candidate) self->on_upgrade_message(std::move(data), binary);
+          if (self->upgrade_.is_candidate(candidate)) self->on_upgrade_message(std::move(data), binary);
         },
         [self = shared_from_this(), candidate] {
-          if (self->upgrade_.get() == candidate) self->abort_upgrade();
+          if (self->upgrade_.is_candidate(candidate)) self->abort_upgrade();
         });
-    upgrade_timer_ = std::make_unique<asio::steady_timer>(strand(), options_->upgrade_timeout);
-    upgrade_timer_->async_wait([self = shared_from_this(), candidate](std::error_code ec) {
-      if (!ec && self->upgrade_.get() == candidate) self->abort_upgrade();
+    upgrade_.start_timer(strand(), options_->upgrade_timeout, [self = shared_from_this(), candidate](std::error_code ec) {
+      if (!ec && self->upgrade_.is_candidate(candidate)) self->abort_upgrade();
     });
   }
 
   void on_upgrade_message(std::string data, bool binary) {
-    auto p = binary ? std::nullopt : parse_text_packet(data);
-    if (p && p->type == packet_type::ping && p->data == "probe" && upgrade_step_ == upgrade_step::probing) {
-      upgrade_->send(false, make_text_frame(packet_type::pong, "probe").bytes);
-      upgrade_step_ = upgrade_step::probed;
-      // The client waits for its pending GET to end before it sends the upgrade packet.
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
-      return;
+    switch (upgrade_.on_message(data, binary)) {
+      case upgrade::event::probed:
+        // The client waits for its pending GET to end before it sends the upgrade packet.
+        if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+        return;
+      case upgrade::event::complete:
+        return complete_upgrade();
+      case upgrade::event::invalid:
+        return abort_upgrade();
     }
-    if (p && p->type == packet_type::upgrade) return complete_upgrade();
-    abort_upgrade();
   }
 
   void abort_upgrade() {
-    if (!upgrade_) return;
-    auto ws = std::move(upgrade_);
-    upgrade_step_ = upgrade_step::none;
-    upgrade_timer_.reset();
-    ws->set_handlers(nullptr, nullptr);
-    ws->close(1000);
+    if (!upgrade_.active()) return;
+    upgrade_.abort();
     if (pending_get_ && !queue_.empty()) flush_polling();
   }
 
   void complete_upgrade() {
-    upgrade_timer_.reset();
-    upgrade_step_ = upgrade_step::none;
+    auto ws = upgrade_.complete();
     transport_ = transport_kind::websocket;
-    attach_main_websocket(std::exchange(upgrade_, nullptr));
+    attach_main_websocket(std::move(ws));
     if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
     queue_.take_each([this](frame& f) { ws_->send(f.binary, std::move(f.bytes)); });
     for (auto& fn : on_upgrade_) fn(transport_name());
@@ -517,7 +509,7 @@ class session : public std::enable_shared_from_this<session> {
     if (state_ != state::open) return;
     if (options_->logger) log(*options_, log_level::debug, "session " + id_ + " closed: " + std::string{to_string(reason)});
     heartbeat_.stop();
-    if (upgrade_) abort_upgrade();
+    if (upgrade_.active()) abort_upgrade();
     bool forced = reason == close_reason::forced_close;
     if (transport_ == transport_kind::websocket) {
       // No close packet on a WebSocket, as in the reference (PROTOCOL.md §8): the client sees the
@@ -602,9 +594,7 @@ class session : public std::enable_shared_from_this<session> {
   std::vector<std::pair<std::uint64_t, std::function<void()>>> unfinished_posts_;
 
   std::shared_ptr<transport::websocket_channel> ws_;
-  std::shared_ptr<transport::websocket_channel> upgrade_;
-  upgrade_step upgrade_step_ = upgrade_step::none;
-  std::unique_ptr<asio::steady_timer> upgrade_timer_;
+  upgrade upgrade_;
 
   heartbeat heartbeat_;
 };
