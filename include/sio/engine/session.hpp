@@ -23,6 +23,7 @@
 #include "sio/engine/payload.hpp"
 #include "sio/engine/send_queue.hpp"
 #include "sio/engine/upgrade.hpp"
+#include "sio/engine/websocket_transport.hpp"
 #include "sio/transport/handler.hpp"
 #include "sio/transport/memory_budget.hpp"
 
@@ -75,11 +76,11 @@ class session : public std::enable_shared_from_this<session> {
   /// WebSocket wrote it all, or a polling GET took it. Register on the session's strand.
   void on_drain(std::function<void()> fn) {
     on_drain_.push_back(std::move(fn));
-    if (on_drain_.size() == 1 && ws_) watch_drain(*ws_);
+    if (on_drain_.size() == 1 && websocket_.attached()) watch_drain(websocket_.channel());
   }
   /// Memory the queued output costs now (polling queue or WebSocket write queue).
   std::size_t buffered_memory() const noexcept {
-    return transport_ == transport_kind::websocket && ws_ ? ws_->buffered_memory() : queue_.memory();
+    return transport_ == transport_kind::websocket && websocket_.attached() ? websocket_.buffered_memory() : queue_.memory();
   }
 
   /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
@@ -135,7 +136,7 @@ class session : public std::enable_shared_from_this<session> {
   bool writable() const noexcept {
     if (upgrade_.active() || state_ != state::open) return false;
     if (queue_.budget() && queue_.budget()->exhausted()) return false;
-    if (transport_ == transport_kind::websocket) return ws_ && ws_->buffered_bytes() == 0;
+    if (transport_ == transport_kind::websocket) return websocket_.attached() && websocket_.buffered_bytes() == 0;
     // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
     return pending_get_ != nullptr && queue_.empty();
   }
@@ -360,7 +361,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void enqueue(frame f) {
-    if (transport_ == transport_kind::websocket && !upgrade_.active()) return ws_->send(f.binary, std::move(f.bytes));
+    if (transport_ == transport_kind::websocket && !upgrade_.active()) return websocket_.send(std::move(f));
     queue_.push(std::move(f));
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
     if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
@@ -443,12 +444,12 @@ class session : public std::enable_shared_from_this<session> {
   // ---- WebSocket ---------------------------------------------------------------------------
 
   void attach_main_websocket(std::shared_ptr<transport::websocket_channel> ws) {
-    ws_ = std::move(ws);
-    if (!on_drain_.empty()) watch_drain(*ws_);
-    ws_->set_handlers(
+    auto& channel = websocket_.attach(std::move(ws));
+    if (!on_drain_.empty()) watch_drain(channel);
+    channel.set_handlers(
         [self = shared_from_this()](std::string data, bool binary) { self->on_websocket_message(std::move(data), binary); },
-        [self = shared_from_this(), ws = ws_.get()] {
-          if (self->ws_.get() == ws) self->close_with(close_reason::transport_close);
+        [self = shared_from_this(), ws = &channel] {
+          if (self->websocket_.is(ws)) self->close_with(close_reason::transport_close);
         });
   }
 
@@ -499,7 +500,7 @@ class session : public std::enable_shared_from_this<session> {
     transport_ = transport_kind::websocket;
     attach_main_websocket(std::move(ws));
     if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
-    queue_.take_each([this](frame& f) { ws_->send(f.binary, std::move(f.bytes)); });
+    queue_.take_each([this](frame& f) { websocket_.send(std::move(f)); });
     for (auto& fn : on_upgrade_) fn(transport_name());
   }
 
@@ -514,11 +515,8 @@ class session : public std::enable_shared_from_this<session> {
     if (transport_ == transport_kind::websocket) {
       // No close packet on a WebSocket, as in the reference (PROTOCOL.md §8): the client sees the
       // transport close and reconnects; a close packet would tell it not to.
-      auto ws = std::exchange(ws_, nullptr);
-      ws->set_handlers(nullptr, nullptr);
       // A slow consumer would not take a close frame either: its queue is freed at once.
-      if (reason == close_reason::slow_consumer) ws->drop();
-      else ws->close(1000);
+      websocket_.end(/*drop=*/reason == close_reason::slow_consumer);
       state_ = state::closed;
     } else if (pending_get_ && (!forced || queue_.empty())) {
       queue_.push_uncounted(make_text_frame(packet_type::close));
@@ -593,7 +591,7 @@ class session : public std::enable_shared_from_this<session> {
   /// The POSTs between their head and their answer, and how to end their connections.
   std::vector<std::pair<std::uint64_t, std::function<void()>>> unfinished_posts_;
 
-  std::shared_ptr<transport::websocket_channel> ws_;
+  websocket_transport websocket_;
   upgrade upgrade_;
 
   heartbeat heartbeat_;
