@@ -21,6 +21,7 @@
 #include "sio/engine/options.hpp"
 #include "sio/engine/packet.hpp"
 #include "sio/engine/payload.hpp"
+#include "sio/engine/polling_transport.hpp"
 #include "sio/engine/send_queue.hpp"
 #include "sio/engine/upgrade.hpp"
 #include "sio/engine/websocket_transport.hpp"
@@ -52,6 +53,7 @@ class session : public std::enable_shared_from_this<session> {
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
         queue_(std::move(budget)),
+        polling_(id_, *options_),
         heartbeat_(strand()) {
     handshake_.body.clear();
   }
@@ -138,7 +140,7 @@ class session : public std::enable_shared_from_this<session> {
     if (queue_.budget() && queue_.budget()->exhausted()) return false;
     if (transport_ == transport_kind::websocket) return websocket_.attached() && websocket_.buffered_bytes() == 0;
     // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
-    return pending_get_ != nullptr && queue_.empty();
+    return polling_.holding() && queue_.empty();
   }
 
   // ---- called by the engine core (on this strand unless noted) -----------------------------
@@ -147,23 +149,7 @@ class session : public std::enable_shared_from_this<session> {
   /// `drop` ends the POST's connection: when the session closes while the body is still coming,
   /// the request is cut off unanswered, as the reference destroys it.
   std::shared_ptr<void> track_post(std::function<void()> drop) {
-    posts_in_flight_.fetch_add(1, std::memory_order_relaxed);
-    std::uint64_t ticket;
-    {
-      std::lock_guard<std::mutex> lock(post_mutex_);
-      ticket = ++post_tickets_;
-      unfinished_posts_.emplace_back(ticket, std::move(drop));
-    }
-    return std::shared_ptr<void>(nullptr, [self = shared_from_this(), ticket](void*) {
-      self->posts_in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      std::lock_guard<std::mutex> lock(self->post_mutex_);
-      auto& posts = self->unfinished_posts_;
-      for (auto it = posts.begin(); it != posts.end(); ++it)
-        if (it->first == ticket) {
-          posts.erase(it);
-          break;
-        }
-    });
+    return polling_.track_post(shared_from_this(), std::move(drop));
   }
 
   void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
@@ -187,8 +173,8 @@ class session : public std::enable_shared_from_this<session> {
 
   void handle_polling(std::shared_ptr<transport::http_exchange> ex) {
     auto& req = ex->request();
-    if (state_ == state::closed) return refuse(*ex, request_error::unknown_sid);
-    if (transport_ != transport_kind::polling) return refuse(*ex, request_error::bad_request);  // transport mismatch
+    if (state_ == state::closed) return polling_.refuse(*ex, request_error::unknown_sid);
+    if (transport_ != transport_kind::polling) return polling_.refuse(*ex, request_error::bad_request);  // transport mismatch
     if (req.method == "GET") return handle_get(std::move(ex));
     if (req.method == "POST") return handle_post(std::move(ex));
     transport::http_response res;
@@ -218,26 +204,15 @@ class session : public std::enable_shared_from_this<session> {
  private:
   enum class state { open, closing, closed };
 
-  void refuse(transport::http_exchange& ex, request_error code) {
-    report_connection_error(*options_, ex.request(), code);
-    auto res = error_response(code);
-    add_common_headers(res, ex.request());
-    ex.respond(std::move(res));
-  }
-
   frame open_frame(bool with_upgrade) const {
     return make_text_frame(packet_type::open,
                            encode_open(id_, with_upgrade, options_->ping_interval, options_->ping_timeout, options_->max_payload));
   }
 
-  void add_common_headers(transport::http_response& res, const transport::http_request& req) const {
-    if (options_->headers) options_->headers(res.headers, req);
-  }
-
   // ---- long-polling ------------------------------------------------------------------------
 
   void handle_get(std::shared_ptr<transport::http_exchange> ex) {
-    if (pending_get_) {
+    if (polling_.holding()) {
       // Two GETs at once: protocol error. The held one is closed, the new one refused.
       transport::http_response bad;
       bad.status = 400;
@@ -250,22 +225,19 @@ class session : public std::enable_shared_from_this<session> {
       // close_with): a client would drop the packets of a payload that also closes it.
       if (queue_.size() > 1) {
         frame close_packet = queue_.pop_back();
-        respond_get(ex, queue_.take_payload());
+        polling_.respond(ex, queue_.take_payload());
         queue_.push_uncounted(std::move(close_packet));
         return;
       }
-      respond_get(ex, queue_.take_payload());
+      polling_.respond(ex, queue_.take_payload());
       return finish_closing();
     }
-    if (upgrade_.probed()) return respond_get(ex, "6");
-    pending_get_ = std::move(ex);
-    pending_get_->on_abort([weak = weak_from_this(), get = pending_get_.get()] {
+    if (upgrade_.probed()) return polling_.respond(ex, "6");
+    auto& held = polling_.hold(std::move(ex));
+    held.on_abort([weak = weak_from_this(), get = &held] {
       if (auto self = weak.lock())
         asio::post(self->strand(), [self, get] {
-          if (self->pending_get_.get() == get) {
-            self->pending_get_.reset();
-            self->close_with(close_reason::transport_close);
-          }
+          if (self->polling_.forget(get)) self->close_with(close_reason::transport_close);
         });
     });
     if (!queue_.empty()) flush_polling();
@@ -273,8 +245,8 @@ class session : public std::enable_shared_from_this<session> {
 
   void handle_post(std::shared_ptr<transport::http_exchange> ex) {
     auto& req = ex->request();
-    if (state_ != state::open) return respond_ok(ex);
-    if (posts_in_flight_.load(std::memory_order_relaxed) > 1) {
+    if (state_ != state::open) return polling_.respond_ok(ex);
+    if (polling_.posts_in_flight() > 1) {
       transport::http_response bad;
       bad.status = 400;
       ex->respond(std::move(bad));
@@ -287,49 +259,26 @@ class session : public std::enable_shared_from_this<session> {
     auto packets = parse_payload(req.body);
     if (!packets) {
       // As the reference: the POST itself is answered "ok"; the session is gone for the next one.
-      respond_ok(ex);
+      polling_.respond_ok(ex);
       return close_with(close_reason::parse_error);
     }
     for (auto& p : *packets) {
       if (state_ != state::open) break;
       if (p.type == packet_type::close) {
         // The held GET is released with a noop; the session ends.
-        if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+        if (polling_.holding()) polling_.answer("6");
         close_with(close_reason::transport_close);
         break;
       }
       on_packet(std::move(p));
     }
-    respond_ok(ex);
-  }
-
-  void respond_ok(const std::shared_ptr<transport::http_exchange>& ex) {
-    transport::http_response res;
-    res.headers.add("Content-Type", "text/html");
-    res.headers.add("Cache-Control", "no-store");
-    add_common_headers(res, ex->request());
-    res.body = "ok";
-    ex->respond(std::move(res));
-  }
-
-  void respond_get(const std::shared_ptr<transport::http_exchange>& ex, std::string body) {
-    transport::http_response res;
-    res.headers.add("Content-Type", "text/plain; charset=UTF-8");
-    res.headers.add("Cache-Control", "no-store");
-    if (!handshake_sent_) {
-      handshake_sent_ = true;
-      if (options_->initial_headers) options_->initial_headers(res.headers, ex->request());
-      if (options_->cookie) res.headers.add("Set-Cookie", options_->cookie->serialize(id_));
-    }
-    add_common_headers(res, ex->request());
-    res.body = std::move(body);
-    ex->respond(std::move(res));
+    polling_.respond_ok(ex);
   }
 
   void flush_polling() {
-    flush_scheduled_ = false;
-    if (!pending_get_ || queue_.empty() || upgrade_.probed()) return;
-    respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
+    polling_.flush_begun();
+    if (!polling_.holding() || queue_.empty() || upgrade_.probed()) return;
+    polling_.answer(queue_.take_payload());
     notify_drain();
   }
 
@@ -364,8 +313,7 @@ class session : public std::enable_shared_from_this<session> {
     if (transport_ == transport_kind::websocket && !upgrade_.active()) return websocket_.send(std::move(f));
     queue_.push(std::move(f));
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
-    if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
-      flush_scheduled_ = true;
+    if (transport_ == transport_kind::polling && polling_.holding() && polling_.schedule_flush()) {
       asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
     }
   }
@@ -480,7 +428,7 @@ class session : public std::enable_shared_from_this<session> {
     switch (upgrade_.on_message(data, binary)) {
       case upgrade::event::probed:
         // The client waits for its pending GET to end before it sends the upgrade packet.
-        if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+        if (polling_.holding()) polling_.answer("6");
         return;
       case upgrade::event::complete:
         return complete_upgrade();
@@ -492,14 +440,14 @@ class session : public std::enable_shared_from_this<session> {
   void abort_upgrade() {
     if (!upgrade_.active()) return;
     upgrade_.abort();
-    if (pending_get_ && !queue_.empty()) flush_polling();
+    if (polling_.holding() && !queue_.empty()) flush_polling();
   }
 
   void complete_upgrade() {
     auto ws = upgrade_.complete();
     transport_ = transport_kind::websocket;
     attach_main_websocket(std::move(ws));
-    if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+    if (polling_.holding()) polling_.answer("6");
     queue_.take_each([this](frame& f) { websocket_.send(std::move(f)); });
     for (auto& fn : on_upgrade_) fn(transport_name());
   }
@@ -518,14 +466,14 @@ class session : public std::enable_shared_from_this<session> {
       // A slow consumer would not take a close frame either: its queue is freed at once.
       websocket_.end(/*drop=*/reason == close_reason::slow_consumer);
       state_ = state::closed;
-    } else if (pending_get_ && (!forced || queue_.empty())) {
+    } else if (polling_.holding() && (!forced || queue_.empty())) {
       queue_.push_uncounted(make_text_frame(packet_type::close));
-      respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
+      polling_.answer(queue_.take_payload());
       state_ = state::closed;
     } else if (forced && !discard_on_close_) {
       // What is queued goes first, and the close packet in a response of its own: a client
       // handles a payload's packets in a later tick than a close, and would lose them.
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
+      if (polling_.holding()) polling_.answer(queue_.take_payload());
       // Keep the session a while so that the client's next GET gets the close packet.
       queue_.push_uncounted(make_text_frame(packet_type::close));
       state_ = state::closing;
@@ -533,25 +481,15 @@ class session : public std::enable_shared_from_this<session> {
         if (!ec) self->finish_closing();
       });
     } else {
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), queue_.take_payload());
+      if (polling_.holding()) polling_.answer(queue_.take_payload());
       state_ = state::closed;
     }
     if (state_ == state::closed) remove();
-    drop_unfinished_post();
+    polling_.drop_unfinished_posts();
     if (callback_depth_ == 0) on_message_ = nullptr;
     on_upgrade_.clear();
     on_drain_.clear();
     if (auto fn = std::exchange(on_close_, nullptr)) fn(reason);
-  }
-
-  /// POSTs whose body is still coming when the session closes are cut off unanswered.
-  void drop_unfinished_post() {
-    std::vector<std::pair<std::uint64_t, std::function<void()>>> posts;
-    {
-      std::lock_guard<std::mutex> lock(post_mutex_);
-      posts.swap(unfinished_posts_);
-    }
-    for (auto& p : posts) p.second();
   }
 
   void finish_closing() {
@@ -579,17 +517,10 @@ class session : public std::enable_shared_from_this<session> {
   int callback_depth_ = 0;
 
   send_queue queue_;  ///< frames waiting for a GET or for the end of an upgrade; counted in the budget
+  polling_transport polling_;
   std::vector<std::function<void()>> on_drain_;
-  std::shared_ptr<transport::http_exchange> pending_get_;
-  bool flush_scheduled_ = false;
-  bool handshake_sent_ = false;
   bool discard_on_close_ = false;
   bool overflowed_ = false;  ///< the send buffer limit was passed: closing, queue nothing more
-  std::atomic<int> posts_in_flight_{0};
-  std::mutex post_mutex_;
-  std::uint64_t post_tickets_ = 0;
-  /// The POSTs between their head and their answer, and how to end their connections.
-  std::vector<std::pair<std::uint64_t, std::function<void()>>> unfinished_posts_;
 
   websocket_transport websocket_;
   upgrade upgrade_;
