@@ -1,7 +1,7 @@
 #pragma once
-// A session's long-polling transport: the GET held open until there is something to send, the
-// answers to GETs and POSTs with their headers, and the count of POSTs in flight. What a GET
-// carries waits in the session's send_queue (send_queue.hpp); what a POST brings, and when the
+// A session's long-polling transport (the interface is in transport.hpp): what waits for a GET
+// (send_queue.hpp), the GET held open until there is something to send, the answers to GETs and
+// POSTs with their headers, and the count of POSTs in flight. What a POST brings, and when the
 // session closes, the session decides (session.hpp). Every call is made on the session's strand,
 // except track_post and what it returns, which any thread may call.
 #include <atomic>
@@ -15,14 +15,34 @@
 
 #include "sio/engine/error.hpp"
 #include "sio/engine/options.hpp"
+#include "sio/engine/packet.hpp"
+#include "sio/engine/send_queue.hpp"
 #include "sio/transport/handler.hpp"
+#include "sio/transport/memory_budget.hpp"
 
 namespace sio::engine {
 
 class polling_transport {
  public:
-  /// `sid` and `opts` belong to the session, which outlives this.
-  polling_transport(const std::string& sid, const options& opts) : sid_(sid), options_(opts) {}
+  /// `sid` and `opts` belong to the session, which outlives this; `budget` is the server's.
+  polling_transport(const std::string& sid, const options& opts, std::shared_ptr<transport::memory_budget> budget)
+      : sid_(sid), options_(opts), queue_(std::move(budget)) {}
+
+  // ---- the transport interface (transport.hpp) -----------------------------------------------
+
+  /// Queues `f` for a GET. True if a GET is held and no flush is on its way yet: the caller
+  /// schedules one.
+  bool send(frame&& f) {
+    queue_.push(std::move(f));
+    return holding() && schedule_flush();
+  }
+  std::size_t buffered_memory() const noexcept { return queue_.memory(); }
+  /// As in the reference: the held GET takes the first packet; until it is answered, nothing more.
+  bool ready() const noexcept { return holding() && queue_.empty(); }
+
+  /// What waits for a GET (or for the end of an upgrade).
+  send_queue& queue() noexcept { return queue_; }
+  const send_queue& queue() const noexcept { return queue_; }
 
   // ---- the held GET --------------------------------------------------------------------------
 
@@ -121,6 +141,7 @@ class polling_transport {
 
   const std::string& sid_;
   const options& options_;
+  send_queue queue_;
   std::shared_ptr<transport::http_exchange> held_;
   bool flush_scheduled_ = false;
   bool handshake_sent_ = false;

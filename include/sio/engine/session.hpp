@@ -1,15 +1,22 @@
 #pragma once
-// One Engine.IO session (a "socket" in the JavaScript engine): its transport (long-polling or
-// WebSocket), the write queue, the heartbeat, and the polling -> WebSocket upgrade.
+// One Engine.IO session (a "socket" in the JavaScript engine): its state (open, closing, closed),
+// what it admits to send (the slow-consumer policy), what incoming packets do, and closing. The
+// parts it drives, each on its own:
+//   transport.hpp            the interface of the two transports, and which one is in use
+//   polling_transport.hpp    long-polling: the held GET, the answers, the POSTs in flight
+//   send_queue.hpp           what waits for a GET, counted against the memory budget
+//   websocket_transport.hpp  the WebSocket the session's packets go through
+//   upgrade.hpp              the polling -> WebSocket upgrade (probe, timeout)
+//   heartbeat.hpp            the ping timer and the pong awaited
+// Each of them knows nothing of the session; the session calls them and glues their events.
 //
 // Thread safety: every member function runs on the session's strand, except those documented as
-// callable from any thread (send, close), which post there. User callbacks run on the strand.
-#include <atomic>
+// callable from any thread (send and close, which post there; track_post). User callbacks run on
+// the strand.
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +30,7 @@
 #include "sio/engine/payload.hpp"
 #include "sio/engine/polling_transport.hpp"
 #include "sio/engine/send_queue.hpp"
+#include "sio/engine/transport.hpp"
 #include "sio/engine/upgrade.hpp"
 #include "sio/engine/websocket_transport.hpp"
 #include "sio/transport/handler.hpp"
@@ -42,7 +50,6 @@ class session : public std::enable_shared_from_this<session> {
  public:
   using message_handler = std::function<void(std::string data, bool binary)>;
   using close_handler = std::function<void(close_reason reason)>;
-  enum class transport_kind { polling, websocket };
 
   session(std::string id, transport::strand_slot_ptr slot, std::shared_ptr<const options> opts,
           transport::http_request handshake, std::function<void(const std::string&)> on_removed,
@@ -52,8 +59,7 @@ class session : public std::enable_shared_from_this<session> {
         options_(std::move(opts)),
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
-        queue_(std::move(budget)),
-        polling_(id_, *options_),
+        polling_(id_, *options_, std::move(budget)),
         heartbeat_(strand()) {
     handshake_.body.clear();
   }
@@ -61,7 +67,7 @@ class session : public std::enable_shared_from_this<session> {
   const std::string& id() const noexcept { return id_; }
   /// "polling" or "websocket": the transport in use now.
   std::string_view transport_name() const noexcept {
-    return transport_ == transport_kind::websocket ? "websocket" : "polling";
+    return engine::transport_name(transport_);
   }
   /// The request that opened the session (headers, query, address; no body).
   const transport::http_request& handshake() const noexcept { return handshake_; }
@@ -82,7 +88,7 @@ class session : public std::enable_shared_from_this<session> {
   }
   /// Memory the queued output costs now (polling queue or WebSocket write queue).
   std::size_t buffered_memory() const noexcept {
-    return transport_ == transport_kind::websocket && websocket_.attached() ? websocket_.buffered_memory() : queue_.memory();
+    return transport_ == transport_kind::websocket ? websocket_.buffered_memory() : polling_.buffered_memory();
   }
 
   /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
@@ -137,10 +143,9 @@ class session : public std::enable_shared_from_this<session> {
   /// Whether a volatile frame would be written now rather than queued.
   bool writable() const noexcept {
     if (upgrade_.active() || state_ != state::open) return false;
-    if (queue_.budget() && queue_.budget()->exhausted()) return false;
-    if (transport_ == transport_kind::websocket) return websocket_.attached() && websocket_.buffered_bytes() == 0;
-    // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
-    return polling_.holding() && queue_.empty();
+    const auto& budget = queue().budget();
+    if (budget && budget->exhausted()) return false;
+    return transport_ == transport_kind::websocket ? websocket_.ready() : polling_.ready();
   }
 
   // ---- called by the engine core (on this strand unless noted) -----------------------------
@@ -154,7 +159,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
     transport_ = transport_kind::polling;
-    queue_.push_uncounted(open_frame(options_->allow_upgrades && options_->websocket));
+    queue().push_uncounted(open_frame(options_->allow_upgrades && options_->websocket));
     schedule_ping();
     handle_get(std::move(first_get));
   }
@@ -211,6 +216,10 @@ class session : public std::enable_shared_from_this<session> {
 
   // ---- long-polling ------------------------------------------------------------------------
 
+  /// What waits for a GET, or for the end of an upgrade (which moves it to the WebSocket).
+  send_queue& queue() noexcept { return polling_.queue(); }
+  const send_queue& queue() const noexcept { return polling_.queue(); }
+
   void handle_get(std::shared_ptr<transport::http_exchange> ex) {
     if (polling_.holding()) {
       // Two GETs at once: protocol error. The held one is closed, the new one refused.
@@ -223,13 +232,13 @@ class session : public std::enable_shared_from_this<session> {
     if (state_ == state::closing) {
       // The close packet goes in a response of its own, after what was queued before it (see
       // close_with): a client would drop the packets of a payload that also closes it.
-      if (queue_.size() > 1) {
-        frame close_packet = queue_.pop_back();
-        polling_.respond(ex, queue_.take_payload());
-        queue_.push_uncounted(std::move(close_packet));
+      if (queue().size() > 1) {
+        frame close_packet = queue().pop_back();
+        polling_.respond(ex, queue().take_payload());
+        queue().push_uncounted(std::move(close_packet));
         return;
       }
-      polling_.respond(ex, queue_.take_payload());
+      polling_.respond(ex, queue().take_payload());
       return finish_closing();
     }
     if (upgrade_.probed()) return polling_.respond(ex, "6");
@@ -240,7 +249,7 @@ class session : public std::enable_shared_from_this<session> {
           if (self->polling_.forget(get)) self->close_with(close_reason::transport_close);
         });
     });
-    if (!queue_.empty()) flush_polling();
+    if (!queue().empty()) flush_polling();
   }
 
   void handle_post(std::shared_ptr<transport::http_exchange> ex) {
@@ -277,8 +286,8 @@ class session : public std::enable_shared_from_this<session> {
 
   void flush_polling() {
     polling_.flush_begun();
-    if (!polling_.holding() || queue_.empty() || upgrade_.probed()) return;
-    polling_.answer(queue_.take_payload());
+    if (!polling_.holding() || queue().empty() || upgrade_.probed()) return;
+    polling_.answer(queue().take_payload());
     notify_drain();
   }
 
@@ -300,7 +309,7 @@ class session : public std::enable_shared_from_this<session> {
     if (is_volatile && !writable()) return send_status::dropped;
     std::size_t mine = buffered_memory();
     bool over_own = mine + cost > options_->max_buffered_bytes;
-    const auto& budget = queue_.budget();
+    const auto& budget = queue().budget();
     bool shed = budget && budget->exhausted() && mine > options_->shed_threshold;
     if (over_own || shed) {
       overflowed();
@@ -311,11 +320,8 @@ class session : public std::enable_shared_from_this<session> {
 
   void enqueue(frame f) {
     if (transport_ == transport_kind::websocket && !upgrade_.active()) return websocket_.send(std::move(f));
-    queue_.push(std::move(f));
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
-    if (transport_ == transport_kind::polling && polling_.holding() && polling_.schedule_flush()) {
-      asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
-    }
+    if (polling_.send(std::move(f))) asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
   }
 
   /// A client that does not read what it is sent: the session closes in the strand's next turn,
@@ -327,7 +333,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void notify_drain() {
-    if (on_drain_.empty() || !queue_.empty()) return;
+    if (on_drain_.empty() || !queue().empty()) return;
     auto listeners = on_drain_;  // a listener may add another
     for (auto& fn : listeners) fn();
   }
@@ -440,7 +446,7 @@ class session : public std::enable_shared_from_this<session> {
   void abort_upgrade() {
     if (!upgrade_.active()) return;
     upgrade_.abort();
-    if (polling_.holding() && !queue_.empty()) flush_polling();
+    if (polling_.holding() && !queue().empty()) flush_polling();
   }
 
   void complete_upgrade() {
@@ -448,7 +454,7 @@ class session : public std::enable_shared_from_this<session> {
     transport_ = transport_kind::websocket;
     attach_main_websocket(std::move(ws));
     if (polling_.holding()) polling_.answer("6");
-    queue_.take_each([this](frame& f) { websocket_.send(std::move(f)); });
+    queue().take_each([this](frame& f) { websocket_.send(std::move(f)); });
     for (auto& fn : on_upgrade_) fn(transport_name());
   }
 
@@ -466,22 +472,22 @@ class session : public std::enable_shared_from_this<session> {
       // A slow consumer would not take a close frame either: its queue is freed at once.
       websocket_.end(/*drop=*/reason == close_reason::slow_consumer);
       state_ = state::closed;
-    } else if (polling_.holding() && (!forced || queue_.empty())) {
-      queue_.push_uncounted(make_text_frame(packet_type::close));
-      polling_.answer(queue_.take_payload());
+    } else if (polling_.holding() && (!forced || queue().empty())) {
+      queue().push_uncounted(make_text_frame(packet_type::close));
+      polling_.answer(queue().take_payload());
       state_ = state::closed;
     } else if (forced && !discard_on_close_) {
       // What is queued goes first, and the close packet in a response of its own: a client
       // handles a payload's packets in a later tick than a close, and would lose them.
-      if (polling_.holding()) polling_.answer(queue_.take_payload());
+      if (polling_.holding()) polling_.answer(queue().take_payload());
       // Keep the session a while so that the client's next GET gets the close packet.
-      queue_.push_uncounted(make_text_frame(packet_type::close));
+      queue().push_uncounted(make_text_frame(packet_type::close));
       state_ = state::closing;
       heartbeat_.wait_closing(options_->close_timeout, [self = shared_from_this()](std::error_code ec) {
         if (!ec) self->finish_closing();
       });
     } else {
-      if (polling_.holding()) polling_.answer(queue_.take_payload());
+      if (polling_.holding()) polling_.answer(queue().take_payload());
       state_ = state::closed;
     }
     if (state_ == state::closed) remove();
@@ -494,7 +500,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void finish_closing() {
     heartbeat_.cancel();
-    queue_.clear();
+    queue().clear();
     state_ = state::closed;
     remove();
   }
@@ -516,8 +522,7 @@ class session : public std::enable_shared_from_this<session> {
   std::vector<std::function<void(std::string_view)>> on_upgrade_;
   int callback_depth_ = 0;
 
-  send_queue queue_;  ///< frames waiting for a GET or for the end of an upgrade; counted in the budget
-  polling_transport polling_;
+  polling_transport polling_;  ///< with the frames waiting for a GET or for the end of an upgrade
   std::vector<std::function<void()>> on_drain_;
   bool discard_on_close_ = false;
   bool overflowed_ = false;  ///< the send buffer limit was passed: closing, queue nothing more

@@ -1,5 +1,6 @@
 #pragma once
-// A session's WebSocket transport: the open channel its packets go through, one message each.
+// A session's WebSocket transport (the interface is in transport.hpp): the open channel its packets
+// go through, one message each.
 // The channel (transport/handler.hpp) frames and writes them; this is what the session knows of
 // it. Sending is a direct call, not through an interface of the engine's own: it is the hot path
 // of every emit (bench/RESULTS.md). Every call is made on the session's strand.
@@ -26,10 +27,10 @@ class websocket_transport {
 
   /// One packet, one message. Call only while attached.
   void send(frame&& f) { channel_->send(f.binary, std::move(f.bytes)); }
-  /// Bytes written to the channel but not yet handed to the socket. Call only while attached.
-  std::size_t buffered_bytes() const noexcept { return channel_->buffered_bytes(); }
-  /// What the channel's queue costs in memory. Call only while attached.
-  std::size_t buffered_memory() const noexcept { return channel_->buffered_memory(); }
+  /// What the channel's queue costs in memory (nothing once ended).
+  std::size_t buffered_memory() const noexcept { return channel_ ? channel_->buffered_memory() : 0; }
+  /// Whether a packet would be written now: attached, with nothing waiting.
+  bool ready() const noexcept { return channel_ && channel_->buffered_bytes() == 0; }
 
   /// Detaches the channel without calling back, then closes it with a closing handshake, or, with
   /// `drop`, ends it at once and frees its queue.
