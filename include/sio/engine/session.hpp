@@ -1,15 +1,22 @@
 #pragma once
-// One Engine.IO session (a "socket" in the JavaScript engine): its transport (long-polling or
-// WebSocket), the write queue, the heartbeat, and the polling -> WebSocket upgrade.
+// One Engine.IO session (a "socket" in the JavaScript engine): its state (open, closing, closed),
+// what it admits to send (the slow-consumer policy), what incoming packets do, and closing. The
+// parts it drives, each on its own:
+//   transport.hpp            the interface of the two transports, and which one is in use
+//   polling_transport.hpp    long-polling: the held GET, the answers, the POSTs in flight
+//   send_queue.hpp           what waits for a GET, counted against the memory budget
+//   websocket_transport.hpp  the WebSocket the session's packets go through
+//   upgrade.hpp              the polling -> WebSocket upgrade (probe, timeout)
+//   heartbeat.hpp            the ping timer and the pong awaited
+// Each of them knows nothing of the session; the session calls them and glues their events.
 //
 // Thread safety: every member function runs on the session's strand, except those documented as
-// callable from any thread (send, close), which post there. User callbacks run on the strand.
-#include <atomic>
+// callable from any thread (send and close, which post there; track_post). User callbacks run on
+// the strand.
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,9 +24,15 @@
 #include <asio.hpp>
 
 #include "sio/engine/error.hpp"
+#include "sio/engine/heartbeat.hpp"
 #include "sio/engine/options.hpp"
 #include "sio/engine/packet.hpp"
 #include "sio/engine/payload.hpp"
+#include "sio/engine/polling_transport.hpp"
+#include "sio/engine/send_queue.hpp"
+#include "sio/engine/transport.hpp"
+#include "sio/engine/upgrade.hpp"
+#include "sio/engine/websocket_transport.hpp"
 #include "sio/transport/handler.hpp"
 #include "sio/transport/memory_budget.hpp"
 
@@ -37,7 +50,6 @@ class session : public std::enable_shared_from_this<session> {
  public:
   using message_handler = std::function<void(std::string data, bool binary)>;
   using close_handler = std::function<void(close_reason reason)>;
-  enum class transport_kind { polling, websocket };
 
   session(std::string id, transport::strand_slot_ptr slot, std::shared_ptr<const options> opts,
           transport::http_request handshake, std::function<void(const std::string&)> on_removed,
@@ -47,18 +59,15 @@ class session : public std::enable_shared_from_this<session> {
         options_(std::move(opts)),
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
-        budget_(std::move(budget)),
+        polling_(id_, *options_, std::move(budget)),
         heartbeat_(strand()) {
     handshake_.body.clear();
-  }
-  ~session() {
-    if (budget_ && queued_memory_) budget_->remove(queued_memory_);
   }
 
   const std::string& id() const noexcept { return id_; }
   /// "polling" or "websocket": the transport in use now.
   std::string_view transport_name() const noexcept {
-    return transport_ == transport_kind::websocket ? "websocket" : "polling";
+    return engine::transport_name(transport_);
   }
   /// The request that opened the session (headers, query, address; no body).
   const transport::http_request& handshake() const noexcept { return handshake_; }
@@ -75,11 +84,11 @@ class session : public std::enable_shared_from_this<session> {
   /// WebSocket wrote it all, or a polling GET took it. Register on the session's strand.
   void on_drain(std::function<void()> fn) {
     on_drain_.push_back(std::move(fn));
-    if (on_drain_.size() == 1 && ws_) watch_drain(*ws_);
+    if (on_drain_.size() == 1 && websocket_.attached()) watch_drain(websocket_.channel());
   }
   /// Memory the queued output costs now (polling queue or WebSocket write queue).
   std::size_t buffered_memory() const noexcept {
-    return transport_ == transport_kind::websocket && ws_ ? ws_->buffered_memory() : queued_memory_;
+    return transport_ == transport_kind::websocket ? websocket_.buffered_memory() : polling_.buffered_memory();
   }
 
   /// Queues a frame. `is_volatile` frames are dropped when the transport cannot take them now.
@@ -109,7 +118,7 @@ class session : public std::enable_shared_from_this<session> {
   /// handler): says what became of the packet.
   send_status send_on_strand(const std::vector<frame>& frames, bool is_volatile) {
     std::size_t cost = 0;
-    for (const auto& f : frames) cost += frame_cost(f);
+    for (const auto& f : frames) cost += send_queue::frame_cost(f);
     send_status st = admit(cost, is_volatile);
     if (st != send_status::queued) return st;
     for (const auto& f : frames) enqueue(f);
@@ -133,11 +142,10 @@ class session : public std::enable_shared_from_this<session> {
 
   /// Whether a volatile frame would be written now rather than queued.
   bool writable() const noexcept {
-    if (upgrade_ || state_ != state::open) return false;
-    if (budget_ && budget_->exhausted()) return false;
-    if (transport_ == transport_kind::websocket) return ws_ && ws_->buffered_bytes() == 0;
-    // As in the reference: the held GET takes the first packet; until it is answered, nothing more.
-    return pending_get_ != nullptr && queue_.empty();
+    if (upgrade_.active() || state_ != state::open) return false;
+    const auto& budget = queue().budget();
+    if (budget && budget->exhausted()) return false;
+    return transport_ == transport_kind::websocket ? websocket_.ready() : polling_.ready();
   }
 
   // ---- called by the engine core (on this strand unless noted) -----------------------------
@@ -146,28 +154,12 @@ class session : public std::enable_shared_from_this<session> {
   /// `drop` ends the POST's connection: when the session closes while the body is still coming,
   /// the request is cut off unanswered, as the reference destroys it.
   std::shared_ptr<void> track_post(std::function<void()> drop) {
-    posts_in_flight_.fetch_add(1, std::memory_order_relaxed);
-    std::uint64_t ticket;
-    {
-      std::lock_guard<std::mutex> lock(post_mutex_);
-      ticket = ++post_tickets_;
-      unfinished_posts_.emplace_back(ticket, std::move(drop));
-    }
-    return std::shared_ptr<void>(nullptr, [self = shared_from_this(), ticket](void*) {
-      self->posts_in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      std::lock_guard<std::mutex> lock(self->post_mutex_);
-      auto& posts = self->unfinished_posts_;
-      for (auto it = posts.begin(); it != posts.end(); ++it)
-        if (it->first == ticket) {
-          posts.erase(it);
-          break;
-        }
-    });
+    return polling_.track_post(shared_from_this(), std::move(drop));
   }
 
   void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
     transport_ = transport_kind::polling;
-    queue_.push_back(open_frame(options_->allow_upgrades && options_->websocket));
+    queue().push_uncounted(open_frame(options_->allow_upgrades && options_->websocket));
     schedule_ping();
     handle_get(std::move(first_get));
   }
@@ -186,8 +178,8 @@ class session : public std::enable_shared_from_this<session> {
 
   void handle_polling(std::shared_ptr<transport::http_exchange> ex) {
     auto& req = ex->request();
-    if (state_ == state::closed) return refuse(*ex, request_error::unknown_sid);
-    if (transport_ != transport_kind::polling) return refuse(*ex, request_error::bad_request);  // transport mismatch
+    if (state_ == state::closed) return polling_.refuse(*ex, request_error::unknown_sid);
+    if (transport_ != transport_kind::polling) return polling_.refuse(*ex, request_error::bad_request);  // transport mismatch
     if (req.method == "GET") return handle_get(std::move(ex));
     if (req.method == "POST") return handle_post(std::move(ex));
     transport::http_response res;
@@ -207,7 +199,7 @@ class session : public std::enable_shared_from_this<session> {
     transport::header_list headers;
     if (options_->headers) options_->headers(headers, up->request());
     // A session already on WebSocket, or already upgrading, gets no second one (spec: MUST close).
-    bool refuse = transport_ == transport_kind::websocket || upgrade_ != nullptr;
+    bool refuse = transport_ == transport_kind::websocket || upgrade_.active();
     up->accept(slot_, options_->max_payload, std::move(headers), [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
       if (refuse) return refuse_websocket(*ws);
       self->begin_upgrade(std::move(ws));
@@ -216,28 +208,20 @@ class session : public std::enable_shared_from_this<session> {
 
  private:
   enum class state { open, closing, closed };
-  enum class upgrade_step { none, probing, probed };
-
-  void refuse(transport::http_exchange& ex, request_error code) {
-    report_connection_error(*options_, ex.request(), code);
-    auto res = error_response(code);
-    add_common_headers(res, ex.request());
-    ex.respond(std::move(res));
-  }
 
   frame open_frame(bool with_upgrade) const {
     return make_text_frame(packet_type::open,
                            encode_open(id_, with_upgrade, options_->ping_interval, options_->ping_timeout, options_->max_payload));
   }
 
-  void add_common_headers(transport::http_response& res, const transport::http_request& req) const {
-    if (options_->headers) options_->headers(res.headers, req);
-  }
-
   // ---- long-polling ------------------------------------------------------------------------
 
+  /// What waits for a GET, or for the end of an upgrade (which moves it to the WebSocket).
+  send_queue& queue() noexcept { return polling_.queue(); }
+  const send_queue& queue() const noexcept { return polling_.queue(); }
+
   void handle_get(std::shared_ptr<transport::http_exchange> ex) {
-    if (pending_get_) {
+    if (polling_.holding()) {
       // Two GETs at once: protocol error. The held one is closed, the new one refused.
       transport::http_response bad;
       bad.status = 400;
@@ -248,34 +232,30 @@ class session : public std::enable_shared_from_this<session> {
     if (state_ == state::closing) {
       // The close packet goes in a response of its own, after what was queued before it (see
       // close_with): a client would drop the packets of a payload that also closes it.
-      if (queue_.size() > 1) {
-        frame close_packet = std::move(queue_.back());
-        queue_.pop_back();
-        respond_get(ex, take_payload());
-        queue_.push_back(std::move(close_packet));
+      if (queue().size() > 1) {
+        frame close_packet = queue().pop_back();
+        polling_.respond(ex, queue().take_payload());
+        queue().push_uncounted(std::move(close_packet));
         return;
       }
-      respond_get(ex, take_payload());
+      polling_.respond(ex, queue().take_payload());
       return finish_closing();
     }
-    if (upgrade_step_ == upgrade_step::probed) return respond_get(ex, "6");
-    pending_get_ = std::move(ex);
-    pending_get_->on_abort([weak = weak_from_this(), get = pending_get_.get()] {
+    if (upgrade_.probed()) return polling_.respond(ex, "6");
+    auto& held = polling_.hold(std::move(ex));
+    held.on_abort([weak = weak_from_this(), get = &held] {
       if (auto self = weak.lock())
         asio::post(self->strand(), [self, get] {
-          if (self->pending_get_.get() == get) {
-            self->pending_get_.reset();
-            self->close_with(close_reason::transport_close);
-          }
+          if (self->polling_.forget(get)) self->close_with(close_reason::transport_close);
         });
     });
-    if (!queue_.empty()) flush_polling();
+    if (!queue().empty()) flush_polling();
   }
 
   void handle_post(std::shared_ptr<transport::http_exchange> ex) {
     auto& req = ex->request();
-    if (state_ != state::open) return respond_ok(ex);
-    if (posts_in_flight_.load(std::memory_order_relaxed) > 1) {
+    if (state_ != state::open) return polling_.respond_ok(ex);
+    if (polling_.posts_in_flight() > 1) {
       transport::http_response bad;
       bad.status = 400;
       ex->respond(std::move(bad));
@@ -288,60 +268,26 @@ class session : public std::enable_shared_from_this<session> {
     auto packets = parse_payload(req.body);
     if (!packets) {
       // As the reference: the POST itself is answered "ok"; the session is gone for the next one.
-      respond_ok(ex);
+      polling_.respond_ok(ex);
       return close_with(close_reason::parse_error);
     }
     for (auto& p : *packets) {
       if (state_ != state::open) break;
       if (p.type == packet_type::close) {
         // The held GET is released with a noop; the session ends.
-        if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
+        if (polling_.holding()) polling_.answer("6");
         close_with(close_reason::transport_close);
         break;
       }
       on_packet(std::move(p));
     }
-    respond_ok(ex);
-  }
-
-  void respond_ok(const std::shared_ptr<transport::http_exchange>& ex) {
-    transport::http_response res;
-    res.headers.add("Content-Type", "text/html");
-    res.headers.add("Cache-Control", "no-store");
-    add_common_headers(res, ex->request());
-    res.body = "ok";
-    ex->respond(std::move(res));
-  }
-
-  void respond_get(const std::shared_ptr<transport::http_exchange>& ex, std::string body) {
-    transport::http_response res;
-    res.headers.add("Content-Type", "text/plain; charset=UTF-8");
-    res.headers.add("Cache-Control", "no-store");
-    if (!handshake_sent_) {
-      handshake_sent_ = true;
-      if (options_->initial_headers) options_->initial_headers(res.headers, ex->request());
-      if (options_->cookie) res.headers.add("Set-Cookie", options_->cookie->serialize(id_));
-    }
-    add_common_headers(res, ex->request());
-    res.body = std::move(body);
-    ex->respond(std::move(res));
-  }
-
-  std::string take_payload() {
-    std::string body;
-    std::size_t size = 0;
-    for (const auto& f : queue_) size += f.bytes->size() + 1;
-    body.reserve(size);
-    for (const auto& f : queue_) append_to_payload(body, f);
-    queue_.clear();
-    release_queued_memory();
-    return body;
+    polling_.respond_ok(ex);
   }
 
   void flush_polling() {
-    flush_scheduled_ = false;
-    if (!pending_get_ || queue_.empty() || upgrade_step_ == upgrade_step::probed) return;
-    respond_get(std::exchange(pending_get_, nullptr), take_payload());
+    polling_.flush_begun();
+    if (!polling_.holding() || queue().empty() || upgrade_.probed()) return;
+    polling_.answer(queue().take_payload());
     notify_drain();
   }
 
@@ -349,14 +295,9 @@ class session : public std::enable_shared_from_this<session> {
 
   send_status send_here(frame f, bool is_volatile) {
     if (!f.bytes) return send_status::dropped;
-    send_status st = admit(frame_cost(f), is_volatile);
+    send_status st = admit(send_queue::frame_cost(f), is_volatile);
     if (st == send_status::queued) enqueue(std::move(f));
     return st;
-  }
-
-  /// What a queued frame costs in memory: its bytes, and the queue's bookkeeping for it.
-  static std::size_t frame_cost(const frame& f) noexcept {
-    return sizeof(frame) + 16 + (f.bytes ? f.bytes->size() : 0);
   }
 
   /// The slow-consumer policy, in order: a closed session takes nothing; a volatile packet goes
@@ -368,7 +309,8 @@ class session : public std::enable_shared_from_this<session> {
     if (is_volatile && !writable()) return send_status::dropped;
     std::size_t mine = buffered_memory();
     bool over_own = mine + cost > options_->max_buffered_bytes;
-    bool shed = budget_ && budget_->exhausted() && mine > options_->shed_threshold;
+    const auto& budget = queue().budget();
+    bool shed = budget && budget->exhausted() && mine > options_->shed_threshold;
     if (over_own || shed) {
       overflowed();
       return send_status::slow_consumer;
@@ -377,21 +319,9 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void enqueue(frame f) {
-    if (transport_ == transport_kind::websocket && !upgrade_) return ws_->send(f.binary, std::move(f.bytes));
-    std::size_t cost = frame_cost(f);
-    queued_memory_ += cost;
-    if (budget_) budget_->add(cost);
-    queue_.push_back(std::move(f));
+    if (transport_ == transport_kind::websocket && !upgrade_.active()) return websocket_.send(std::move(f));
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
-    if (transport_ == transport_kind::polling && pending_get_ && !flush_scheduled_) {
-      flush_scheduled_ = true;
-      asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
-    }
-  }
-
-  void release_queued_memory() noexcept {
-    if (budget_ && queued_memory_) budget_->remove(queued_memory_);
-    queued_memory_ = 0;
+    if (polling_.send(std::move(f))) asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
   }
 
   /// A client that does not read what it is sent: the session closes in the strand's next turn,
@@ -403,7 +333,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void notify_drain() {
-    if (on_drain_.empty() || !queue_.empty()) return;
+    if (on_drain_.empty() || !queue().empty()) return;
     auto listeners = on_drain_;  // a listener may add another
     for (auto& fn : listeners) fn();
   }
@@ -417,17 +347,13 @@ class session : public std::enable_shared_from_this<session> {
   // ---- incoming packets and heartbeat ------------------------------------------------------
 
   void on_packet(packet p) {
-    if (awaiting_pong_ && !pong_grace_used_ && p.type != packet_type::pong) {
+    if (p.type != packet_type::pong && heartbeat_.grant_grace()) {
       // Incoming data is a sign of life: give the pong one more ping_timeout (as the reference does).
-      pong_grace_used_ = true;
       arm_heartbeat(options_->ping_timeout, &session::on_ping_timeout);
     }
     switch (p.type) {
       case packet_type::pong:
-        if (awaiting_pong_) {
-          awaiting_pong_ = false;
-          schedule_ping();
-        }
+        if (heartbeat_.pong_received()) schedule_ping();
         break;
       case packet_type::ping:  // v4: only the server pings
         close_with(close_reason::transport_error);
@@ -452,22 +378,19 @@ class session : public std::enable_shared_from_this<session> {
 
   void on_ping_due() {
     send_here(make_text_frame(packet_type::ping), false);
-    awaiting_pong_ = true;
-    pong_grace_used_ = false;
+    heartbeat_.ping_sent();
     // The clock starts when the ping is queued, not when a GET carries it out.
     arm_heartbeat(options_->ping_timeout, &session::on_ping_timeout);
   }
 
   void on_ping_timeout() {
-    if (awaiting_pong_) close_with(close_reason::ping_timeout);
+    if (heartbeat_.awaiting_pong()) close_with(close_reason::ping_timeout);
   }
 
   void arm_heartbeat(std::chrono::milliseconds after, void (session::*what)()) {
-    heartbeat_.expires_after(after);
-    std::uint64_t generation = ++heartbeat_generation_;
-    heartbeat_.async_wait([weak = weak_from_this(), generation, what](std::error_code ec) {
+    heartbeat_.arm(after, [weak = weak_from_this(), what](std::uint64_t generation) {
       auto self = weak.lock();
-      if (ec || !self || self->heartbeat_generation_ != generation || self->state_ != state::open) return;
+      if (!self || !self->heartbeat_.current(generation) || self->state_ != state::open) return;
       (self.get()->*what)();
     });
   }
@@ -475,12 +398,12 @@ class session : public std::enable_shared_from_this<session> {
   // ---- WebSocket ---------------------------------------------------------------------------
 
   void attach_main_websocket(std::shared_ptr<transport::websocket_channel> ws) {
-    ws_ = std::move(ws);
-    if (!on_drain_.empty()) watch_drain(*ws_);
-    ws_->set_handlers(
+    auto& channel = websocket_.attach(std::move(ws));
+    if (!on_drain_.empty()) watch_drain(channel);
+    channel.set_handlers(
         [self = shared_from_this()](std::string data, bool binary) { self->on_websocket_message(std::move(data), binary); },
-        [self = shared_from_this(), ws = ws_.get()] {
-          if (self->ws_.get() == ws) self->close_with(close_reason::transport_close);
+        [self = shared_from_this(), ws = &channel] {
+          if (self->websocket_.is(ws)) self->close_with(close_reason::transport_close);
         });
   }
 
@@ -493,55 +416,45 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void begin_upgrade(std::shared_ptr<transport::websocket_channel> ws) {
-    if (state_ != state::open || transport_ != transport_kind::polling || upgrade_) return refuse_websocket(*ws);
-    upgrade_ = std::move(ws);
-    upgrade_step_ = upgrade_step::probing;
-    auto* candidate = upgrade_.get();
-    upgrade_->set_handlers(
+    if (state_ != state::open || transport_ != transport_kind::polling || upgrade_.active()) return refuse_websocket(*ws);
+    auto* candidate = ws.get();
+    upgrade_.begin(std::move(ws)).set_handlers(
         [self = shared_from_this(), candidate](std::string data, bool binary) {
-          if (self->upgrade_.get() == candidate) self->on_upgrade_message(std::move(data), binary);
+          if (self->upgrade_.is_candidate(candidate)) self->on_upgrade_message(std::move(data), binary);
         },
         [self = shared_from_this(), candidate] {
-          if (self->upgrade_.get() == candidate) self->abort_upgrade();
+          if (self->upgrade_.is_candidate(candidate)) self->abort_upgrade();
         });
-    upgrade_timer_ = std::make_unique<asio::steady_timer>(strand(), options_->upgrade_timeout);
-    upgrade_timer_->async_wait([self = shared_from_this(), candidate](std::error_code ec) {
-      if (!ec && self->upgrade_.get() == candidate) self->abort_upgrade();
+    upgrade_.start_timer(strand(), options_->upgrade_timeout, [self = shared_from_this(), candidate](std::error_code ec) {
+      if (!ec && self->upgrade_.is_candidate(candidate)) self->abort_upgrade();
     });
   }
 
   void on_upgrade_message(std::string data, bool binary) {
-    auto p = binary ? std::nullopt : parse_text_packet(data);
-    if (p && p->type == packet_type::ping && p->data == "probe" && upgrade_step_ == upgrade_step::probing) {
-      upgrade_->send(false, make_text_frame(packet_type::pong, "probe").bytes);
-      upgrade_step_ = upgrade_step::probed;
-      // The client waits for its pending GET to end before it sends the upgrade packet.
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
-      return;
+    switch (upgrade_.on_message(data, binary)) {
+      case upgrade::event::probed:
+        // The client waits for its pending GET to end before it sends the upgrade packet.
+        if (polling_.holding()) polling_.answer("6");
+        return;
+      case upgrade::event::complete:
+        return complete_upgrade();
+      case upgrade::event::invalid:
+        return abort_upgrade();
     }
-    if (p && p->type == packet_type::upgrade) return complete_upgrade();
-    abort_upgrade();
   }
 
   void abort_upgrade() {
-    if (!upgrade_) return;
-    auto ws = std::move(upgrade_);
-    upgrade_step_ = upgrade_step::none;
-    upgrade_timer_.reset();
-    ws->set_handlers(nullptr, nullptr);
-    ws->close(1000);
-    if (pending_get_ && !queue_.empty()) flush_polling();
+    if (!upgrade_.active()) return;
+    upgrade_.abort();
+    if (polling_.holding() && !queue().empty()) flush_polling();
   }
 
   void complete_upgrade() {
-    upgrade_timer_.reset();
-    upgrade_step_ = upgrade_step::none;
+    auto ws = upgrade_.complete();
     transport_ = transport_kind::websocket;
-    attach_main_websocket(std::exchange(upgrade_, nullptr));
-    if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), "6");
-    for (auto& f : queue_) ws_->send(f.binary, std::move(f.bytes));
-    queue_.clear();
-    release_queued_memory();
+    attach_main_websocket(std::move(ws));
+    if (polling_.holding()) polling_.answer("6");
+    queue().take_each([this](frame& f) { websocket_.send(std::move(f)); });
     for (auto& fn : on_upgrade_) fn(transport_name());
   }
 
@@ -550,60 +463,44 @@ class session : public std::enable_shared_from_this<session> {
   void close_with(close_reason reason) {
     if (state_ != state::open) return;
     if (options_->logger) log(*options_, log_level::debug, "session " + id_ + " closed: " + std::string{to_string(reason)});
-    heartbeat_.cancel();
-    ++heartbeat_generation_;
-    if (upgrade_) abort_upgrade();
+    heartbeat_.stop();
+    if (upgrade_.active()) abort_upgrade();
     bool forced = reason == close_reason::forced_close;
     if (transport_ == transport_kind::websocket) {
       // No close packet on a WebSocket, as in the reference (PROTOCOL.md §8): the client sees the
       // transport close and reconnects; a close packet would tell it not to.
-      auto ws = std::exchange(ws_, nullptr);
-      ws->set_handlers(nullptr, nullptr);
       // A slow consumer would not take a close frame either: its queue is freed at once.
-      if (reason == close_reason::slow_consumer) ws->drop();
-      else ws->close(1000);
+      websocket_.end(/*drop=*/reason == close_reason::slow_consumer);
       state_ = state::closed;
-    } else if (pending_get_ && (!forced || queue_.empty())) {
-      queue_.push_back(make_text_frame(packet_type::close));
-      respond_get(std::exchange(pending_get_, nullptr), take_payload());
+    } else if (polling_.holding() && (!forced || queue().empty())) {
+      queue().push_uncounted(make_text_frame(packet_type::close));
+      polling_.answer(queue().take_payload());
       state_ = state::closed;
     } else if (forced && !discard_on_close_) {
       // What is queued goes first, and the close packet in a response of its own: a client
       // handles a payload's packets in a later tick than a close, and would lose them.
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), take_payload());
+      if (polling_.holding()) polling_.answer(queue().take_payload());
       // Keep the session a while so that the client's next GET gets the close packet.
-      queue_.push_back(make_text_frame(packet_type::close));
+      queue().push_uncounted(make_text_frame(packet_type::close));
       state_ = state::closing;
-      heartbeat_.expires_after(options_->close_timeout);
-      heartbeat_.async_wait([self = shared_from_this()](std::error_code ec) {
+      heartbeat_.wait_closing(options_->close_timeout, [self = shared_from_this()](std::error_code ec) {
         if (!ec) self->finish_closing();
       });
     } else {
-      if (pending_get_) respond_get(std::exchange(pending_get_, nullptr), take_payload());
+      if (polling_.holding()) polling_.answer(queue().take_payload());
       state_ = state::closed;
     }
     if (state_ == state::closed) remove();
-    drop_unfinished_post();
+    polling_.drop_unfinished_posts();
     if (callback_depth_ == 0) on_message_ = nullptr;
     on_upgrade_.clear();
     on_drain_.clear();
     if (auto fn = std::exchange(on_close_, nullptr)) fn(reason);
   }
 
-  /// POSTs whose body is still coming when the session closes are cut off unanswered.
-  void drop_unfinished_post() {
-    std::vector<std::pair<std::uint64_t, std::function<void()>>> posts;
-    {
-      std::lock_guard<std::mutex> lock(post_mutex_);
-      posts.swap(unfinished_posts_);
-    }
-    for (auto& p : posts) p.second();
-  }
-
   void finish_closing() {
     heartbeat_.cancel();
-    queue_.clear();
-    release_queued_memory();
+    queue().clear();
     state_ = state::closed;
     remove();
   }
@@ -625,30 +522,15 @@ class session : public std::enable_shared_from_this<session> {
   std::vector<std::function<void(std::string_view)>> on_upgrade_;
   int callback_depth_ = 0;
 
-  std::vector<frame> queue_;
-  std::size_t queued_memory_ = 0;  ///< what queue_ costs (frame_cost), also counted in budget_
-  std::shared_ptr<transport::memory_budget> budget_;
+  polling_transport polling_;  ///< with the frames waiting for a GET or for the end of an upgrade
   std::vector<std::function<void()>> on_drain_;
-  std::shared_ptr<transport::http_exchange> pending_get_;
-  bool flush_scheduled_ = false;
-  bool handshake_sent_ = false;
   bool discard_on_close_ = false;
   bool overflowed_ = false;  ///< the send buffer limit was passed: closing, queue nothing more
-  std::atomic<int> posts_in_flight_{0};
-  std::mutex post_mutex_;
-  std::uint64_t post_tickets_ = 0;
-  /// The POSTs between their head and their answer, and how to end their connections.
-  std::vector<std::pair<std::uint64_t, std::function<void()>>> unfinished_posts_;
 
-  std::shared_ptr<transport::websocket_channel> ws_;
-  std::shared_ptr<transport::websocket_channel> upgrade_;
-  upgrade_step upgrade_step_ = upgrade_step::none;
-  std::unique_ptr<asio::steady_timer> upgrade_timer_;
+  websocket_transport websocket_;
+  upgrade upgrade_;
 
-  asio::steady_timer heartbeat_;
-  std::uint64_t heartbeat_generation_ = 0;
-  bool awaiting_pong_ = false;
-  bool pong_grace_used_ = false;
+  heartbeat heartbeat_;
 };
 
 using session_ptr = std::shared_ptr<session>;
