@@ -150,6 +150,11 @@ class session : public std::enable_shared_from_this<session> {
 
   // ---- called by the engine core (on this strand unless noted) -----------------------------
 
+ private:
+  // Library-only: the engine's request handler (core) hands the session its requests and
+  // transports through these; an application never calls them.
+  friend class core;
+
   /// Counts a POST from its head to its answer; any thread. Two at once are a protocol error.
   /// `drop` ends the POST's connection: when the session closes while the body is still coming,
   /// the request is cut off unanswered, as the reference destroys it.
