@@ -63,13 +63,17 @@ class test_client {
     if (!upgrade_sid_.empty()) send_text("2probe");
   }
   ~test_client() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (open_ && !closed_) {
-        std::error_code ec;
-        endpoint_.close(hdl_, websocketpp::close::status::normal, "", ec);
+    // close arms a timer that the client thread also touches: it runs there, as sends do.
+    on_client_thread([this] {
+      websocketpp::connection_hdl hdl;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!open_ || closed_) return;
+        hdl = hdl_;
       }
-    }
+      std::error_code ec;
+      endpoint_.close(hdl, websocketpp::close::status::normal, "", ec);
+    });
     wait_for([this] { return closed_; }, "close", std::chrono::seconds{5}, false);
     endpoint_.stop();
     thread_.join();
@@ -131,9 +135,21 @@ class test_client {
   using client = websocketpp::client<client_config>;
 
   void send_text(const std::string& text) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::error_code ec;
-    endpoint_.send(hdl_, text, websocketpp::frame::opcode::text, ec);
+    on_client_thread([this, text] {
+      websocketpp::connection_hdl hdl;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        hdl = hdl_;
+      }
+      std::error_code ec;
+      endpoint_.send(hdl, text, websocketpp::frame::opcode::text, ec);
+    });
+  }
+  // websocketpp's connection is not safe to drive from two threads: every call on it is posted
+  // to the client thread. Its single-threaded io_context keeps posted sends in order.
+  template <class Fn>
+  void on_client_thread(Fn fn) {
+    websocketpp::lib::asio::post(endpoint_.get_io_service(), std::move(fn));
   }
 
   void on_message(websocketpp::connection_hdl hdl, client::message_ptr msg) {
