@@ -3,16 +3,32 @@
 // selection of them. An interface of its own so that a Redis adapter (compatible with the Node
 // one) can replace the in-memory default without the namespace knowing.
 //
-// Thread safety: every member may be called from any thread.
+// This is the one public extension point of the library: a multi-server adapter (Redis, #13) or
+// connection state recovery (#14) derives from `adapter` and overrides the virtuals below; nothing
+// else in the public headers is meant to be implemented outside the library.
+//
+// Threading rule, for every virtual unless its comment says otherwise:
+// - It may be called from any thread (a socket's strand, an io_context thread, a user thread); an
+//   implementation synchronises its own state.
+// - It must not block on the network: an adapter that asks other servers returns at once and
+//   completes the callback later, from any thread of its own. The library posts every completion
+//   to the right executor before running user code, so a callback may run anywhere, once.
+// - It may call adapter_host members with its own lock held (they only queue work).
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <system_error>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
 #include "sio/engine/packet.hpp"
+#include "sio/handshake.hpp"
 #include "sio/parser/packet.hpp"
 
 namespace sio {
@@ -30,6 +46,45 @@ struct broadcast_options {
   bool compress = true;
 };
 
+/// One socket as fetch_sockets reports it, wherever it lives: what io.fetchSockets() gives in Node
+/// (id, handshake, rooms, data). The library wraps it in a sio::remote_socket handle whose emit,
+/// join, leave and disconnect go back through the adapter (broadcast / add_sockets / del_sockets /
+/// disconnect_sockets with rooms = {id}), so they work for a socket on another server.
+struct socket_details {
+  socket_id id;
+  handshake_info handshake;
+  std::vector<room_id> rooms;
+  value data;
+};
+
+/// What connection state recovery keeps of a socket that went away (Node's SessionToPersist).
+struct persisted_session {
+  socket_id sid;               ///< the socket's id, given back to the restored socket
+  std::string pid;             ///< private id, sent to the client only, used to ask for recovery
+  std::string nsp;             ///< namespace name
+  std::vector<room_id> rooms;  ///< rooms the socket was in (its own id room excluded)
+  value data;                  ///< socket.data
+};
+
+/// A packet kept for replay: an event broadcast after it was tagged with `offset` (the last
+/// argument the clients got), with the options it was sent with, so a replay can filter it by the
+/// restored socket's rooms and except. Adapters that keep them decide for how long.
+struct kept_packet {
+  std::string offset;
+  parser::packet packet;
+  broadcast_options opts;
+};
+
+/// What restore_session completes with: the session and the packets missed since the offset the
+/// client presented, oldest first.
+struct restored_session {
+  persisted_session session;
+  std::vector<kept_packet> missed;
+};
+
+/// The reply of one other server to server_side_emit_with_ack.
+using server_reply = std::vector<value>;
+
 /// What an adapter needs from its namespace: handing a packet to one local socket.
 class adapter_host {
  public:
@@ -45,7 +100,45 @@ class adapter_host {
     (void)event;
     (void)args;
   }
+  /// The same, sent with server_side_emit_with_ack: the host's handler calls `reply` once with its
+  /// answer (an adapter forwards it to the asking server); not calling it lets that server time out.
+  virtual void server_side_event_with_ack(const std::string& event, std::vector<value> args,
+                                          std::function<void(std::vector<value>)> reply) {
+    (void)event;
+    (void)args;
+    (void)reply;
+  }
+  /// The local sockets `opts` selects, described (for fetch_sockets, and for another server's
+  /// fetch request). Called with no adapter lock needed; never blocks.
+  virtual std::vector<socket_details> local_socket_details(const broadcast_options& opts) {
+    (void)opts;
+    return {};
+  }
+  /// Joins the local sockets `opts` selects to `rooms`, each within its room limit.
+  virtual void join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+    (void)opts;
+    (void)rooms;
+  }
+  /// Disconnects the local sockets `opts` selects (close: also close the underlying connection).
+  virtual void disconnect_local(const broadcast_options& opts, bool close) {
+    (void)opts;
+    (void)close;
+  }
 };
+
+/// Completion of fetch_sockets: every selected socket of every server, or an error (errc::ack_timeout
+/// when some server did not answer within the request timeout).
+using fetch_sockets_handler = std::function<void(std::error_code, std::vector<socket_details>)>;
+/// Called once by broadcast_with_ack, before any ack, with how many clients other servers will
+/// deliver to (0 for one process), so the caller knows how many acks to wait for.
+using client_count_handler = std::function<void(std::size_t)>;
+/// Called once per client ack, local or forwarded from another server.
+using remote_ack_handler = std::function<void(std::vector<value>)>;
+/// Completion of server_side_emit_with_ack: the replies of the servers that answered, and
+/// errc::ack_timeout if some did not answer in time (the replies received are still given).
+using server_replies_handler = std::function<void(std::error_code, std::vector<server_reply>)>;
+/// Completion of restore_session: nothing when the session is unknown or expired.
+using restore_session_handler = std::function<void(std::error_code, std::optional<restored_session>)>;
 
 class adapter {
  public:
@@ -84,11 +177,66 @@ class adapter {
     return ids.size();
   }
 
+  /// Like broadcast, for a packet that carries an ack id: local clients' acks come to the caller
+  /// through the socket's own ack table; an adapter spanning servers calls `client_count` once with
+  /// the number of remote recipients (before forwarding any of their acks to `on_ack`). The default
+  /// has no remote clients.
+  virtual std::size_t broadcast_with_ack(const parser::packet& packet, const frame_list& frames,
+                                         const broadcast_options& opts, client_count_handler client_count,
+                                         remote_ack_handler on_ack) {
+    (void)on_ack;
+    auto local = broadcast(packet, frames, opts);
+    client_count(0);
+    return local;
+  }
+
+  /// io.fetchSockets: the sockets `opts` selects on every server (opts.local: this one only).
+  /// `timeout` bounds the wait for other servers. The default completes at once with the local ones.
+  virtual void fetch_sockets(const broadcast_options& opts, std::chrono::milliseconds timeout,
+                             fetch_sockets_handler done) {
+    (void)timeout;
+    done({}, host_.local_socket_details(opts));
+  }
+  /// socketsJoin / socketsLeave / disconnectSockets, on every server (opts.local: this one only).
+  virtual void add_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+    host_.join_local(opts, rooms);
+  }
+  virtual void del_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+    for (const auto& id : select(opts))
+      for (const auto& r : rooms) del(id, r);
+  }
+  virtual void disconnect_sockets(const broadcast_options& opts, bool close) { host_.disconnect_local(opts, close); }
+
+  /// Every room with a member on this server (a cluster adapter gathers the others' too).
+  virtual std::vector<room_id> all_rooms() const = 0;
+  /// How many servers share this adapter's namespace, this one included.
+  virtual std::size_t server_count() const { return 1; }
+
   /// io.serverSideEmit: an event for the other servers of the cluster (never for clients). A
   /// single-process adapter has no one to tell.
   virtual void server_side_emit(const std::string& event, const std::vector<value>& args) {
     (void)event;
     (void)args;
+  }
+  /// io.serverSideEmitWithAck: the same, and `done` gets every other server's reply, or
+  /// errc::ack_timeout after `timeout` with the replies that came. One process: no replies, at once.
+  virtual void server_side_emit_with_ack(const std::string& event, const std::vector<value>& args,
+                                         std::chrono::milliseconds timeout, server_replies_handler done) {
+    (void)event;
+    (void)args;
+    (void)timeout;
+    done({}, {});
+  }
+
+  /// Connection state recovery (#14). persist_session keeps what a socket that went away needs to
+  /// come back; restore_session looks it up by private id and gathers the packets broadcast since
+  /// `offset` that the session's rooms select. Without storage (the default): nothing is kept and
+  /// restore completes with no session, so the client gets a fresh one.
+  virtual void persist_session(const persisted_session& session) { (void)session; }
+  virtual void restore_session(const std::string& pid, const std::string& offset, restore_session_handler done) {
+    (void)pid;
+    (void)offset;
+    done({}, std::nullopt);
   }
 
  protected:

@@ -82,6 +82,14 @@ class in_memory_adapter : public adapter {
     return {it->second.begin(), it->second.end()};
   }
 
+  std::vector<room_id> all_rooms() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<room_id> out;
+    out.reserve(rooms_.size());
+    for (const auto& entry : rooms_) out.push_back(entry.first);
+    return out;
+  }
+
   std::size_t room_size(const room_id& room) const override {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = rooms_.find(room);

@@ -55,6 +55,9 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   }
   void server_side_event(const std::string& event, std::vector<value> args) override;
   void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) override;
+  std::vector<socket_details> local_socket_details(const broadcast_options& opts) override;
+  void join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) override;
+  void disconnect_local(const broadcast_options& opts, bool close) override;
   void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) override;
   /// Runs the middleware, then connects the socket (or refuses it); on the client's strand.
   void connect(std::shared_ptr<socket_state> s);

@@ -92,6 +92,28 @@ inline void namespace_state::remove(const socket_state& s) {
   sockets_.erase(s.id());
 }
 
+// TODO(#12): data is left null here: socket data is read on the socket's strand only, so the
+// asynchronous fetch_sockets must gather it there (one post per socket) before completing.
+inline std::vector<socket_details> namespace_state::local_socket_details(const broadcast_options& opts) {
+  std::vector<socket_details> out;
+  for (const auto& id : adapter_->select(opts)) {
+    auto s = find(id);
+    if (!s) continue;  // selected while leaving
+    out.push_back(socket_details{id, s->handshake(), adapter_->socket_rooms(id), value{}});
+  }
+  return out;
+}
+
+inline void namespace_state::join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+  for (const auto& id : adapter_->select(opts))
+    if (auto s = find(id)) s->join(rooms);  // through the socket: its room limit, and not after it left
+}
+
+inline void namespace_state::disconnect_local(const broadcast_options& opts, bool close) {
+  for (const auto& id : adapter_->select(opts))
+    if (auto s = find(id)) s->disconnect(close);
+}
+
 inline void namespace_state::server_side_event(const std::string& event, std::vector<value> args) {
   if (!on_server_side_event_) return;
   try {
@@ -133,20 +155,17 @@ inline std::vector<socket> broadcast_operator::fetch_sockets() const {
 
 inline void broadcast_operator::sockets_join(const std::vector<room_id>& rooms) const {
   for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.sockets_join(rooms);
-  for (const auto& id : nsp_->get_adapter().select(opts_))
-    if (auto s = nsp_->find(id)) s->join(rooms);  // through the socket: its room limit, and not after it left
+  nsp_->get_adapter().add_sockets(opts_, rooms);
 }
 
 inline void broadcast_operator::sockets_leave(const std::vector<room_id>& rooms) const {
   for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.sockets_leave(rooms);
-  for (const auto& id : nsp_->get_adapter().select(opts_))
-    for (const auto& r : rooms) nsp_->get_adapter().del(id, r);
+  nsp_->get_adapter().del_sockets(opts_, rooms);
 }
 
 inline void broadcast_operator::disconnect_sockets(bool close) const {
   for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.disconnect_sockets(close);
-  for (const auto& id : nsp_->get_adapter().select(opts_))
-    if (auto s = nsp_->find(id)) s->disconnect(close);
+  nsp_->get_adapter().disconnect_sockets(opts_, close);
 }
 
 namespace detail {
