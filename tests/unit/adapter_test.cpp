@@ -122,6 +122,43 @@ struct logging_writer : sio::transport::deferred_writer {
 };
 }  // namespace
 
+TEST_CASE("adapter: one process: all_rooms, server_count 1, no replies to server_side_emit_with_ack, nothing to restore") {
+  recording_host host;
+  sio::in_memory_adapter a{host};
+  a.add_all("s1", {"s1", "red"});
+  a.add_all("s2", {"s2", "red", "blue"});
+  auto rooms = a.all_rooms();
+  std::sort(rooms.begin(), rooms.end());
+  CHECK(rooms == std::vector<sio::room_id>{"blue", "red", "s1", "s2"});
+  CHECK(a.server_count() == 1);
+
+  int completions = 0;
+  a.server_side_emit_with_ack("ping", {}, std::chrono::milliseconds(50),
+                              [&](std::error_code ec, std::vector<sio::server_reply> replies) {
+                                ++completions;
+                                CHECK(!ec);
+                                CHECK(replies.empty());
+                              });
+  CHECK(completions == 1);  // at once: no other server to wait for
+
+  std::size_t remote_clients = 99;
+  auto packet = sio::parser::packet{};
+  auto frames = std::make_shared<const std::vector<sio::engine::frame>>();
+  auto local = a.broadcast_with_ack(packet, frames, to({"red"}), [&](std::size_t n) { remote_clients = n; },
+                                    [](std::vector<sio::value>) { FAIL("no remote ack in one process"); });
+  CHECK(local == 2);
+  CHECK(remote_clients == 0);
+
+  a.persist_session(sio::persisted_session{"s1", "p1", "/", {"red"}, sio::value{}});
+  bool restored_called = false;
+  a.restore_session("p1", "0", [&](std::error_code ec, std::optional<sio::restored_session> r) {
+    restored_called = true;
+    CHECK(!ec);
+    CHECK(!r);  // the in-memory adapter keeps no sessions until connection state recovery (#14)
+  });
+  CHECK(restored_called);
+}
+
 TEST_CASE("strand_slot: deferred writes wait while the strand keeps deferring, then go out together, once") {
   asio::io_context ctx;
   auto slot = std::make_shared<sio::transport::strand_slot>(asio::make_strand(ctx));
