@@ -128,7 +128,7 @@ void install(sio::socket socket) {
   });
   socket.on("fetch-sockets", [nsp](std::string room, sio::ack_sender ack) {
     sio::array out;
-    for (const auto& s : nsp.in(room).fetch_sockets())
+    for (const auto& s : nsp.in(room).sockets())
       out.push_back(sio::object{{"id", sio::value{s.id()}}, {"rooms", rooms_of(s)}});
     ack(sio::value{std::move(out)});
   });

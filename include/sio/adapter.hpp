@@ -27,6 +27,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <asio/any_io_executor.hpp>
+
 #include "sio/engine/packet.hpp"
 #include "sio/handshake.hpp"
 #include "sio/parser/packet.hpp"
@@ -82,14 +84,28 @@ struct restored_session {
   std::vector<kept_packet> missed;
 };
 
-/// The reply of one other server to server_side_emit_with_ack.
-using server_reply = std::vector<value>;
+/// Called once by a broadcast with an ack, before any ack, with how many clients will answer.
+using client_count_handler = std::function<void(std::size_t)>;
+/// Called once per client ack (its arguments).
+using remote_ack_handler = std::function<void(std::vector<value>)>;
+/// Collects what local_socket_details found.
+using socket_details_handler = std::function<void(std::vector<socket_details>)>;
 
 /// What an adapter needs from its namespace: handing a packet to one local socket.
 class adapter_host {
  public:
   virtual ~adapter_host() = default;
   virtual void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) = 0;
+  /// The server's executor (its io_context): where an adapter runs its timers and I/O.
+  virtual asio::any_io_executor executor() const = 0;
+  /// The namespace's name ("/", "/chat"): what a cluster adapter names its channels after.
+  virtual const std::string& name() const noexcept = 0;
+  /// Delivers a packet another server broadcast to the local sockets `opts` selects: encodes it
+  /// once and hands it to adapter::broadcast with opts.local set, so it goes no further.
+  virtual void broadcast_local(const parser::packet& packet, broadcast_options opts) {
+    (void)packet;
+    (void)opts;
+  }
   /// The same for many sockets, looked up together. An adapter may call it with its own lock
   /// held: delivering only queues frames and never calls back into the adapter.
   virtual void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
@@ -100,19 +116,31 @@ class adapter_host {
     (void)event;
     (void)args;
   }
-  /// The same, sent with server_side_emit_with_ack: the host's handler calls `reply` once with its
-  /// answer (an adapter forwards it to the asking server); not calling it lets that server time out.
+  /// The same, sent with server_side_emit_with_ack: the handler calls `reply` with its answer
+  /// (one value, as in Node; an adapter forwards it to the asking server). A handler that does not
+  /// reply lets the asking server time out.
   virtual void server_side_event_with_ack(const std::string& event, std::vector<value> args,
-                                          std::function<void(std::vector<value>)> reply) {
+                                          std::function<void(value)> reply) {
     (void)event;
     (void)args;
     (void)reply;
   }
   /// The local sockets `opts` selects, described (for fetch_sockets, and for another server's
-  /// fetch request). Called with no adapter lock needed; never blocks.
-  virtual std::vector<socket_details> local_socket_details(const broadcast_options& opts) {
+  /// fetch request). Asynchronous because socket data is read on each socket's strand: `done`
+  /// runs once, on some socket's strand or at once when none is selected.
+  virtual void local_socket_details(const broadcast_options& opts, socket_details_handler done) {
     (void)opts;
-    return {};
+    done({});
+  }
+  /// Delivers an event packet that asks for an ack to the local sockets `opts` selects, each
+  /// registering packet.id in its ack table (what another server's broadcast with ack needs):
+  /// `client_count` once with how many were sent it, then `on_ack` for each ack that comes.
+  virtual void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts,
+                                        client_count_handler client_count, remote_ack_handler on_ack) {
+    (void)packet;
+    (void)opts;
+    (void)on_ack;
+    client_count(0);
   }
   /// Joins the local sockets `opts` selects to `rooms`, each within its room limit.
   virtual void join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
@@ -129,14 +157,11 @@ class adapter_host {
 /// Completion of fetch_sockets: every selected socket of every server, or an error (errc::ack_timeout
 /// when some server did not answer within the request timeout).
 using fetch_sockets_handler = std::function<void(std::error_code, std::vector<socket_details>)>;
-/// Called once by broadcast_with_ack, before any ack, with how many clients other servers will
-/// deliver to (0 for one process), so the caller knows how many acks to wait for.
-using client_count_handler = std::function<void(std::size_t)>;
-/// Called once per client ack, local or forwarded from another server.
-using remote_ack_handler = std::function<void(std::vector<value>)>;
-/// Completion of server_side_emit_with_ack: the replies of the servers that answered, and
-/// errc::ack_timeout if some did not answer in time (the replies received are still given).
-using server_replies_handler = std::function<void(std::error_code, std::vector<server_reply>)>;
+/// Completion of server_side_emit_with_ack: each other server's reply, and errc::ack_timeout if
+/// some did not answer in time (the replies received are still given).
+using server_replies_handler = std::function<void(std::error_code, std::vector<value>)>;
+/// How long to wait for other servers: empty means the adapter's own request timeout.
+using request_timeout = std::optional<std::chrono::milliseconds>;
 /// Completion of restore_session: nothing when the session is unknown or expired.
 using restore_session_handler = std::function<void(std::error_code, std::optional<restored_session>)>;
 
@@ -177,25 +202,26 @@ class adapter {
     return ids.size();
   }
 
-  /// Like broadcast, for a packet that carries an ack id: local clients' acks come to the caller
-  /// through the socket's own ack table; an adapter spanning servers calls `client_count` once with
-  /// the number of remote recipients (before forwarding any of their acks to `on_ack`). The default
-  /// has no remote clients.
-  virtual std::size_t broadcast_with_ack(const parser::packet& packet, const frame_list& frames,
-                                         const broadcast_options& opts, client_count_handler client_count,
-                                         remote_ack_handler on_ack) {
+  /// The other servers' part of a broadcast with an ack (packet.id set). The library has already
+  /// delivered it to this server's sockets, whose acks come back through their own ack tables. An
+  /// adapter spanning servers forwards it (unless opts.local), calls `client_count` once with how
+  /// many clients the others reached, and then `on_ack` for each of their acks; the other servers
+  /// deliver it through adapter_host::broadcast_local_with_ack. The default has no other server.
+  virtual void broadcast_with_ack(const parser::packet& packet, const broadcast_options& opts,
+                                  client_count_handler client_count, remote_ack_handler on_ack) {
+    (void)packet;
+    (void)opts;
     (void)on_ack;
-    auto local = broadcast(packet, frames, opts);
     client_count(0);
-    return local;
   }
 
   /// io.fetchSockets: the sockets `opts` selects on every server (opts.local: this one only).
-  /// `timeout` bounds the wait for other servers. The default completes at once with the local ones.
-  virtual void fetch_sockets(const broadcast_options& opts, std::chrono::milliseconds timeout,
-                             fetch_sockets_handler done) {
+  /// `timeout` bounds the wait for other servers. The default completes with the local ones.
+  virtual void fetch_sockets(const broadcast_options& opts, request_timeout timeout, fetch_sockets_handler done) {
     (void)timeout;
-    done({}, host_.local_socket_details(opts));
+    host_.local_socket_details(opts, [done = std::move(done)](std::vector<socket_details> found) {
+      done({}, std::move(found));
+    });
   }
   /// socketsJoin / socketsLeave / disconnectSockets, on every server (opts.local: this one only).
   virtual void add_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) {
@@ -221,7 +247,7 @@ class adapter {
   /// io.serverSideEmitWithAck: the same, and `done` gets every other server's reply, or
   /// errc::ack_timeout after `timeout` with the replies that came. One process: no replies, at once.
   virtual void server_side_emit_with_ack(const std::string& event, const std::vector<value>& args,
-                                         std::chrono::milliseconds timeout, server_replies_handler done) {
+                                         request_timeout timeout, server_replies_handler done) {
     (void)event;
     (void)args;
     (void)timeout;

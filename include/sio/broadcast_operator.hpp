@@ -13,10 +13,13 @@
 #include "sio/adapter.hpp"
 #include "sio/arguments.hpp"
 #include "sio/fwd.hpp"
+#include "sio/options.hpp"
 
 namespace sio {
 
+class remote_socket;
 using broadcast_ack_handler = std::function<void(std::error_code, std::vector<arguments>)>;
+using remote_sockets_handler = std::function<void(std::error_code, std::vector<remote_socket>)>;
 
 class broadcast_operator {
  public:
@@ -71,8 +74,21 @@ class broadcast_operator {
                             std::make_index_sequence<sizeof...(A) - 1>{});
   }
 
-  /// The selected sockets of this server.
-  std::vector<socket> fetch_sockets() const;
+  /// io.fetchSockets(): the selected sockets of every server of the cluster (local(): this one),
+  /// with their handshake, rooms and data. The token gets (error_code, std::vector<remote_socket>);
+  /// errc::ack_timeout when some server did not answer within timeout() (or the adapter's request
+  /// timeout), with nothing. One process: completes with this server's sockets, once each has
+  /// reported its data from its strand.
+  template <class Token>
+  auto fetch_sockets(Token&& token) const {
+    return asio::async_initiate<Token, void(std::error_code, std::vector<remote_socket>)>(
+        [self = *this](auto handler) {
+          self.fetch_sockets_erased(reported(std::move(handler), self.nsp_, "fetch_sockets", error_source::request_callback));
+        },
+        token);
+  }
+  /// The selected sockets of this server, at once, as handles (Node's nsp.sockets, filtered).
+  std::vector<socket> sockets() const;
   /// Sockets that the rooms would put over max_rooms_per_socket join none of them.
   void sockets_join(const std::vector<room_id>& rooms) const;
   void sockets_leave(const std::vector<room_id>& rooms) const;
@@ -85,23 +101,39 @@ class broadcast_operator {
       : nsp_(std::move(nsp)), opts_(std::move(opts)) {}
   void emit_arguments(std::string_view event, arguments args) const;
   void emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const;
+  void fetch_sockets_erased(remote_sockets_handler fn) const;
+  friend class namespace_;
   /// Reports what the user's callback throws (defined with the namespace).
-  static void ack_callback_failed(const std::weak_ptr<detail::namespace_state>& nsp, const std::string& event, std::exception_ptr error);
+  static void callback_failed(const std::weak_ptr<detail::namespace_state>& nsp, const std::string& event, error_source source,
+                              std::exception_ptr error);
 
-  /// A completion handler with what is needed to report its exceptions: one allocation.
+  /// A completion handler with what is needed to report its exceptions: one allocation. Called
+  /// from any thread, it runs the handler on the handler's associated executor.
   template <class Handler>
-  struct ack_completion {
+  struct reported_completion {
     Handler handler;
     std::weak_ptr<detail::namespace_state> nsp;
     std::string event;
-    void operator()(std::error_code ec, std::vector<arguments> r) {
+    error_source source;
+    template <class Result>
+    void operator()(std::error_code ec, Result r) {
       try {
         handler(ec, std::move(r));
       } catch (...) {
-        ack_callback_failed(nsp, event, std::current_exception());
+        callback_failed(nsp, event, source, std::current_exception());
       }
     }
   };
+  /// Wraps a completion handler into a copyable std::function that dispatches it on its executor.
+  template <class Handler>
+  static auto reported(Handler handler, const std::shared_ptr<detail::namespace_state>& nsp, std::string event, error_source source) {
+    using completion = reported_completion<Handler>;
+    auto shared = std::make_shared<completion>(completion{std::move(handler), nsp, std::move(event), source});
+    return [shared](std::error_code ec, auto r) {
+      auto ex = asio::get_associated_executor(shared->handler);
+      asio::dispatch(ex, [shared, ec, r = std::move(r)]() mutable { (*shared)(ec, std::move(r)); });
+    };
+  }
 
   template <class Tuple, std::size_t... I>
   auto emit_with_ack_in(std::string_view event, Tuple&& tuple, std::index_sequence<I...>) const {
@@ -109,12 +141,8 @@ class broadcast_operator {
     auto&& token = std::get<sizeof...(I)>(tuple);
     return asio::async_initiate<decltype(token), void(std::error_code, std::vector<arguments>)>(
         [self = *this, event = std::string{event}](auto handler, arguments args) mutable {
-          using completion = ack_completion<decltype(handler)>;
-          auto shared = std::make_shared<completion>(completion{std::move(handler), self.nsp_, event});
-          self.emit_with_ack_erased(std::move(event), std::move(args), [shared](std::error_code ec, std::vector<arguments> r) {
-            auto ex = asio::get_associated_executor(shared->handler);
-            asio::dispatch(ex, [shared, ec, r = std::move(r)]() mutable { (*shared)(ec, std::move(r)); });
-          });
+          auto done = reported(std::move(handler), self.nsp_, event, error_source::ack_callback);
+          self.emit_with_ack_erased(std::move(event), std::move(args), std::move(done));
         },
         token, std::move(args));
   }

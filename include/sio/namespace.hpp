@@ -11,8 +11,8 @@
 //   chat.on_connection([chat](sio::socket s) { chat.emit("joined", s.id()); });
 //
 // Thread safety: configure (on_connection, use, on_server_side_event) before clients arrive;
-// emit, the operators (to, in, except, volatile_, ...), fetch_sockets, sockets_join/leave and
-// disconnect_sockets are callable from any thread.
+// emit, the operators (to, in, except, volatile_, ...), fetch_sockets, sockets, sockets_join/leave,
+// disconnect_sockets and server_side_emit(_with_ack) are callable from any thread.
 //
 // Exceptions: a middleware that throws before calling next() refuses the socket (CONNECT_ERROR
 // "Internal server error"); one that throws after it, or a connection handler that throws, is
@@ -22,12 +22,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "sio/broadcast_operator.hpp"
 #include "sio/detail/namespace_state.hpp"
 #include "sio/handlers.hpp"
+#include "sio/remote_socket.hpp"
 #include "sio/socket.hpp"
 
 namespace sio {
@@ -74,8 +76,13 @@ class namespace_ {
     return state_->all().emit_with_ack(event, std::forward<A>(args_then_token)...);
   }
 
-  /// The sockets of this namespace on this server.
-  std::vector<socket> fetch_sockets() const { return state_->all().fetch_sockets(); }
+  /// io.fetchSockets(): the namespace's sockets on every server (see broadcast_operator).
+  template <class Token>
+  auto fetch_sockets(Token&& token) const {
+    return state_->all().fetch_sockets(std::forward<Token>(token));
+  }
+  /// The namespace's sockets on this server, at once.
+  std::vector<socket> sockets() const { return state_->all().sockets(); }
   void sockets_join(const std::vector<room_id>& rooms) const { state_->all().sockets_join(rooms); }
   void sockets_leave(const std::vector<room_id>& rooms) const { state_->all().sockets_leave(rooms); }
   void disconnect_sockets(bool close = false) const { state_->all().disconnect_sockets(close); }
@@ -87,8 +94,24 @@ class namespace_ {
   void server_side_emit(const std::string& event, const A&... args) const {
     state_->server_side_emit(event, arguments::of(args...).values());
   }
+  /// io.serverSideEmitWithAck: the same, and the token gets (error_code, std::vector<value>): one
+  /// reply per other server, or errc::ack_timeout with the replies that came within the adapter's
+  /// request timeout. One process: no other server, so no replies, at once.
+  template <class... A>
+  auto server_side_emit_with_ack(const std::string& event, A&&... args_then_token) const {
+    return server_side_emit_with_ack_in(event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
+                                        std::make_index_sequence<sizeof...(A) - 1>{});
+  }
   /// What other servers send with server_side_emit (io.on(event) on the receiving side).
   const namespace_& on_server_side_event(std::function<void(const std::string& event, arguments args)> fn) const {
+    state_->on_server_side_event([fn = std::move(fn)](const std::string& event, arguments args, std::function<void(value)>) {
+      fn(event, std::move(args));
+    });
+    return *this;
+  }
+  /// The same, answering server_side_emit_with_ack: call `reply` once with the answer (for an
+  /// event sent without ack, reply does nothing).
+  const namespace_& on_server_side_event(server_side_handler fn) const {
     state_->on_server_side_event(std::move(fn));
     return *this;
   }
@@ -99,6 +122,18 @@ class namespace_ {
  private:
   friend struct detail::namespace_access;
   explicit namespace_(std::shared_ptr<detail::namespace_state> state) noexcept : state_(std::move(state)) {}
+
+  template <class Tuple, std::size_t... I>
+  auto server_side_emit_with_ack_in(const std::string& event, Tuple&& tuple, std::index_sequence<I...>) const {
+    std::vector<value> args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...).values();
+    auto&& token = std::get<sizeof...(I)>(tuple);
+    return asio::async_initiate<decltype(token), void(std::error_code, std::vector<value>)>(
+        [state = state_, event](auto handler, std::vector<value> args) {
+          auto done = broadcast_operator::reported(std::move(handler), state, event, error_source::request_callback);
+          state->get_adapter().server_side_emit_with_ack(event, args, std::nullopt, std::move(done));
+        },
+        token, std::move(args));
+  }
 
   std::shared_ptr<detail::namespace_state> state_;
 };

@@ -42,6 +42,7 @@ enum class error_source {
   middleware,             ///< io.use / nsp.use
   connection_handler,     ///< io.on_connection / nsp.on_connection
   ack_callback,           ///< an emit_with_ack callback; for a broadcast's, socket_id is empty
+  request_callback,       ///< a fetch_sockets or server_side_emit_with_ack completion (event: which)
   disconnecting_handler,  ///< on_disconnecting
   disconnect_handler,     ///< on_disconnect
   namespace_matcher,      ///< a dynamic namespace's regex/predicate (nsp: the name asked for)
@@ -68,6 +69,7 @@ constexpr const char* to_string(error_source s) noexcept {
     case error_source::middleware: return "middleware";
     case error_source::connection_handler: return "connection handler";
     case error_source::ack_callback: return "ack callback";
+    case error_source::request_callback: return "request callback";
     case error_source::disconnecting_handler: return "disconnecting handler";
     case error_source::disconnect_handler: return "disconnect handler";
     case error_source::namespace_matcher: return "namespace matcher";

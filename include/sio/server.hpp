@@ -42,11 +42,11 @@ template <class Transport, class Adapter>
 class server {
  public:
   explicit server(asio::io_context& ctx, server_options opts = {})
-      : core_(make_core(std::move(opts))), engine_(ctx, core_->engine_options()) {
+      : core_(make_core(ctx, std::move(opts))), engine_(ctx, core_->engine_options()) {
     core_->attach(*engine_.core());
   }
   server(asio::io_context& ctx, asio::ssl::context& tls, server_options opts = {})
-      : core_(make_core(std::move(opts))), engine_(ctx, tls, core_->engine_options()) {
+      : core_(make_core(ctx, std::move(opts))), engine_(ctx, tls, core_->engine_options()) {
     core_->attach(*engine_.core());
   }
   server(const server&) = delete;
@@ -157,10 +157,29 @@ class server {
   broadcast_operator local() { return main().local(); }
   broadcast_operator compress(bool on) { return main().compress(on); }
   broadcast_operator timeout(std::chrono::milliseconds ms) { return main().timeout(ms); }
-  std::vector<socket> fetch_sockets() { return main().fetch_sockets(); }
+  /// io.fetchSockets() across the cluster; see broadcast_operator::fetch_sockets.
+  template <class Token>
+  auto fetch_sockets(Token&& token) {
+    return main().fetch_sockets(std::forward<Token>(token));
+  }
+  /// The main namespace's sockets on this server, at once.
+  std::vector<socket> sockets() { return main().sockets(); }
   template <class... A>
   void server_side_emit(const std::string& event, const A&... args) {
     main().server_side_emit(event, args...);
+  }
+  template <class... A>
+  auto server_side_emit_with_ack(const std::string& event, A&&... args_then_token) {
+    return main().server_side_emit_with_ack(event, std::forward<A>(args_then_token)...);
+  }
+  /// io.on(event) for what other servers send with server_side_emit(_with_ack), on "/".
+  server& on_server_side_event(std::function<void(const std::string& event, arguments args)> fn) {
+    main().on_server_side_event(std::move(fn));
+    return *this;
+  }
+  server& on_server_side_event(server_side_handler fn) {
+    main().on_server_side_event(std::move(fn));
+    return *this;
   }
   void sockets_join(const std::vector<room_id>& rooms) { main().sockets_join(rooms); }
   void sockets_leave(const std::vector<room_id>& rooms) { main().sockets_leave(rooms); }
@@ -178,8 +197,8 @@ class server {
   const server_options& options() const noexcept { return core_->options(); }
 
  private:
-  static std::shared_ptr<detail::server_core> make_core(server_options opts) {
-    return std::make_shared<detail::server_core>(std::move(opts), [](adapter_host& host) -> std::unique_ptr<adapter> {
+  static std::shared_ptr<detail::server_core> make_core(asio::io_context& ctx, server_options opts) {
+    return std::make_shared<detail::server_core>(ctx.get_executor(), std::move(opts), [](adapter_host& host) -> std::unique_ptr<adapter> {
       return std::make_unique<Adapter>(host);
     });
   }

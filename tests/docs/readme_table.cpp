@@ -81,7 +81,13 @@ inline bool from_json(const sio::value& in, my_data& d) {
   } catch (const sio::data_type_error&) {
   }
   // server-wide operations
-  io.fetch_sockets(), io.in(r).sockets_join({x}), io.disconnect_sockets();
+  io.in(r).fetch_sockets([](std::error_code ec, std::vector<sio::remote_socket> found) {});
+  for (const sio::remote_socket& s : std::vector<sio::remote_socket>{}) {
+    (void)s.id(), (void)s.handshake(), (void)s.rooms(), (void)s.data(), (void)s.data<my_data>();
+    s.emit("ev", a), s.join(r), s.leave(r), s.disconnect();
+  }
+  (void)io.in(r).sockets();
+  io.in(r).sockets_join({x}), io.in(r).sockets_leave({x}), io.disconnect_sockets();
   socket.disconnect(true), io.close();
   // the connection
   socket.conn().transport(), socket.conn().on_upgrade([](std::string_view transport) {}), socket.conn().close();
@@ -98,6 +104,9 @@ inline bool from_json(const sio::value& in, my_data& d) {
   // options
   (void)options.on_connection_error, (void)options.initial_headers, (void)options.headers, (void)options.serve_client_dir;
   io.server_side_emit("ev", a);
+  io.on_server_side_event([](const std::string& ev, sio::arguments args) {});
+  io.server_side_emit_with_ack("ev", a, [](std::error_code ec, std::vector<sio::value> replies) {});
+  io.on_server_side_event([](const std::string& ev, sio::arguments args, std::function<void(sio::value)> reply) { reply("pong"); });
 }
 
 }  // namespace readme_table

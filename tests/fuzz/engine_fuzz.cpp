@@ -69,7 +69,7 @@ struct world {
     opts.output_pause_bytes = 8 * 1024;
     opts.strands = 1;
     opts.generate_id = [n = 0](const sio::transport::http_request&) mutable { return "sid" + std::to_string(n++); };
-    core = std::make_shared<sio::detail::server_core>(opts, [](sio::adapter_host& host) -> std::unique_ptr<sio::adapter> {
+    core = std::make_shared<sio::detail::server_core>(ctx.get_executor(), opts, [](sio::adapter_host& host) -> std::unique_ptr<sio::adapter> {
       return std::make_unique<sio::in_memory_adapter>(host);
     });
     engine = std::make_shared<sio::engine::core>(ctx, core->engine_options(), true, true);

@@ -22,8 +22,9 @@ using namespace std::chrono_literals;
 namespace {
 
 /// A server on 127.0.0.1:0 whose io_context runs on `threads` threads until the fixture ends.
-struct running_server {
-  explicit running_server(sio::server_options opts = {}, int threads = 2) : io(ctx, std::move(opts)), guard(ctx.get_executor()) {
+template <class Server = sio::server<>>
+struct basic_running_server {
+  explicit basic_running_server(sio::server_options opts = {}, int threads = 2) : io(ctx, std::move(opts)), guard(ctx.get_executor()) {
     this->threads = threads;
   }
   void start() {
@@ -50,11 +51,11 @@ struct running_server {
     for (auto& t : pool) t.join();
     return drained;
   }
-  ~running_server() { shut_down(); }
+  ~basic_running_server() { shut_down(); }
   unsigned short port() const { return io.port(); }
 
   asio::io_context ctx;
-  sio::server<> io;
+  Server io;
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   std::vector<std::thread> pool;
   int threads = 2;
@@ -63,6 +64,7 @@ struct running_server {
   int finished = 0;
   bool stopped = false;
 };
+using running_server = basic_running_server<>;
 
 /// Waits (bounded) for a condition set by server-side handlers.
 template <class Pred>
@@ -121,7 +123,7 @@ TEST_CASE("emits, room changes and broadcasts from many threads reach every clie
         // Churn on rooms nobody broadcasts to, concurrently with the broadcasts.
         sockets[static_cast<std::size_t>(i) % sockets.size()].join("churn-" + std::to_string(t));
         sockets[static_cast<std::size_t>(i) % sockets.size()].leave("churn-" + std::to_string(t));
-        if (i % 50 == 0) (void)srv.io.fetch_sockets();
+        if (i % 50 == 0) (void)srv.io.sockets();
       }
     });
   }
@@ -1560,7 +1562,7 @@ TEST_CASE("sio::socket is a copyable handle: copies are equal, hash alike, and n
   CHECK(first);
   CHECK(first.nsp() == srv.io.of("/"));
   CHECK(first.nsp().name() == "/");
-  auto found = srv.io.fetch_sockets();  // handles made elsewhere compare equal too
+  auto found = srv.io.sockets();  // handles made elsewhere compare equal too
   CHECK(std::count(found.begin(), found.end(), first) == 1);
   CHECK(std::count(found.begin(), found.end(), second) == 1);
   CHECK(srv.shut_down());
@@ -1788,4 +1790,317 @@ TEST_CASE("listen: the error_code overload reports a port in use; the throwing o
   CHECK(second.port() != first.port());
   second.close();
   CHECK(first.shut_down());
+}
+
+// ---- a cluster in one process ------------------------------------------------------------------
+namespace {
+
+/// What a Redis adapter carries over the network, carried here by function calls: each server's
+/// adapter finds the other servers' adapters for the same namespace in a registry and asks their
+/// adapter_host, as Node's adapters do through Redis. Enough to show that the adapter interface
+/// carries every cluster operation end to end.
+class fake_cluster_adapter : public sio::in_memory_adapter {
+ public:
+  static inline std::chrono::milliseconds default_request_timeout = 300ms;
+
+  explicit fake_cluster_adapter(sio::adapter_host& host) : in_memory_adapter(host) {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    registry().push_back(this);
+  }
+  ~fake_cluster_adapter() override {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    auto& r = registry();
+    r.erase(std::remove(r.begin(), r.end(), this), r.end());
+  }
+
+  std::size_t broadcast(const sio::parser::packet& packet, const sio::frame_list& frames, const sio::broadcast_options& opts) override {
+    auto n = in_memory_adapter::broadcast(packet, frames, opts);
+    if (!opts.local)
+      for (auto* other : others()) other->host_.broadcast_local(packet, opts);
+    return n;
+  }
+  void broadcast_with_ack(const sio::parser::packet& packet, const sio::broadcast_options& opts,
+                          sio::client_count_handler client_count, sio::remote_ack_handler on_ack) override {
+    std::size_t remote_clients = 0;
+    if (!opts.local)
+      for (auto* other : others())
+        other->host_.broadcast_local_with_ack(packet, opts, [&](std::size_t n) { remote_clients += n; }, on_ack);
+    client_count(remote_clients);
+  }
+  void fetch_sockets(const sio::broadcast_options& opts, sio::request_timeout, sio::fetch_sockets_handler done) override {
+    struct gathering {
+      std::mutex mutex;
+      std::size_t pending = 0;
+      std::vector<sio::socket_details> found;
+      sio::fetch_sockets_handler done;
+    };
+    auto servers = opts.local ? std::vector<fake_cluster_adapter*>{this} : cluster();
+    auto g = std::make_shared<gathering>();
+    g->pending = servers.size();
+    g->done = std::move(done);
+    for (auto* server : servers)
+      server->host_.local_socket_details(opts, [g](std::vector<sio::socket_details> found) {
+        std::unique_lock<std::mutex> lock(g->mutex);
+        for (auto& d : found) g->found.push_back(std::move(d));
+        if (--g->pending != 0) return;
+        auto all = std::move(g->found);
+        lock.unlock();
+        g->done({}, std::move(all));
+      });
+  }
+  void add_sockets(const sio::broadcast_options& opts, const std::vector<sio::room_id>& rooms) override {
+    for (auto* server : targets(opts)) server->host_.join_local(opts, rooms);
+  }
+  void del_sockets(const sio::broadcast_options& opts, const std::vector<sio::room_id>& rooms) override {
+    for (auto* server : targets(opts)) server->in_memory_adapter::del_sockets(opts, rooms);
+  }
+  void disconnect_sockets(const sio::broadcast_options& opts, bool close) override {
+    for (auto* server : targets(opts)) server->host_.disconnect_local(opts, close);
+  }
+  std::vector<sio::room_id> all_rooms() const override {
+    std::set<sio::room_id> rooms;
+    for (auto* server : const_cast<fake_cluster_adapter*>(this)->cluster())
+      for (auto& r : server->in_memory_adapter::all_rooms()) rooms.insert(r);
+    return {rooms.begin(), rooms.end()};
+  }
+  std::size_t server_count() const override { return const_cast<fake_cluster_adapter*>(this)->cluster().size(); }
+  void server_side_emit(const std::string& event, const std::vector<sio::value>& args) override {
+    for (auto* other : others()) other->host_.server_side_event(event, args);
+  }
+  void server_side_emit_with_ack(const std::string& event, const std::vector<sio::value>& args, sio::request_timeout timeout,
+                                 sio::server_replies_handler done) override {
+    struct request {
+      std::mutex mutex;
+      std::size_t pending = 0;
+      std::vector<sio::value> replies;
+      sio::server_replies_handler done;
+      std::unique_ptr<asio::steady_timer> timer;
+      void finish(std::unique_lock<std::mutex>& lock, std::error_code ec) {
+        if (!done) return;
+        auto fn = std::move(done);
+        done = nullptr;
+        auto got = std::move(replies);
+        timer->cancel();
+        lock.unlock();
+        fn(ec, std::move(got));
+      }
+    };
+    auto peers = others();
+    if (peers.empty()) return done({}, {});
+    auto r = std::make_shared<request>();
+    std::unique_lock<std::mutex> lock(r->mutex);
+    r->pending = peers.size();
+    r->done = std::move(done);
+    r->timer = std::make_unique<asio::steady_timer>(host_.executor(), timeout.value_or(default_request_timeout));
+    r->timer->async_wait([r](std::error_code ec) {
+      std::unique_lock<std::mutex> lock(r->mutex);
+      if (!ec) r->finish(lock, sio::make_error_code(sio::errc::ack_timeout));
+    });
+    lock.unlock();
+    for (auto* peer : peers)
+      peer->host_.server_side_event_with_ack(event, args, [r](sio::value reply) {
+        std::unique_lock<std::mutex> lock(r->mutex);
+        if (!r->done) return;
+        r->replies.push_back(std::move(reply));
+        if (--r->pending == 0) r->finish(lock, {});
+      });
+  }
+
+ private:
+  static std::mutex& registry_mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<fake_cluster_adapter*>& registry() {
+    static std::vector<fake_cluster_adapter*> r;
+    return r;
+  }
+  /// Every server's adapter for this namespace, this one included.
+  std::vector<fake_cluster_adapter*> cluster() {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    std::vector<fake_cluster_adapter*> out;
+    for (auto* a : registry())
+      if (a->host_.name() == host_.name()) out.push_back(a);
+    return out;
+  }
+  std::vector<fake_cluster_adapter*> others() {
+    auto all = cluster();
+    all.erase(std::remove(all.begin(), all.end(), this), all.end());
+    return all;
+  }
+  std::vector<fake_cluster_adapter*> targets(const sio::broadcast_options& opts) {
+    return opts.local ? std::vector<fake_cluster_adapter*>{this} : cluster();
+  }
+};
+
+using cluster_server = basic_running_server<sio::server<sio::transport::any, fake_cluster_adapter>>;
+
+/// A client that acknowledges every event with its own name.
+sio_test::test_client::responder acks_with(std::string name) {
+  return [name](const std::string& p) -> std::string {
+    if (p.rfind("2", 0) != 0) return "";
+    std::string id = p.substr(1, p.find('[') - 1);
+    return id.empty() ? "" : "3" + id + "[\"" + name + "\"]";
+  };
+}
+
+}  // namespace
+
+TEST_CASE("cluster adapter: fetch_sockets across servers with handshake, rooms and data; remote_socket acts on the other server") {
+  cluster_server a, b;
+  std::promise<void> a_ready, b_ready;
+  a.io.on_connection([&](sio::socket s) {
+    s.data<std::string>() = "on-a";
+    a_ready.set_value();
+  });
+  b.io.on_connection([&](sio::socket s) {
+    s.data<std::string>() = "on-b";
+    s.join("r");
+    b_ready.set_value();
+  });
+  a.start();
+  b.start();
+  sio_test::test_client client_a(a.port()), client_b(b.port());
+  client_a.connect();
+  std::string id_b = client_b.connect();
+  a_ready.get_future().get();
+  b_ready.get_future().get();
+
+  auto fetched = a.io.fetch_sockets(asio::use_future);
+  REQUIRE(fetched.wait_for(10s) == std::future_status::ready);
+  std::vector<sio::remote_socket> found = fetched.get();
+  REQUIRE(found.size() == 2);
+  auto on_b = std::find_if(found.begin(), found.end(), [&](const sio::remote_socket& s) { return s.id() == id_b; });
+  REQUIRE(on_b != found.end());
+  sio::remote_socket remote = *on_b;
+  CHECK(remote.data<std::string>() == "on-b");
+  CHECK(remote.data() == sio::value{"on-b"});
+  CHECK_THROWS_AS(remote.data<int>(), sio::data_type_error);
+  auto rooms = remote.rooms();
+  std::sort(rooms.begin(), rooms.end());
+  auto expected = std::vector<sio::room_id>{"r", id_b};
+  std::sort(expected.begin(), expected.end());
+  CHECK(rooms == expected);
+  CHECK(remote.handshake().address == "127.0.0.1");
+  CHECK(remote.handshake().url.rfind("/socket.io/", 0) == 0);
+
+  // local(): this server's only; a room selects across servers.
+  auto local = a.io.local().fetch_sockets(asio::use_future).get();
+  REQUIRE(local.size() == 1);
+  CHECK(local[0].data<std::string>() == "on-a");
+  CHECK(a.io.in("r").fetch_sockets(asio::use_future).get().size() == 1);
+
+  // Its actions reach it on server b.
+  remote.emit("direct", 7);
+  CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "direct"); }) == "2[\"direct\",7]");
+  remote.join("x");
+  REQUIRE(eventually([&] { return b.io.in("x").sockets().size() == 1; }));
+  remote.leave("r");
+  REQUIRE(eventually([&] { return b.io.in("r").sockets().empty(); }));
+  a.io.to("x").emit("to-x", 1);  // a room on another server
+  CHECK(is_event(client_b.next_matching([](const std::string& p) { return is_event(p, "to-x"); }), "to-x"));
+  a.io.in("x").sockets_leave({"x"});
+  REQUIRE(eventually([&] { return b.io.in("x").sockets().empty(); }));
+
+  remote.disconnect(true);
+  client_b.wait_closed();
+  REQUIRE(eventually([&] { return b.io.sockets().empty(); }));
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+
+TEST_CASE("cluster adapter: a broadcast with acks counts the other servers' clients and gets their acks") {
+  cluster_server a, b;
+  std::atomic<int> connected{0};
+  a.io.on_connection([&](sio::socket) { ++connected; });
+  b.io.on_connection([&](sio::socket) { ++connected; });
+  a.start();
+  b.start();
+  sio_test::test_client client_a(a.port(), acks_with("a")), client_b1(b.port(), acks_with("b1")), client_b2(b.port(), acks_with("b2"));
+  client_a.connect();
+  client_b1.connect();
+  client_b2.connect();
+  REQUIRE(eventually([&] { return connected.load() == 3; }));
+
+  auto replies = a.io.timeout(5s).emit_with_ack("ask", 1, asio::use_future);
+  REQUIRE(replies.wait_for(10s) == std::future_status::ready);
+  std::vector<std::string> names;
+  for (const auto& r : replies.get()) names.push_back(r.get<std::string>(0).value_or("?"));
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"a", "b1", "b2"});
+
+  // local(): the other server's clients are not asked.
+  auto local = a.io.local().timeout(5s).emit_with_ack("ask", 2, asio::use_future);
+  REQUIRE(local.wait_for(10s) == std::future_status::ready);
+  CHECK(local.get().size() == 1);
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+
+TEST_CASE("cluster adapter: server_side_emit_with_ack gets each other server's reply, or times out") {
+  cluster_server a, b, c;
+  b.io.on_server_side_event([](const std::string& event, sio::arguments args, std::function<void(sio::value)> reply) {
+    if (event == "ping") reply(sio::value{"pong " + std::to_string(args.get<int>(0).value_or(-1))});
+  });
+  c.io.on_server_side_event([](const std::string& event, sio::arguments, std::function<void(sio::value)> reply) {
+    if (event == "ping" || event == "quiet") reply(sio::value{"pong from c"});
+  });
+  std::promise<int> hello;
+  a.io.on_server_side_event([&](const std::string& event, sio::arguments args) {  // the overload without reply
+    if (event == "hello") hello.set_value(args.get<int>(0).value_or(-1));
+  });
+  a.start();
+  b.start();
+  c.start();
+
+  auto replies = a.io.server_side_emit_with_ack("ping", 5, asio::use_future);
+  REQUIRE(replies.wait_for(10s) == std::future_status::ready);
+  std::vector<std::string> texts;
+  for (const auto& v : replies.get()) texts.push_back(sio::from_value<std::string>(v).value_or("?"));
+  std::sort(texts.begin(), texts.end());
+  CHECK(texts == std::vector<std::string>{"pong 5", "pong from c"});
+
+  // b does not answer "quiet": the request times out, and a callback still hears c's reply.
+  std::promise<std::pair<std::error_code, std::size_t>> partial;
+  a.io.server_side_emit_with_ack("quiet", 6, [&](std::error_code ec, std::vector<sio::value> r) { partial.set_value({ec, r.size()}); });
+  auto outcome = partial.get_future();
+  REQUIRE(outcome.wait_for(10s) == std::future_status::ready);
+  auto [ec, count] = outcome.get();
+  CHECK(ec == sio::errc::ack_timeout);
+  CHECK(count == 1);
+
+  b.io.server_side_emit("hello", 9);
+  auto heard = hello.get_future();
+  REQUIRE(heard.wait_for(10s) == std::future_status::ready);
+  CHECK(heard.get() == 9);
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+  CHECK(c.shut_down());
+}
+
+TEST_CASE("one server: fetch_sockets completes with its sockets' data; server_side_emit_with_ack with no replies") {
+  error_log log;
+  sio::server_options opts;
+  opts.on_handler_error = log.hook();
+  running_server srv(opts);
+  std::promise<void> ready;
+  srv.io.on_connection([&](sio::socket s) {
+    s.data<std::string>() = "mine";
+    ready.set_value();
+  });
+  srv.start();
+  sio_test::test_client client(srv.port());
+  client.connect();
+  ready.get_future().get();
+  auto found = srv.io.fetch_sockets(asio::use_future).get();
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].data<std::string>() == "mine");
+  CHECK(srv.io.in("nobody").fetch_sockets(asio::use_future).get().empty());
+  CHECK(srv.io.server_side_emit_with_ack("ping", asio::use_future).get().empty());
+  // A completion that throws is reported, not lost.
+  srv.io.fetch_sockets([](std::error_code, std::vector<sio::remote_socket>) { throw std::runtime_error("fetch callback failed"); });
+  auto e = log.next(sio::error_source::request_callback);
+  CHECK(e.event == "fetch_sockets");
+  CHECK(e.message == "fetch callback failed");
+  CHECK(srv.shut_down());
 }

@@ -12,6 +12,10 @@ namespace {
 struct recording_host : sio::adapter_host {
   std::map<sio::socket_id, std::vector<const std::vector<sio::engine::frame>*>> got;
   void deliver(const sio::socket_id& id, const sio::frame_list& frames, bool) override { got[id].push_back(frames.get()); }
+  asio::any_io_executor executor() const override { return ctx.get_executor(); }
+  const std::string& name() const noexcept override { return nsp; }
+  mutable asio::io_context ctx;
+  std::string nsp = "/";
 };
 
 std::vector<sio::socket_id> sorted(std::vector<sio::socket_id> v) {
@@ -134,7 +138,7 @@ TEST_CASE("adapter: one process: all_rooms, server_count 1, no replies to server
 
   int completions = 0;
   a.server_side_emit_with_ack("ping", {}, std::chrono::milliseconds(50),
-                              [&](std::error_code ec, std::vector<sio::server_reply> replies) {
+                              [&](std::error_code ec, std::vector<sio::value> replies) {
                                 ++completions;
                                 CHECK(!ec);
                                 CHECK(replies.empty());
@@ -142,12 +146,10 @@ TEST_CASE("adapter: one process: all_rooms, server_count 1, no replies to server
   CHECK(completions == 1);  // at once: no other server to wait for
 
   std::size_t remote_clients = 99;
-  auto packet = sio::parser::packet{};
-  auto frames = std::make_shared<const std::vector<sio::engine::frame>>();
-  auto local = a.broadcast_with_ack(packet, frames, to({"red"}), [&](std::size_t n) { remote_clients = n; },
-                                    [](std::vector<sio::value>) { FAIL("no remote ack in one process"); });
-  CHECK(local == 2);
-  CHECK(remote_clients == 0);
+  a.broadcast_with_ack(sio::parser::packet{}, to({"red"}), [&](std::size_t n) { remote_clients = n; },
+                       [](std::vector<sio::value>) { FAIL("no remote ack in one process"); });
+  CHECK(remote_clients == 0);  // the library delivers to local sockets itself; no other server
+  CHECK(host.got.empty());
 
   a.persist_session(sio::persisted_session{"s1", "p1", "/", {"red"}, sio::value{}});
   bool restored_called = false;

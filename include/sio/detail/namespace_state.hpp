@@ -23,23 +23,25 @@
 namespace sio {
 
 using adapter_factory = std::function<std::unique_ptr<adapter>(adapter_host&)>;
+/// What another server sent with server_side_emit (reply: a no-op) or server_side_emit_with_ack
+/// (reply: its answer, once).
+using server_side_handler = std::function<void(const std::string& event, arguments args, std::function<void(value)> reply)>;
 
 namespace detail {
 
 class namespace_state : public std::enable_shared_from_this<namespace_state>, public adapter_host {
  public:
-  namespace_state(std::string name, const adapter_factory& make_adapter) : name_(std::move(name)), adapter_(make_adapter(*this)) {}
+  namespace_state(std::string name, asio::any_io_executor executor, const adapter_factory& make_adapter)
+      : name_(std::move(name)), executor_(std::move(executor)), adapter_(make_adapter(*this)) {}
 
   // ---- what the handle forwards (configured before clients arrive) ----------------------------
-  const std::string& name() const noexcept { return name_; }
+  const std::string& name() const noexcept override { return name_; }
   void on_connection(connection_handler fn) { on_connection_.push_back(std::move(fn)); }
   void use(middleware fn) { middleware_.push_back(std::move(fn)); }
   /// Every socket of the namespace (and of its children, for a dynamic parent).
   broadcast_operator all() { return broadcast_operator{shared_from_this()}; }
   void server_side_emit(const std::string& event, std::vector<value> args) { adapter_->server_side_emit(event, args); }
-  void on_server_side_event(std::function<void(const std::string& event, arguments args)> fn) {
-    on_server_side_event_ = std::move(fn);
-  }
+  void on_server_side_event(server_side_handler fn) { on_server_side_event_ = std::move(fn); }
   std::size_t socket_count() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return sockets_.size();
@@ -47,6 +49,8 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
 
   // ---- internal ----------------------------------------------------------------------------
   adapter& get_adapter() noexcept { return *adapter_; }
+  /// The connected local sockets `opts` selects.
+  std::vector<std::shared_ptr<socket_state>> selected(const broadcast_options& opts) const;
   /// The connected socket with this id, or null.
   std::shared_ptr<socket_state> find(const socket_id& id) const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -54,8 +58,13 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
     return it == sockets_.end() ? nullptr : it->second;
   }
   void server_side_event(const std::string& event, std::vector<value> args) override;
+  void server_side_event_with_ack(const std::string& event, std::vector<value> args, std::function<void(value)> reply) override;
   void deliver(const socket_id& id, const frame_list& frames, bool is_volatile) override;
-  std::vector<socket_details> local_socket_details(const broadcast_options& opts) override;
+  asio::any_io_executor executor() const override { return executor_; }
+  void broadcast_local(const parser::packet& packet, broadcast_options opts) override;
+  void local_socket_details(const broadcast_options& opts, socket_details_handler done) override;
+  void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
+                                remote_ack_handler on_ack) override;
   void join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) override;
   void disconnect_local(const broadcast_options& opts, bool close) override;
   void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) override;
@@ -121,10 +130,11 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   void accept(std::shared_ptr<socket_state> s);
 
   std::string name_;
+  asio::any_io_executor executor_;  // before adapter_: the adapter may ask for it when made
   std::unique_ptr<adapter> adapter_;
   std::vector<middleware> middleware_;
   std::vector<connection_handler> on_connection_;
-  std::function<void(const std::string&, arguments)> on_server_side_event_;
+  server_side_handler on_server_side_event_;
   mutable std::mutex mutex_;
   std::unordered_map<socket_id, std::shared_ptr<socket_state>> sockets_;
   std::size_t occupants_ = 0;

@@ -25,8 +25,9 @@ namespace detail {
 
 class server_core : public std::enable_shared_from_this<server_core> {
  public:
-  server_core(server_options opts, adapter_factory make_adapter)
-      : options_(std::move(opts)), make_adapter_(std::move(make_adapter)) {}
+  /// `executor`: where namespaces and adapters run their timers (the server's io_context).
+  server_core(asio::any_io_executor executor, server_options opts, adapter_factory make_adapter)
+      : options_(std::move(opts)), executor_(std::move(executor)), make_adapter_(std::move(make_adapter)) {}
 
   const server_options& options() const noexcept { return options_; }
   /// The namespace `name`, created on first use.
@@ -80,6 +81,7 @@ class server_core : public std::enable_shared_from_this<server_core> {
   void report_limit(error_source source, const std::string& sid, const std::string& nsp, std::string message) const;
 
   server_options options_;
+  asio::any_io_executor executor_;
   adapter_factory make_adapter_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<namespace_state>> namespaces_;

@@ -6,6 +6,7 @@
 #include "sio/detail/namespace_state.hpp"
 #include "sio/engine/fanout.hpp"
 #include "sio/impl/socket.hpp"
+#include "sio/remote_socket.hpp"
 
 namespace sio {
 namespace detail {
@@ -92,32 +93,78 @@ inline void namespace_state::remove(const socket_state& s) {
   sockets_.erase(s.id());
 }
 
-// TODO(#12): data is left null here: socket data is read on the socket's strand only, so the
-// asynchronous fetch_sockets must gather it there (one post per socket) before completing.
-inline std::vector<socket_details> namespace_state::local_socket_details(const broadcast_options& opts) {
-  std::vector<socket_details> out;
-  for (const auto& id : adapter_->select(opts)) {
-    auto s = find(id);
-    if (!s) continue;  // selected while leaving
-    out.push_back(socket_details{id, s->handshake(), adapter_->socket_rooms(id), value{}});
-  }
+inline std::vector<std::shared_ptr<socket_state>> namespace_state::selected(const broadcast_options& opts) const {
+  std::vector<std::shared_ptr<socket_state>> out;
+  for (const auto& id : adapter_->select(opts))
+    if (auto s = find(id)) out.push_back(std::move(s));  // else: selected while leaving
   return out;
 }
 
+inline void namespace_state::broadcast_local(const parser::packet& packet, broadcast_options opts) {
+  opts.local = true;
+  adapter_->broadcast(packet, detail::encode_frames(packet), opts);
+}
+
+inline void namespace_state::local_socket_details(const broadcast_options& opts, socket_details_handler done) {
+  auto found = selected(opts);
+  if (found.empty()) return done({});
+  // A socket's data lives on its strand: each socket describes itself there, and the last one
+  // to report completes.
+  struct gathering {
+    std::mutex mutex;
+    std::vector<socket_details> details;
+    std::size_t pending = 0;
+    socket_details_handler done;
+  };
+  auto g = std::make_shared<gathering>();
+  g->pending = found.size();
+  g->done = std::move(done);
+  g->details.reserve(found.size());
+  for (auto& s : found) {
+    s->on_strand([self = shared_from_this(), g, s] {
+      socket_details d{s->id(), s->handshake(), self->adapter_->socket_rooms(s->id()), s->data_value()};
+      std::unique_lock<std::mutex> lock(g->mutex);
+      if (s->connected()) g->details.push_back(std::move(d));  // gone meanwhile: not reported
+      if (--g->pending != 0) return;
+      auto fn = std::move(g->done);
+      auto all = std::move(g->details);
+      lock.unlock();
+      fn(std::move(all));
+    });
+  }
+}
+
+inline void namespace_state::broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts,
+                                                      client_count_handler client_count, remote_ack_handler on_ack) {
+  auto targets = selected(opts);
+  client_count(targets.size());
+  if (targets.empty() || !packet.id) return;
+  auto frames = detail::encode_frames(packet);
+  // A socket that leaves, or has too many acks pending, never answers: the asking server's
+  // timeout covers it, as in Node.
+  for (auto& s : targets)
+    s->emit_frames_with_ack(*packet.id, frames, opts.is_volatile, [on_ack](std::error_code ec, arguments a) {
+      if (!ec) on_ack(std::move(a).values());
+    });
+}
+
 inline void namespace_state::join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
-  for (const auto& id : adapter_->select(opts))
-    if (auto s = find(id)) s->join(rooms);  // through the socket: its room limit, and not after it left
+  for (auto& s : selected(opts)) s->join(rooms);  // through the socket: its room limit, and not after it left
 }
 
 inline void namespace_state::disconnect_local(const broadcast_options& opts, bool close) {
-  for (const auto& id : adapter_->select(opts))
-    if (auto s = find(id)) s->disconnect(close);
+  for (auto& s : selected(opts)) s->disconnect(close);
 }
 
 inline void namespace_state::server_side_event(const std::string& event, std::vector<value> args) {
+  server_side_event_with_ack(event, std::move(args), [](value) {});
+}
+
+inline void namespace_state::server_side_event_with_ack(const std::string& event, std::vector<value> args,
+                                                        std::function<void(value)> reply) {
   if (!on_server_side_event_) return;
   try {
-    on_server_side_event_(event, arguments(std::move(args)));
+    on_server_side_event_(event, arguments(std::move(args)), std::move(reply));
   } catch (...) {
     if (!report) return;
     handler_error e;
@@ -129,6 +176,29 @@ inline void namespace_state::server_side_event(const std::string& event, std::ve
     report(e);
   }
 }
+
+/// Completes once when several parts of one request have answered (each namespace of a dynamic
+/// parent, or local and remote halves): keeps the first error and concatenates the results.
+template <class Item>
+struct request_join {
+  std::mutex mutex;
+  std::size_t pending = 0;
+  std::error_code error;
+  std::vector<Item> items;
+  std::function<void(std::error_code, std::vector<Item>)> done;
+
+  void add(std::error_code ec, std::vector<Item> more) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (ec && !error) error = ec;
+    for (auto& i : more) items.push_back(std::move(i));
+    if (--pending != 0) return;
+    auto fn = std::move(done);
+    auto all = std::move(items);
+    auto err = error;
+    lock.unlock();
+    fn(err, std::move(all));
+  }
+};
 
 }  // namespace detail
 
@@ -142,15 +212,32 @@ inline void broadcast_operator::emit_arguments(std::string_view event, arguments
   nsp_->get_adapter().broadcast(packet, detail::encode_frames(packet), opts_);
 }
 
-inline std::vector<socket> broadcast_operator::fetch_sockets() const {
+inline std::vector<socket> broadcast_operator::sockets() const {
   std::vector<socket> out;
   for (const auto& child : nsp_->children()) {
-    auto more = broadcast_operator{child, opts_}.fetch_sockets();
+    auto more = broadcast_operator{child, opts_}.sockets();
     out.insert(out.end(), more.begin(), more.end());
   }
-  for (const auto& id : nsp_->get_adapter().select(opts_))
-    if (auto s = nsp_->find(id)) out.push_back(detail::socket_access::make(std::move(s)));
+  for (auto& s : nsp_->selected(opts_)) out.push_back(detail::socket_access::make(std::move(s)));
   return out;
+}
+
+inline void broadcast_operator::fetch_sockets_erased(remote_sockets_handler fn) const {
+  auto targets = nsp_->children();
+  targets.push_back(nsp_);
+  auto join = std::make_shared<detail::request_join<remote_socket>>();
+  join->pending = targets.size();
+  join->done = std::move(fn);
+  for (auto& target : targets) {
+    target->get_adapter().fetch_sockets(opts_, timeout_, [join, target](std::error_code ec, std::vector<socket_details> found) {
+      std::vector<remote_socket> handles;
+      if (!ec) {
+        handles.reserve(found.size());
+        for (auto& d : found) handles.push_back(remote_socket{std::move(d), broadcast_operator{target}});
+      }
+      join->add(ec, std::move(handles));
+    });
+  }
 }
 
 inline void broadcast_operator::sockets_join(const std::vector<room_id>& rooms) const {
@@ -169,19 +256,39 @@ inline void broadcast_operator::disconnect_sockets(bool close) const {
 }
 
 namespace detail {
-/// Gathers the acknowledgements of a broadcast; completes once, when all arrived or on timeout.
+/// Gathers the acknowledgements of a broadcast, this server's clients' and, through the adapter,
+/// other servers'; completes once, when all arrived or on timeout.
 struct ack_collector {
   std::mutex mutex;
-  std::size_t expected = 0;
+  std::size_t local_pending = 0;
+  std::optional<std::size_t> remote_expected;  // until the adapter has counted the other servers' clients
+  std::size_t remote_received = 0;
   std::vector<arguments> responses;
   broadcast_ack_handler done;
   std::unique_ptr<asio::steady_timer> timer;
 
-  void add(std::error_code ec, arguments args) {
+  void add_local(std::error_code ec, arguments args) {
     std::unique_lock<std::mutex> lock(mutex);
     if (!done) return;
     if (!ec) responses.push_back(std::move(args));  // a socket that left counts, without an answer
-    if (--expected == 0) finish(lock, {});
+    --local_pending;
+    finish_if_complete(lock);
+  }
+  void set_remote_count(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!done || remote_expected) return;
+    remote_expected = n;
+    finish_if_complete(lock);
+  }
+  void add_remote(std::vector<value> args) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!done || (remote_expected && remote_received >= *remote_expected)) return;
+    responses.emplace_back(std::move(args));
+    ++remote_received;
+    finish_if_complete(lock);
+  }
+  void finish_if_complete(std::unique_lock<std::mutex>& lock) {
+    if (local_pending == 0 && remote_expected && remote_received >= *remote_expected) finish(lock, {});
   }
   void finish(std::unique_lock<std::mutex>& lock, std::error_code ec) {
     auto fn = std::move(done);
@@ -196,19 +303,15 @@ struct ack_collector {
 
 inline void broadcast_operator::emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const {
   std::uint64_t id = nsp_->next_ack_id();
-  auto frames = detail::encode_frames(detail::event_packet(nsp_->name(), event, std::move(args), id));
-  std::vector<std::shared_ptr<detail::socket_state>> targets;
-  for (const auto& sid : nsp_->get_adapter().select(opts_))
-    if (auto s = nsp_->find(sid)) targets.push_back(std::move(s));
+  auto packet = detail::event_packet(nsp_->name(), event, std::move(args), id);
+  auto frames = detail::encode_frames(packet);
+  auto targets = nsp_->selected(opts_);
   auto collector = std::make_shared<detail::ack_collector>();
-  collector->expected = targets.size();
+  collector->local_pending = targets.size();
   collector->done = std::move(fn);
-  if (targets.empty()) {
-    std::unique_lock<std::mutex> lock(collector->mutex);
-    return collector->finish(lock, {});
-  }
   if (timeout_) {
-    collector->timer = std::make_unique<asio::steady_timer>(targets.front()->strand().get_inner_executor(), *timeout_);
+    std::lock_guard<std::mutex> lock(collector->mutex);  // finish() reads `timer`
+    collector->timer = std::make_unique<asio::steady_timer>(nsp_->executor(), *timeout_);
     collector->timer->async_wait([collector](std::error_code ec) {
       if (ec) return;
       std::unique_lock<std::mutex> lock(collector->mutex);
@@ -216,15 +319,19 @@ inline void broadcast_operator::emit_with_ack_erased(std::string event, argument
     });
   }
   for (auto& s : targets)
-    s->emit_frames_with_ack(id, frames, opts_.is_volatile, [collector](std::error_code ec, arguments a) { collector->add(ec, std::move(a)); });
+    s->emit_frames_with_ack(id, frames, opts_.is_volatile,
+                            [collector](std::error_code ec, arguments a) { collector->add_local(ec, std::move(a)); });
+  nsp_->get_adapter().broadcast_with_ack(
+      packet, opts_, [collector](std::size_t n) { collector->set_remote_count(n); },
+      [collector](std::vector<value> a) { collector->add_remote(std::move(a)); });
 }
 
-inline void broadcast_operator::ack_callback_failed(const std::weak_ptr<detail::namespace_state>& weak, const std::string& event,
-                                                    std::exception_ptr error) {
+inline void broadcast_operator::callback_failed(const std::weak_ptr<detail::namespace_state>& weak, const std::string& event,
+                                                error_source source, std::exception_ptr error) {
   auto nsp = weak.lock();
   if (!nsp || !nsp->report) return;
   handler_error e;
-  e.source = error_source::ack_callback;
+  e.source = source;
   e.nsp = nsp->name();
   e.event = event;
   e.message = detail::exception_message(error);
