@@ -13,7 +13,9 @@
 // - It must not block on the network: an adapter that asks other servers returns at once and
 //   completes the callback later, from any thread of its own. The library posts every completion
 //   to the right executor before running user code, so a callback may run anywhere, once.
-// - It may call adapter_host members with its own lock held (they only queue work).
+// - adapter_host members queue work and return; some complete at once, on the calling thread
+//   (local_socket_details when nothing is selected, broadcast_local_with_ack's client_count), so
+//   do not hold a lock there that the completion takes.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
