@@ -31,8 +31,8 @@ class client_events {
 struct endpoint_config {
   asio::ip::tcp::endpoint server;
   std::string host_header;
-  std::string path;     ///< "/socket.io/" (sio mode) or "/" (raw mode)
-  bool socketio = true; ///< false: raw WebSocket messages, no Engine.IO framing
+  std::string path;      ///< "/socket.io/" (sio mode) or "/" (raw mode)
+  bool socketio = true;  ///< false: raw WebSocket messages, no Engine.IO framing
   /// true: each client reads into a buffer of its own with async_read_some (one recv per
   /// readiness, no epoll_ctl); false: readiness waits and the shared scratch buffer (no memory
   /// per idle client, but Asio re-arms epoll for every wait). Traffic scenarios use true.
@@ -305,15 +305,10 @@ class ws_client final : public client_base {
           on_text(whole);
         }
         return;
-      case ws_opcode::ping:
-        append_client_frame(writer_.buffer(), ws_opcode::pong, f.payload, rng_);
-        return;
-      case ws_opcode::pong:
-        return;
-      case ws_opcode::close:
-        return fail("server sent a close frame");
-      default:
-        return fail("unexpected WebSocket opcode " + std::to_string(f.opcode));
+      case ws_opcode::ping: append_client_frame(writer_.buffer(), ws_opcode::pong, f.payload, rng_); return;
+      case ws_opcode::pong: return;
+      case ws_opcode::close: return fail("server sent a close frame");
+      default: return fail("unexpected WebSocket opcode " + std::to_string(f.opcode));
     }
   }
 
@@ -338,8 +333,7 @@ class ws_client final : public client_base {
         state_ = state::ready;
         ready_ = true;
         return events_.on_ready(*this);
-      default:
-        return fail("unexpected text frame");
+      default: return fail("unexpected text frame");
     }
   }
 
@@ -359,7 +353,7 @@ class ws_client final : public client_base {
   std::string key_;
   response_reader http_;
   std::unique_ptr<char[]> own_buf_;  ///< buffered mode only
-  std::string rbuf_;  ///< a partial frame between reads (usually empty)
+  std::string rbuf_;                 ///< a partial frame between reads (usually empty)
   std::string fragments_;
   bool in_fragments_ = false;
   bool in_read_ = false;
@@ -545,7 +539,8 @@ class poll_client final : public client_base {
   }
 
   void on_response(bool is_get, int status, const std::string& body) {
-    if (status != 200) return fail(std::string{is_get ? "GET" : "POST"} + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 80));
+    if (status != 200)
+      return fail(std::string{is_get ? "GET" : "POST"} + " answered HTTP " + std::to_string(status) + ": " + body.substr(0, 80));
     if (!is_get) {
       if (body != "ok") return fail("POST answered " + body.substr(0, 40));
       post_in_flight_ = false;

@@ -70,23 +70,40 @@ config parse_args(int argc, char** argv) {
       return argv[++i];
     };
     try {
-      if (a == "--scenario") c.scenario = next();
-      else if (a == "--mode") c.mode = next();
-      else if (a == "--host") c.host = next();
-      else if (a == "--port") c.port = static_cast<unsigned short>(std::stoi(next()));
-      else if (a == "--path") c.path = next();
-      else if (a == "--clients") c.clients = std::stoi(next());
-      else if (a == "--warmup") c.warmup = std::stod(next());
-      else if (a == "--duration") c.duration = std::stod(next());
-      else if (a == "--window") c.window = std::stoi(next());
-      else if (a == "--payload") c.payload = std::stoi(next());
-      else if (a == "--pid") c.pid = std::stoi(next());
-      else if (a == "--inflight") c.inflight = std::stoi(next());
-      else if (a == "--warmup-conns") c.warmup_conns = std::stoi(next());
-      else if (a == "--settle") c.settle = std::stod(next());
-      else if (a == "--timeout") c.timeout = std::stod(next());
-      else if (a == "--src-ips") c.src_ips = std::stoi(next());
-      else usage("unknown option " + a);
+      if (a == "--scenario")
+        c.scenario = next();
+      else if (a == "--mode")
+        c.mode = next();
+      else if (a == "--host")
+        c.host = next();
+      else if (a == "--port")
+        c.port = static_cast<unsigned short>(std::stoi(next()));
+      else if (a == "--path")
+        c.path = next();
+      else if (a == "--clients")
+        c.clients = std::stoi(next());
+      else if (a == "--warmup")
+        c.warmup = std::stod(next());
+      else if (a == "--duration")
+        c.duration = std::stod(next());
+      else if (a == "--window")
+        c.window = std::stoi(next());
+      else if (a == "--payload")
+        c.payload = std::stoi(next());
+      else if (a == "--pid")
+        c.pid = std::stoi(next());
+      else if (a == "--inflight")
+        c.inflight = std::stoi(next());
+      else if (a == "--warmup-conns")
+        c.warmup_conns = std::stoi(next());
+      else if (a == "--settle")
+        c.settle = std::stod(next());
+      else if (a == "--timeout")
+        c.timeout = std::stod(next());
+      else if (a == "--src-ips")
+        c.src_ips = std::stoi(next());
+      else
+        usage("unknown option " + a);
     } catch (const std::logic_error&) {
       usage("bad value for " + a);
     }
@@ -226,9 +243,7 @@ class runner final : public client_events {
     fail("unexpected message on client " + std::to_string(c.index()) + ": " + std::string{text.substr(0, 80)});
   }
 
-  void on_failure(client_base& c, std::string what) override {
-    fail("client " + std::to_string(c.index()) + ": " + what);
-  }
+  void on_failure(client_base& c, std::string what) override { fail("client " + std::to_string(c.index()) + ": " + what); }
 
  private:
   enum class phase { warm_connect, warm_pause, connecting, settle, warmup, measure, drain, done };
@@ -317,8 +332,7 @@ class runner final : public client_events {
       case phase::drain:
         if (outstanding_total() == 0) return finish_traffic();
         break;
-      default:
-        break;
+      default: break;
     }
     if (phase_ != phase::done && now - last_progress_ns_ > timeout_ns) {
       if (phase_ == phase::connecting || phase_ == phase::warm_connect)
@@ -390,7 +404,8 @@ class runner final : public client_events {
 
   void on_echo_reply(client_base& c, std::string_view text) {
     const std::uint64_t t = now_ns();
-    if (c.outstanding.empty()) return fail("client " + std::to_string(c.index()) + ": reply without a request: " + std::string{text.substr(0, 80)});
+    if (c.outstanding.empty())
+      return fail("client " + std::to_string(c.index()) + ": reply without a request: " + std::string{text.substr(0, 80)});
     auto sent = c.outstanding.front();
     std::string expected;
     if (ep_.socketio) {
@@ -399,7 +414,8 @@ class runner final : public client_events {
       expected = "e" + echo_payload(c.index(), sent.id);
     }
     if (text != expected)
-      return fail("client " + std::to_string(c.index()) + ": wrong reply: expected " + expected + ", got " + std::string{text.substr(0, 120)});
+      return fail("client " + std::to_string(c.index()) + ": wrong reply: expected " + expected + ", got " +
+                  std::string{text.substr(0, 120)});
     c.outstanding.pop_front();
     ++total_replies_;
     if (phase_ == phase::measure) {
@@ -447,7 +463,8 @@ class runner final : public client_events {
                   std::to_string(c.next_seq) + " (lost or reordered)");
     auto& rec = broadcasts_[seq];
     if (text != rec.text)
-      return fail("client " + std::to_string(c.index()) + ": broadcast " + std::to_string(seq) + " differs: " + std::string{text.substr(0, 120)});
+      return fail("client " + std::to_string(c.index()) + ": broadcast " + std::to_string(seq) +
+                  " differs: " + std::string{text.substr(0, 120)});
     ++c.next_seq;
     ++total_replies_;
     if (phase_ == phase::measure) {
@@ -467,12 +484,13 @@ class runner final : public client_events {
     const double secs = static_cast<double>(connect_end_ns_ - connect_start_ns_) / 1e9;
     std::ostringstream o;
     o.precision(6);
-    o << "{\"ok\":true,\"scenario\":\"connect\",\"mode\":\"" << cfg_.mode << "\",\"clients\":" << cfg_.clients
-      << ",\"seconds\":" << secs << ",\"conns_per_s\":" << cfg_.clients / secs;
+    o << "{\"ok\":true,\"scenario\":\"connect\",\"mode\":\"" << cfg_.mode << "\",\"clients\":" << cfg_.clients << ",\"seconds\":" << secs
+      << ",\"conns_per_s\":" << cfg_.clients / secs;
     if (base_.ok && settled_.ok) {
-      o << ",\"rss_base_kib\":" << base_.rss_kib << ",\"rss_kib\":" << settled_.rss_kib << ",\"kib_per_conn\":"
-        << static_cast<double>(settled_.rss_kib - base_.rss_kib) / cfg_.clients << ",\"server_cpu_us_per_conn\":"
-        << (connected_.cpu_s - base_.cpu_s) * 1e6 / cfg_.clients << ",\"server_cpu_pct\":" << (connected_.cpu_s - base_.cpu_s) / secs * 100;
+      o << ",\"rss_base_kib\":" << base_.rss_kib << ",\"rss_kib\":" << settled_.rss_kib
+        << ",\"kib_per_conn\":" << static_cast<double>(settled_.rss_kib - base_.rss_kib) / cfg_.clients
+        << ",\"server_cpu_us_per_conn\":" << (connected_.cpu_s - base_.cpu_s) * 1e6 / cfg_.clients
+        << ",\"server_cpu_pct\":" << (connected_.cpu_s - base_.cpu_s) / secs * 100;
     }
     o << ",\"gen_cpu_pct\":" << (gen_cpu_connect_end_ - gen_cpu_connect_begin_) / secs * 100;
     o << ",\"fd_limit\":" << fd_limit_ << ",\"source_addresses\":" << std::max<std::size_t>(1, sources_.size()) << "}";
@@ -508,16 +526,16 @@ class runner final : public client_events {
     o.precision(6);
     o << "{\"ok\":true,\"scenario\":\"" << cfg_.scenario << "\",\"mode\":\"" << cfg_.mode << "\",\"clients\":" << cfg_.clients
       << ",\"window\":" << cfg_.window << ",\"payload\":" << cfg_.payload << ",\"seconds\":" << secs << ",\"messages\":" << measured_
-      << ",\"" << rate_name << "\":" << rate << ",\"p50_us\":" << p50 << ",\"p99_us\":" << p99
-      << ",\"total_replies\":" << total_replies_ << ",\"pings\":" << pings << ",\"reconnects\":" << reconnects
-      << ",\"gen_cpu_pct\":" << (gen_cpu_end_ - gen_cpu_begin_) / secs * 100;
+      << ",\"" << rate_name << "\":" << rate << ",\"p50_us\":" << p50 << ",\"p99_us\":" << p99 << ",\"total_replies\":" << total_replies_
+      << ",\"pings\":" << pings << ",\"reconnects\":" << reconnects << ",\"gen_cpu_pct\":" << (gen_cpu_end_ - gen_cpu_begin_) / secs * 100;
     if (cfg_.scenario == "bcast") o << ",\"broadcasts\":" << broadcasts_.size();
     if (measure_begin_.ok && measure_end_.ok && measured_ > 0) {
       const double cpu = measure_end_.cpu_s - measure_begin_.cpu_s;
       o << ",\"server_cpu_pct\":" << cpu / secs * 100 << ",\"server_cpu_us_per_msg\":" << cpu * 1e6 / static_cast<double>(measured_)
         << ",\"rss_kib\":" << measure_end_.rss_kib;
     }
-    if (base_.ok && connected_.ok) o << ",\"conns_per_s\":" << cfg_.clients / (static_cast<double>(connect_end_ns_ - connect_start_ns_) / 1e9);
+    if (base_.ok && connected_.ok)
+      o << ",\"conns_per_s\":" << cfg_.clients / (static_cast<double>(connect_end_ns_ - connect_start_ns_) / 1e9);
     o << "}";
     std::cout << o.str() << std::endl;
     std::cerr << cfg_.scenario << " " << cfg_.clients << " clients: " << static_cast<long>(rate) << " " << rate_name << ", p50 " << p50

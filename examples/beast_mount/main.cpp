@@ -54,7 +54,7 @@ using tcp = net::ip::tcp;
 struct app {
   sio::mount_point mount;
   std::string public_dir;
-  std::atomic<unsigned> served{0};  ///< requests Beast answered itself
+  std::atomic<unsigned> served{0};   ///< requests Beast answered itself
   net::ssl::context* tls = nullptr;  ///< HTTPS when set
 };
 
@@ -139,16 +139,15 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     buffer_.consume(buffer_.size());
     lowest().expires_never();  // sio keeps its own time from here
     app& a = app_;
-    sio::async_serve(app_.mount, std::move(stream_), std::move(head), read_ahead,
-                     [&a](std::error_code e, Stream stream, std::string rest) {
-                       if (e == sio::mount_errc::upgraded) return;  // a WebSocket now, sio's
-                       if (e) {
-                         beast::error_code ignored;
-                         if (e == sio::mount_errc::close) beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
-                         return;
-                       }
-                       std::make_shared<session>(std::move(stream), a, rest)->run();
-                     });
+    sio::async_serve(app_.mount, std::move(stream_), std::move(head), read_ahead, [&a](std::error_code e, Stream stream, std::string rest) {
+      if (e == sio::mount_errc::upgraded) return;  // a WebSocket now, sio's
+      if (e) {
+        beast::error_code ignored;
+        if (e == sio::mount_errc::close) beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+        return;
+      }
+      std::make_shared<session>(std::move(stream), a, rest)->run();
+    });
   }
 
   void answer(http::request<http::string_body> req) {
@@ -247,11 +246,16 @@ int main(int argc, char** argv) {
   std::string tls_cert, tls_key;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--host") host = v;
-    else if (a == "--port") port = static_cast<unsigned short>(std::stoi(v));
-    else if (a == "--public") public_dir = v;
-    else if (a == "--tls-cert") tls_cert = v;
-    else if (a == "--tls-key") tls_key = v;
+    if (a == "--host")
+      host = v;
+    else if (a == "--port")
+      port = static_cast<unsigned short>(std::stoi(v));
+    else if (a == "--public")
+      public_dir = v;
+    else if (a == "--tls-cert")
+      tls_cert = v;
+    else if (a == "--tls-key")
+      tls_key = v;
     else {
       std::cerr << "sio_beast_mount: unknown argument " << a << "\n";
       return 2;

@@ -123,22 +123,30 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
     if (a == "-h" || a == "--help") return usage(std::cout, 0);
-    if (a == "--host" && !v.empty()) host = v;
-    else if (a == "--port" && !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos) port = std::stoi(v);
-    else if (a == "--public" && !v.empty()) public_dir = v;
-    else if (a == "--client-dir" && !v.empty()) opts.serve_client_dir = v;
-    else return usage(std::cerr, 2);
+    if (a == "--host" && !v.empty())
+      host = v;
+    else if (a == "--port" && !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos)
+      port = std::stoi(v);
+    else if (a == "--public" && !v.empty())
+      public_dir = v;
+    else if (a == "--client-dir" && !v.empty())
+      opts.serve_client_dir = v;
+    else
+      return usage(std::cerr, 2);
   }
   if (port > 65535) return usage(std::cerr, 2);
 
   asio::io_context ctx;
   asio::thread_pool file_reads{1};  // the page's files are read there, off the clients' strands
-  sio::server<> io{ctx, opts};  // polling first, then the upgrade to WebSocket
+  sio::server<> io{ctx, opts};      // polling first, then the upgrade to WebSocket
   directory users;
 
   // Requests that are not for /socket.io/ come here: the page's three files.
   io.on_http_request(file_reads.get_executor(), [public_dir](const std::shared_ptr<sio::transport::http_exchange>& ex) {
-    struct file { const char* name; const char* type; };
+    struct file {
+      const char* name;
+      const char* type;
+    };
     static const std::map<std::string, file> files = {{"/", {"index.html", "text/html"}},
                                                       {"/index.html", {"index.html", "text/html"}},
                                                       {"/style.css", {"style.css", "text/css"}},
@@ -162,10 +170,10 @@ int main(int argc, char** argv) {
   });
 
   io.on_connection([&](sio::socket socket) {
-    log() << "connected     " << socket.id() << " over " << socket.conn().transport() << " from " << socket.handshake().address << std::endl;
-    socket.conn().on_upgrade([id = socket.id()](std::string_view transport) {
-      log() << "upgraded      " << id << " to " << transport << std::endl;
-    });
+    log() << "connected     " << socket.id() << " over " << socket.conn().transport() << " from " << socket.handshake().address
+          << std::endl;
+    socket.conn().on_upgrade(
+        [id = socket.id()](std::string_view transport) { log() << "upgraded      " << id << " to " << transport << std::endl; });
     users.add(socket.id(), auth_token(socket));
     socket.join("general");
     socket.emit("user list", users.list());  // who is here, before the newcomer picks a name

@@ -48,21 +48,32 @@ settings parse_args(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--port") s.port = static_cast<unsigned short>(std::stoi(value(i)));
-    else if (a == "--host") s.host = value(i);
+    if (a == "--port")
+      s.port = static_cast<unsigned short>(std::stoi(value(i)));
+    else if (a == "--host")
+      s.host = value(i);
     else if (a == "--transports") {
       std::string t = value(i);
       s.engine.polling = t.find("polling") != std::string::npos;
       s.engine.websocket = t.find("websocket") != std::string::npos;
-    } else if (a == "--no-upgrades") s.engine.allow_upgrades = false;
-    else if (a == "--ping-interval") s.engine.ping_interval = std::chrono::milliseconds{std::stol(value(i))};
-    else if (a == "--ping-timeout") s.engine.ping_timeout = std::chrono::milliseconds{std::stol(value(i))};
-    else if (a == "--upgrade-timeout") s.engine.upgrade_timeout = std::chrono::milliseconds{std::stol(value(i))};
-    else if (a == "--max-payload") s.engine.max_payload = std::stoul(value(i));
-    else if (a == "--path") s.engine.path = value(i);
-    else if (a == "--tls-cert") s.tls_cert = value(i);
-    else if (a == "--tls-key") s.tls_key = value(i);
-    else if (a == "--threads") s.threads = std::max(1, std::atoi(value(i).c_str()));
+    } else if (a == "--no-upgrades")
+      s.engine.allow_upgrades = false;
+    else if (a == "--ping-interval")
+      s.engine.ping_interval = std::chrono::milliseconds{std::stol(value(i))};
+    else if (a == "--ping-timeout")
+      s.engine.ping_timeout = std::chrono::milliseconds{std::stol(value(i))};
+    else if (a == "--upgrade-timeout")
+      s.engine.upgrade_timeout = std::chrono::milliseconds{std::stol(value(i))};
+    else if (a == "--max-payload")
+      s.engine.max_payload = std::stoul(value(i));
+    else if (a == "--path")
+      s.engine.path = value(i);
+    else if (a == "--tls-cert")
+      s.tls_cert = value(i);
+    else if (a == "--tls-key")
+      s.tls_key = value(i);
+    else if (a == "--threads")
+      s.threads = std::max(1, std::atoi(value(i).c_str()));
     else {
       std::cerr << "unknown option " << a << "\n";
       std::exit(2);

@@ -39,19 +39,29 @@ settings parse_args(int argc, char** argv) {
       std::exit(2);
     }
     std::string v = argv[++i];
-    if (a == "--port") s.port = static_cast<unsigned short>(std::stoi(v));
-    else if (a == "--host") s.host = v;
+    if (a == "--port")
+      s.port = static_cast<unsigned short>(std::stoi(v));
+    else if (a == "--host")
+      s.host = v;
     else if (a == "--transports") {
       s.options.polling = v.find("polling") != std::string::npos;
       s.options.websocket = v.find("websocket") != std::string::npos;
-    } else if (a == "--ping-interval") s.options.ping_interval = std::chrono::milliseconds{std::stol(v)};
-    else if (a == "--ping-timeout") s.options.ping_timeout = std::chrono::milliseconds{std::stol(v)};
-    else if (a == "--connect-timeout") s.options.connect_timeout = std::chrono::milliseconds{std::stol(v)};
-    else if (a == "--max-payload") s.options.max_payload = std::stoul(v);
-    else if (a == "--serve-client") s.options.serve_client_dir = v;
-    else if (a == "--cors-origin") s.options.cors.origins = {v};
-    else if (a == "--cors-credentials") s.options.cors.credentials = v == "true";
-    else if (a == "--threads") s.threads = std::max(1, std::stoi(v));
+    } else if (a == "--ping-interval")
+      s.options.ping_interval = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--ping-timeout")
+      s.options.ping_timeout = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--connect-timeout")
+      s.options.connect_timeout = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--max-payload")
+      s.options.max_payload = std::stoul(v);
+    else if (a == "--serve-client")
+      s.options.serve_client_dir = v;
+    else if (a == "--cors-origin")
+      s.options.cors.origins = {v};
+    else if (a == "--cors-credentials")
+      s.options.cors.credentials = v == "true";
+    else if (a == "--threads")
+      s.threads = std::max(1, std::stoi(v));
     else {
       std::cerr << "sio_fixture: unknown argument " << a << "\n";
       std::exit(2);
@@ -75,9 +85,7 @@ void install(sio::socket socket) {
   socket.on("echo-ack", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
   socket.on("1234", [](sio::arguments args, sio::ack_sender ack) { ack(args); });
 
-  socket.on("whoami", [socket, nsp](sio::ack_sender ack) {
-    ack({{"id", socket.id()}, {"nsp", nsp.name()}});
-  });
+  socket.on("whoami", [socket, nsp](sio::ack_sender ack) { ack({{"id", socket.id()}, {"nsp", nsp.name()}}); });
   socket.on("handshake", [socket](sio::ack_sender ack) {
     const auto& h = socket.handshake();
     sio::value query = sio::object{}, headers = sio::object{};
@@ -90,8 +98,10 @@ void install(sio::socket socket) {
   });
 
   socket.on("join", [socket](sio::value rooms, sio::ack_sender ack) {
-    if (auto many = sio::from_value<std::vector<std::string>>(rooms)) socket.join(*many);
-    else if (rooms.is_string()) socket.join(rooms.as_string());
+    if (auto many = sio::from_value<std::vector<std::string>>(rooms))
+      socket.join(*many);
+    else if (rooms.is_string())
+      socket.join(rooms.as_string());
     if (ack) ack(rooms_of(socket));
   });
   socket.on("leave", [socket](std::string room, sio::ack_sender ack) {
@@ -100,15 +110,11 @@ void install(sio::socket socket) {
   });
   socket.on("rooms", [socket](sio::ack_sender ack) { ack(rooms_of(socket)); });
 
-  socket.on("to-room", [nsp](std::string room, std::string event, sio::arguments rest) {
-    nsp.to(room).emit(event, rest);
-  });
+  socket.on("to-room", [nsp](std::string room, std::string event, sio::arguments rest) { nsp.to(room).emit(event, rest); });
   socket.on("to-room-except", [nsp](std::string room, std::string except, std::string event, sio::arguments rest) {
     nsp.to(room).except(except).emit(event, rest);
   });
-  socket.on("socket-to-room", [socket](std::string room, std::string event, sio::arguments rest) {
-    socket.to(room).emit(event, rest);
-  });
+  socket.on("socket-to-room", [socket](std::string room, std::string event, sio::arguments rest) { socket.to(room).emit(event, rest); });
   socket.on("broadcast", [socket](sio::arguments args) { socket.broadcast().emit("broadcast", args); });
   socket.on("send-to", [nsp](std::string id, sio::arguments rest) { nsp.to(id).emit("private", rest); });
 
@@ -119,17 +125,18 @@ void install(sio::socket socket) {
     });
   });
   socket.on("broadcast-ack", [nsp](std::string room, std::int64_t ms, sio::ack_sender ack) {
-    nsp.to(room).timeout(std::chrono::milliseconds{ms}).emit_with_ack("bcast-ack", [ack](std::error_code ec, std::vector<sio::arguments> replies) {
-      sio::array responses;
-      for (auto& r : replies) responses.push_back(r.empty() ? sio::value{} : r[0]);
-      if (ec) return ack({{"error", ec.message()}, {"responses", std::move(responses)}});
-      ack({{"responses", std::move(responses)}});
-    });
+    nsp.to(room)
+        .timeout(std::chrono::milliseconds{ms})
+        .emit_with_ack("bcast-ack", [ack](std::error_code ec, std::vector<sio::arguments> replies) {
+          sio::array responses;
+          for (auto& r : replies) responses.push_back(r.empty() ? sio::value{} : r[0]);
+          if (ec) return ack({{"error", ec.message()}, {"responses", std::move(responses)}});
+          ack({{"responses", std::move(responses)}});
+        });
   });
   socket.on("fetch-sockets", [nsp](std::string room, sio::ack_sender ack) {
     sio::array out;
-    for (const auto& s : nsp.in(room).sockets())
-      out.push_back(sio::object{{"id", sio::value{s.id()}}, {"rooms", rooms_of(s)}});
+    for (const auto& s : nsp.in(room).sockets()) out.push_back(sio::object{{"id", sio::value{s.id()}}, {"rooms", rooms_of(s)}});
     ack(sio::value{std::move(out)});
   });
 

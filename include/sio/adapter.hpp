@@ -121,8 +121,7 @@ class adapter_host {
   /// The same, sent with server_side_emit_with_ack: the handler calls `reply` with its answer
   /// (one value, as in Node; an adapter forwards it to the asking server). A handler that does not
   /// reply lets the asking server time out.
-  virtual void server_side_event_with_ack(const std::string& event, std::vector<value> args,
-                                          std::function<void(value)> reply) {
+  virtual void server_side_event_with_ack(const std::string& event, std::vector<value> args, std::function<void(value)> reply) {
     (void)event;
     (void)args;
     (void)reply;
@@ -137,8 +136,8 @@ class adapter_host {
   /// Delivers an event packet that asks for an ack to the local sockets `opts` selects, each
   /// registering packet.id in its ack table (what another server's broadcast with ack needs):
   /// `client_count` once with how many were sent it, then `on_ack` for each ack that comes.
-  virtual void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts,
-                                        client_count_handler client_count, remote_ack_handler on_ack) {
+  virtual void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
+                                        remote_ack_handler on_ack) {
     (void)packet;
     (void)opts;
     (void)on_ack;
@@ -209,8 +208,8 @@ class adapter {
   /// adapter spanning servers forwards it (unless opts.local), calls `client_count` once with how
   /// many clients the others reached, and then `on_ack` for each of their acks; the other servers
   /// deliver it through adapter_host::broadcast_local_with_ack. The default has no other server.
-  virtual void broadcast_with_ack(const parser::packet& packet, const broadcast_options& opts,
-                                  client_count_handler client_count, remote_ack_handler on_ack) {
+  virtual void broadcast_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
+                                  remote_ack_handler on_ack) {
     (void)packet;
     (void)opts;
     (void)on_ack;
@@ -221,14 +220,10 @@ class adapter {
   /// `timeout` bounds the wait for other servers. The default completes with the local ones.
   virtual void fetch_sockets(const broadcast_options& opts, request_timeout timeout, fetch_sockets_handler done) {
     (void)timeout;
-    host_.local_socket_details(opts, [done = std::move(done)](std::vector<socket_details> found) {
-      done({}, std::move(found));
-    });
+    host_.local_socket_details(opts, [done = std::move(done)](std::vector<socket_details> found) { done({}, std::move(found)); });
   }
   /// socketsJoin / socketsLeave / disconnectSockets, on every server (opts.local: this one only).
-  virtual void add_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) {
-    host_.join_local(opts, rooms);
-  }
+  virtual void add_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) { host_.join_local(opts, rooms); }
   virtual void del_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) {
     for (const auto& id : select(opts))
       for (const auto& r : rooms) del(id, r);
@@ -248,8 +243,8 @@ class adapter {
   }
   /// io.serverSideEmitWithAck: the same, and `done` gets every other server's reply, or
   /// errc::ack_timeout after `timeout` with the replies that came. One process: no replies, at once.
-  virtual void server_side_emit_with_ack(const std::string& event, const std::vector<value>& args,
-                                         request_timeout timeout, server_replies_handler done) {
+  virtual void server_side_emit_with_ack(const std::string& event, const std::vector<value>& args, request_timeout timeout,
+                                         server_replies_handler done) {
     (void)event;
     (void)args;
     (void)timeout;

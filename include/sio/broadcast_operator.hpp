@@ -23,7 +23,6 @@ using remote_sockets_handler = std::function<void(std::error_code, std::vector<r
 
 class broadcast_operator {
  public:
-
   broadcast_operator to(const room_id& room) const {
     auto b = *this;
     b.opts_.rooms.push_back(room);

@@ -40,9 +40,8 @@ class connection {
   const connection& on_upgrade(std::function<void(std::string_view transport)> fn) const {
     auto c = client_;
     asio::dispatch(c->strand(), [c, fn = std::move(fn)]() mutable {
-      c->engine_session().on_upgrade([weak = std::weak_ptr<detail::client>{c}, fn = std::move(fn)](std::string_view t) {
-        guarded(weak, "upgrade", [&] { fn(t); });
-      });
+      c->engine_session().on_upgrade(
+          [weak = std::weak_ptr<detail::client>{c}, fn = std::move(fn)](std::string_view t) { guarded(weak, "upgrade", [&] { fn(t); }); });
     });
     return *this;
   }
@@ -59,9 +58,8 @@ class connection {
   const connection& on_drain(std::function<void()> fn) const {
     auto c = client_;
     asio::dispatch(c->strand(), [c, fn = std::move(fn)]() mutable {
-      c->engine_session().on_drain([weak = std::weak_ptr<detail::client>{c}, fn = std::move(fn)] {
-        guarded(weak, "drain", [&] { fn(); });
-      });
+      c->engine_session().on_drain(
+          [weak = std::weak_ptr<detail::client>{c}, fn = std::move(fn)] { guarded(weak, "drain", [&] { fn(); }); });
     });
     return *this;
   }

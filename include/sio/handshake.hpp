@@ -11,8 +11,8 @@ namespace sio {
 struct handshake_info {
   transport::header_list headers;
   transport::query_params query;
-  value auth;            ///< the CONNECT payload; an empty object when the client sent none
-  std::string address;   ///< the client's IP address
+  value auth;           ///< the CONNECT payload; an empty object when the client sent none
+  std::string address;  ///< the client's IP address
   std::chrono::system_clock::time_point time;
   std::string url;       ///< the request target of the first Engine.IO request
   bool secure = false;   ///< TLS

@@ -40,8 +40,7 @@ struct mount_net<Stream, std::enable_if_t<boost::asio::execution::is_executor<ty
   }
   template <class Handler>
   static auto track(const Handler& h, Stream& s) {
-    return boost::asio::prefer(boost::asio::get_associated_executor(h, s.get_executor()),
-                               boost::asio::execution::outstanding_work.tracked);
+    return boost::asio::prefer(boost::asio::get_associated_executor(h, s.get_executor()), boost::asio::execution::outstanding_work.tracked);
   }
   template <class Work, class F>
   static void complete(const Work& work, F&& f) {

@@ -170,9 +170,12 @@ struct has_socket<S, std::void_t<decltype(std::declval<S&>().socket())>> : std::
 /// The socket under any layers (TLS: ssl::stream::next_layer(); Beast: basic_stream::socket()).
 template <class S>
 auto& lowest_layer_of(S& s) {
-  if constexpr (has_next_layer<S>::value) return lowest_layer_of(s.next_layer());
-  else if constexpr (has_socket<S>::value) return lowest_layer_of(s.socket());
-  else return s;
+  if constexpr (has_next_layer<S>::value)
+    return lowest_layer_of(s.next_layer());
+  else if constexpr (has_socket<S>::value)
+    return lowest_layer_of(s.socket());
+  else
+    return s;
 }
 
 /// A stream of one Asio flavour (`Net`: mount_net in sio/mount.hpp or sio/mount_boost.hpp) behind
@@ -184,9 +187,8 @@ class mount_stream_of final : public mount_stream, public std::enable_shared_fro
 
   void read_some(void* data, std::size_t size, completion done) override {
     Net::dispatch(stream, [self = this->shared_from_this(), data, size, done = std::move(done)]() mutable {
-      self->stream.async_read_some(typename Net::mutable_buffer(data, size), [done = std::move(done)](auto ec, std::size_t n) mutable {
-        done(Net::to_std(ec), n);
-      });
+      self->stream.async_read_some(typename Net::mutable_buffer(data, size),
+                                   [done = std::move(done)](auto ec, std::size_t n) mutable { done(Net::to_std(ec), n); });
     });
   }
   void write_some(std::vector<buffer> buffers, completion done) override {
@@ -215,8 +217,7 @@ struct mount_net;
 /// Hands a request that the user's server read to sio, with the stream (see the top of this
 /// header). `read_ahead` is copied before async_serve returns. Thread safety: any thread.
 template <class Stream, class CompletionToken>
-auto async_serve(const mount_point& mount, Stream stream, mounted_request request, std::string_view read_ahead,
-                      CompletionToken&& token) {
+auto async_serve(const mount_point& mount, Stream stream, mounted_request request, std::string_view read_ahead, CompletionToken&& token) {
   using Net = mount_net<Stream>;
   using signature = void(std::error_code, Stream, std::string);
   auto init = [mount, request = std::move(request), read_ahead = std::string(read_ahead)](auto handler, Stream stream) mutable {

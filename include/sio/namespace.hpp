@@ -104,9 +104,8 @@ class namespace_ {
   }
   /// What other servers send with server_side_emit (io.on(event) on the receiving side).
   const namespace_& on_server_side_event(std::function<void(const std::string& event, arguments args)> fn) const {
-    state_->on_server_side_event([fn = std::move(fn)](const std::string& event, arguments args, std::function<void(value)>) {
-      fn(event, std::move(args));
-    });
+    state_->on_server_side_event(
+        [fn = std::move(fn)](const std::string& event, arguments args, std::function<void(value)>) { fn(event, std::move(args)); });
     return *this;
   }
   /// The same, answering server_side_emit_with_ack: call `reply` once with the answer (for an

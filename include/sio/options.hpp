@@ -89,10 +89,10 @@ constexpr const char* to_string(error_source s) noexcept {
 /// What server_options::on_handler_error receives.
 struct handler_error {
   error_source source;
-  std::string socket_id;  ///< the socket concerned; before any socket exists, the Engine.IO session id; else empty
-  std::string nsp;        ///< its namespace (or the name a client asked for)
-  std::string event;      ///< the event (incoming, or emitted for acks and outgoing handlers); the request target for http_hook
-  std::string message;    ///< what() of the exception, "unknown exception", or what limit was hit
+  std::string socket_id;         ///< the socket concerned; before any socket exists, the Engine.IO session id; else empty
+  std::string nsp;               ///< its namespace (or the name a client asked for)
+  std::string event;             ///< the event (incoming, or emitted for acks and outgoing handlers); the request target for http_hook
+  std::string message;           ///< what() of the exception, "unknown exception", or what limit was hit
   std::exception_ptr exception;  ///< null for limits
 };
 

@@ -67,9 +67,8 @@ class server {
   namespace_ of(const std::string& name) { return detail::namespace_access::make(core_->of(name)); }
   /// io.of(/regex/): a dynamic namespace; every matching name gets its own child namespace.
   namespace_ of(const std::regex& pattern) {
-    return detail::namespace_access::make(core_->of([pattern](const std::string& name, const transport::http_request&, const value&) {
-      return std::regex_match(name, pattern);
-    }));
+    return detail::namespace_access::make(core_->of(
+        [pattern](const std::string& name, const transport::http_request&, const value&) { return std::regex_match(name, pattern); }));
   }
   /// io.of((name, auth, next) => ...): a dynamic namespace decided by a predicate.
   namespace_ of(namespace_matcher matcher) { return detail::namespace_access::make(core_->of(std::move(matcher))); }
@@ -86,13 +85,14 @@ class server {
   /// block (no file or database reads). Hand blocking work to another executor and respond from
   /// there, or use the overload below, which does that.
   void on_http_request(std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
-    engine_.core()->set_fallback([weak = std::weak_ptr<detail::server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
-      try {
-        fn(ex);
-      } catch (...) {
-        http_hook_failed(weak, *ex, std::current_exception());
-      }
-    });
+    engine_.core()->set_fallback(
+        [weak = std::weak_ptr<detail::server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
+          try {
+            fn(ex);
+          } catch (...) {
+            http_hook_failed(weak, *ex, std::current_exception());
+          }
+        });
   }
 
   /// The same, with `fn` run on `executor` (e.g. an asio::thread_pool's) instead of a strand the
@@ -100,7 +100,7 @@ class server {
   template <class Executor, class = std::enable_if_t<asio::execution::is_executor<Executor>::value>>
   void on_http_request(const Executor& executor, std::function<void(const std::shared_ptr<transport::http_exchange>&)> fn) {
     engine_.core()->set_fallback([weak = std::weak_ptr<detail::server_core>{core_}, executor,
-                                    fn = std::make_shared<decltype(fn)>(std::move(fn))](const std::shared_ptr<transport::http_exchange>& ex) {
+                                  fn = std::make_shared<decltype(fn)>(std::move(fn))](const std::shared_ptr<transport::http_exchange>& ex) {
       asio::post(executor, [weak, fn, ex] {
         try {
           (*fn)(ex);
@@ -116,14 +116,15 @@ class server {
   /// throws, the exception is reported (http_hook) and the request answered 500 (unless it had
   /// answered already) and not passed on.
   void use_http(engine::core::http_middleware fn) {
-    engine_.core()->add_http_middleware([weak = std::weak_ptr<detail::server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
-      try {
-        return fn(ex);
-      } catch (...) {
-        http_hook_failed(weak, *ex, std::current_exception());
-        return true;
-      }
-    });
+    engine_.core()->add_http_middleware(
+        [weak = std::weak_ptr<detail::server_core>{core_}, fn = std::move(fn)](const std::shared_ptr<transport::http_exchange>& ex) {
+          try {
+            return fn(ex);
+          } catch (...) {
+            http_hook_failed(weak, *ex, std::current_exception());
+            return true;
+          }
+        });
   }
 
   /// Listens on host:port (port 0 picks a free port; see port()). Throws std::system_error when

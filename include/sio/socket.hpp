@@ -170,9 +170,7 @@ class socket {
   }
   /// One argument written as a literal: s.emit("welcome", {{"id", s.id()}, {"rooms", {"a", "b"}}})
   /// (a braced list has no type a template could deduce).
-  emit_status emit(std::string_view event, value arg) const {
-    return state_->emit_arguments(event, arguments::of(std::move(arg)), false);
-  }
+  emit_status emit(std::string_view event, value arg) const { return state_->emit_arguments(event, arguments::of(std::move(arg)), false); }
   /// emit("message", ...).
   template <class... A>
   auto send(A&&... args) const {

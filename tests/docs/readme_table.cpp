@@ -38,10 +38,13 @@ inline bool from_json(const sio::value& in, my_data& d) {
   io.on_connection([](sio::socket socket) { /* ... */ });
   // of
   {
-    io.of("/chat"), io.of(std::regex{R"(^/dyn-\d+$)"}), io.of([](const std::string& name, const sio::transport::http_request&, const sio::value& auth) { return name.size() < 16; });
+    io.of("/chat"), io.of(std::regex{R"(^/dyn-\d+$)"}),
+        io.of([](const std::string& name, const sio::transport::http_request&, const sio::value& auth) { return name.size() < 16; });
   }
   // use
-  io.use([](sio::socket s, sio::connect_next next) { next(); /* or next(sio::connect_error{"msg", data}) */ });
+  io.use([](sio::socket s, sio::connect_next next) {
+    next(); /* or next(sio::connect_error{"msg", data}) */
+  });
   io.use([data](sio::socket, sio::connect_next next) { next(sio::connect_error{"msg", data}); });
   // on, with ack
   socket.on("ev", [](int a, std::string b, sio::ack_sender ack) { ack(a, b); });
@@ -50,11 +53,14 @@ inline bool from_json(const sio::value& in, my_data& d) {
   // once, off, any
   socket.once("ev", [] {}), socket.off("ev"), socket.on_any(log), socket.prepend_any(log), socket.off_any(), socket.on_any_outgoing(log);
   // packet middleware
-  socket.use([](sio::arguments& ev, sio::packet_next next) { next(); /* or next("error") */ });
+  socket.use([](sio::arguments& ev, sio::packet_next next) {
+    next(); /* or next("error") */
+  });
   // error
   socket.on_error([](const std::exception& e) { /* a sio::conversion_error or sio::middleware_error */ });
   // disconnecting, disconnect
-  socket.on_disconnecting([](sio::disconnect_reason) {}), socket.on_disconnect([](sio::disconnect_reason r) { std::cout << sio::to_string(r); });
+  socket.on_disconnecting([](sio::disconnect_reason) {}),
+      socket.on_disconnect([](sio::disconnect_reason r) { std::cout << sio::to_string(r); });
   // emit
   {
     sio::emit_status st = socket.emit("ev", a, b);
@@ -78,8 +84,7 @@ inline bool from_json(const sio::value& in, my_data& d) {
   // data, handshake
   try {
     socket.data<my_data>(), socket.with_data<my_data>([](my_data& d) {}), (void)socket.handshake().auth;
-  } catch (const sio::data_type_error&) {
-  }
+  } catch (const sio::data_type_error&) {}
   // server-wide operations
   io.in(r).fetch_sockets([](std::error_code ec, std::vector<sio::remote_socket> found) {});
   for (const sio::remote_socket& s : std::vector<sio::remote_socket>{}) {
@@ -98,8 +103,7 @@ inline bool from_json(const sio::value& in, my_data& d) {
   // listen
   try {
     io.listen(port);
-  } catch (const std::system_error&) {
-  }
+  } catch (const std::system_error&) {}
   io.listen(port, "0.0.0.0", ec);
   // options
   (void)options.on_connection_error, (void)options.initial_headers, (void)options.headers, (void)options.serve_client_dir;

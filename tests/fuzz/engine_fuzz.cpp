@@ -69,9 +69,9 @@ struct world {
     opts.output_pause_bytes = 8 * 1024;
     opts.strands = 1;
     opts.generate_id = [n = 0](const sio::transport::http_request&) mutable { return "sid" + std::to_string(n++); };
-    core = std::make_shared<sio::detail::server_core>(ctx.get_executor(), opts, [](sio::adapter_host& host) -> std::unique_ptr<sio::adapter> {
-      return std::make_unique<sio::in_memory_adapter>(host);
-    });
+    core = std::make_shared<sio::detail::server_core>(
+        ctx.get_executor(), opts,
+        [](sio::adapter_host& host) -> std::unique_ptr<sio::adapter> { return std::make_unique<sio::in_memory_adapter>(host); });
     engine = std::make_shared<sio::engine::core>(ctx, core->engine_options(), true, true);
     core->attach(*engine);
     core->of("/")->on_connection([](sio::socket s) {
@@ -124,8 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 0: peer.send(in.bytes(in.byte())); break;
       case 1: {  // a polling POST carrying the next bytes
         std::string body = in.bytes(in.byte());
-        peer.send("POST /socket.io/?EIO=4&transport=polling" + sid + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                  std::to_string(body.size()) + "\r\n\r\n" + body);
+        peer.send("POST /socket.io/?EIO=4&transport=polling" + sid +
+                  " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
         break;
       }
       case 2: peer.send("GET /socket.io/?EIO=4&transport=polling" + sid + " HTTP/1.1\r\nHost: x\r\n\r\n"); break;

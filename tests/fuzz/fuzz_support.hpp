@@ -9,12 +9,12 @@
 #include <vector>
 
 /// Like assert, in every build: prints what failed and aborts (libFuzzer then saves the input).
-#define SIO_FUZZ_CHECK(condition)                                                                 \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "invariant failed at %s:%d: %s\n", __FILE__, __LINE__, #condition);    \
-      std::abort();                                                                                \
-    }                                                                                              \
+#define SIO_FUZZ_CHECK(condition)                                                              \
+  do {                                                                                         \
+    if (!(condition)) {                                                                        \
+      std::fprintf(stderr, "invariant failed at %s:%d: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (0)
 
 namespace sio_fuzz {
@@ -46,8 +46,6 @@ inline std::vector<std::size_t> pieces(std::uint32_t seed, std::size_t total) {
   return out;
 }
 
-inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
-  return {reinterpret_cast<const char*>(data), size};
-}
+inline std::string_view as_text(const std::uint8_t* data, std::size_t size) { return {reinterpret_cast<const char*>(data), size}; }
 
 }  // namespace sio_fuzz

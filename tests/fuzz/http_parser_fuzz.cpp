@@ -35,8 +35,7 @@ struct seen_request {
   int version_minor;
   std::vector<std::pair<std::string, std::string>> headers;
   bool operator==(const seen_request& o) const {
-    return method == o.method && target == o.target && body == o.body && version_minor == o.version_minor &&
-           headers == o.headers;
+    return method == o.method && target == o.target && body == o.body && version_minor == o.version_minor && headers == o.headers;
   }
 };
 
@@ -61,7 +60,9 @@ http_limits small_limits() {
 bool is_tchar(unsigned char c) {
   return c > 32 && c < 127 && std::string_view{"()<>@,;:\\\"/[]?={}"}.find(static_cast<char>(c)) == std::string_view::npos;
 }
-bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); }); }
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
+}
 
 /// What the parser promises about every request it completes.
 void check_request(const http_request& r, const http_limits& limits) {

@@ -126,8 +126,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       attachments_received = 0;
     } else if (r.needs_more()) {
       SIO_FUZZ_CHECK(d.awaiting_attachments());
-      if (binary) ++attachments_received;
-      else SIO_FUZZ_CHECK(message.front() == '5' || message.front() == '6');
+      if (binary)
+        ++attachments_received;
+      else
+        SIO_FUZZ_CHECK(message.front() == '5' || message.front() == '6');
     } else {
       SIO_FUZZ_CHECK(!d.awaiting_attachments());
       // A packet completes from a text (no attachments) or from its last attachment.

@@ -46,12 +46,8 @@ outcome run(std::string stream, const std::vector<std::size_t>& cuts, std::size_
     const std::uint16_t failure = reader.consume(stream.data() + at, n, [&](kind k, std::string&& payload) {
       SIO_FUZZ_CHECK(!closed);
       switch (k) {
-        case kind::text:
-          SIO_FUZZ_CHECK(sio::detail::is_valid_utf8(payload));
-          [[fallthrough]];
-        case kind::binary:
-          SIO_FUZZ_CHECK(payload.size() <= max_message);
-          break;
+        case kind::text: SIO_FUZZ_CHECK(sio::detail::is_valid_utf8(payload)); [[fallthrough]];
+        case kind::binary: SIO_FUZZ_CHECK(payload.size() <= max_message); break;
         case kind::close:
           SIO_FUZZ_CHECK(payload.size() != 1);
           if (payload.size() >= 2) {
@@ -63,9 +59,7 @@ outcome run(std::string stream, const std::vector<std::size_t>& cuts, std::size_
           }
           [[fallthrough]];
         case kind::ping:
-        case kind::pong:
-          SIO_FUZZ_CHECK(payload.size() <= 125);
-          break;
+        case kind::pong: SIO_FUZZ_CHECK(payload.size() <= 125); break;
       }
       // A message never holds more than the bytes that came in for it.
       SIO_FUZZ_CHECK(payload.capacity() <= 2 * (stream.size() + 64 * 1024));

@@ -115,9 +115,9 @@ TEST_CASE("emits, room changes and broadcasts from many threads reach every clie
     hammer.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
         switch (t % 3) {
-          case 0: srv.io.emit("t", t, i); break;                 // namespace-wide
-          case 1: srv.io.to("all").emit("t", t, i); break;       // a room
-          default:                                               // each socket directly
+          case 0: srv.io.emit("t", t, i); break;            // namespace-wide
+          case 1: srv.io.to("all").emit("t", t, i); break;  // a room
+          default:                                          // each socket directly
             for (auto& s : sockets) s.emit("t", t, i);
         }
         // Churn on rooms nobody broadcasts to, concurrently with the broadcasts.
@@ -378,21 +378,30 @@ TEST_CASE("listeners: once, off, on_any, prepend_any, off_any, on_any_outgoing, 
   srv.start();
   sio_test::test_client c(srv.port());
   c.connect();
-  for (const char* p : {"2[\"one\"]", "2[\"one\"]", "2[\"gone\"]", "2[\"blocked\",1]", "2[\"rewrite\",\"x\"]", "2[\"stop\"]", "2[\"gone\"]", "2[\"one\"]"})
+  for (const char* p :
+       {"2[\"one\"]", "2[\"one\"]", "2[\"gone\"]", "2[\"blocked\",1]", "2[\"rewrite\",\"x\"]", "2[\"stop\"]", "2[\"gone\"]", "2[\"one\"]"})
     c.send_sio(p);
   c.next_matching([](const std::string& p) { return is_event(p, "stopped"); });
   c.send_sio("2[\"stop\"]");  // a second marker: everything before it has been handled
   c.next_matching([](const std::string& p) { return is_event(p, "stopped"); });
   CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
   std::lock_guard<std::mutex> lock(mutex);
-  std::vector<std::string> expected = {
-      "first:one", "any:one:0", "one",                    // once: the first time only
-      "first:one", "any:one:0",                           // (the second "one": no handler left)
-      "first:gone", "any:gone:0", "gone",                 //
-      "error:blocked by middleware",                      // middleware stops it before any listener
-      "first:rewrite", "any:rewrite:1", "rewrite:rewritten:7",
-      "first:stop", "any:stop:0", "out:stopped",          // off_any then takes effect
-      "out:stopped"};
+  std::vector<std::string> expected = {"first:one",
+                                       "any:one:0",
+                                       "one",  // once: the first time only
+                                       "first:one",
+                                       "any:one:0",  // (the second "one": no handler left)
+                                       "first:gone",
+                                       "any:gone:0",
+                                       "gone",                         //
+                                       "error:blocked by middleware",  // middleware stops it before any listener
+                                       "first:rewrite",
+                                       "any:rewrite:1",
+                                       "rewrite:rewritten:7",
+                                       "first:stop",
+                                       "any:stop:0",
+                                       "out:stopped",  // off_any then takes effect
+                                       "out:stopped"};
   CHECK(seen == expected);
 }
 
@@ -408,8 +417,10 @@ TEST_CASE("disconnecting sees the rooms, disconnect gets the reason; server clos
     auto rooms = std::make_shared<std::size_t>(0);
     s.on_disconnecting([s, rooms](sio::disconnect_reason) { *rooms = s.rooms().size(); });
     s.on_disconnect([&, k, rooms](sio::disconnect_reason r) {
-      if (k == 0) first.set_value({*rooms, std::string{sio::to_string(r)}});
-      else second.set_value(std::string{sio::to_string(r)});
+      if (k == 0)
+        first.set_value({*rooms, std::string{sio::to_string(r)}});
+      else
+        second.set_value(std::string{sio::to_string(r)});
     });
   });
   srv.start();
@@ -485,11 +496,12 @@ struct stalled_client {
 };
 }  // namespace
 
-TEST_CASE("a client that stops reading is disconnected (slow consumer) once its send buffer limit is passed, "
-          "also by broadcasts from its own strand; the others go on") {
+TEST_CASE(
+    "a client that stops reading is disconnected (slow consumer) once its send buffer limit is passed, "
+    "also by broadcasts from its own strand; the others go on") {
   sio::server_options opts;
   opts.max_buffered_bytes = 64 * 1024;
-  opts.strands = 1;  // every session on one strand: the broadcasts reach the stalled one directly
+  opts.strands = 1;                          // every session on one strand: the broadcasts reach the stalled one directly
   std::promise<std::string> stalled_reason;  // before the server: its handlers may outlive a failed check
   std::atomic<int> connected{0}, chunks{0};
   const std::string chunk(32 * 1024, 'x');
@@ -557,9 +569,7 @@ TEST_CASE("a busy WebSocket reads messages of every size in order: small ones, t
   // A connection that keeps sending reads into a buffer of its own (connection::read_busy); a
   // message larger than that buffer is read on in one go. Every message must arrive whole.
   running_server srv({}, 1);
-  srv.io.on_connection([](sio::socket s) {
-    s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(std::move(data)); });
-  });
+  srv.io.on_connection([](sio::socket s) { s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(std::move(data)); }); });
   srv.start();
   sio_test::test_client c(srv.port());
   c.connect();
@@ -652,8 +662,9 @@ std::string http_roundtrip(unsigned short port, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("an event handler that throws is reported with its socket, namespace, event and exception; "
-          "keep: the next event reaches it; disconnect: the client gets a DISCONNECT") {
+TEST_CASE(
+    "an event handler that throws is reported with its socket, namespace, event and exception; "
+    "keep: the next event reaches it; disconnect: the client gets a DISCONNECT") {
   auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
   error_log log;
   std::atomic<int> calls{0};
@@ -696,8 +707,9 @@ TEST_CASE("an event handler that throws is reported with its socket, namespace, 
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("on_any, on_any_outgoing and on_error handlers that throw are reported; keep goes on to the listener, "
-          "disconnect stops before it") {
+TEST_CASE(
+    "on_any, on_any_outgoing and on_error handlers that throw are reported; keep goes on to the listener, "
+    "disconnect stops before it") {
   auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
   error_log log;
   std::atomic<int> listener_calls{0};
@@ -748,8 +760,9 @@ TEST_CASE("on_any, on_any_outgoing and on_error handlers that throw are reported
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("a connection handler that throws is reported; keep: the next connection handler runs and the socket "
-          "works; disconnect: the client gets CONNECT, then DISCONNECT") {
+TEST_CASE(
+    "a connection handler that throws is reported; keep: the next connection handler runs and the socket "
+    "works; disconnect: the client gets CONNECT, then DISCONNECT") {
   auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
   error_log log;
   std::atomic<int> second{0};
@@ -782,8 +795,9 @@ TEST_CASE("a connection handler that throws is reported; keep: the next connecti
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("namespace middleware that throws: before next() the socket is refused, and a later next() is ignored; "
-          "after next() the socket is connected and the policy applies; next() twice accepts once") {
+TEST_CASE(
+    "namespace middleware that throws: before next() the socket is refused, and a later next() is ignored; "
+    "after next() the socket is connected and the policy applies; next() twice accepts once") {
   auto policy = GENERATE(sio::handler_error_policy::keep, sio::handler_error_policy::disconnect);
   error_log log;
   std::mutex mutex;
@@ -799,7 +813,7 @@ TEST_CASE("namespace middleware that throws: before next() the socket is refused
   });
   auto after = srv.io.of("/after");
   after.use([](sio::socket, auto next) {
-    next(std::nullopt);  // the socket connects from inside this call...
+    next(std::nullopt);                                        // the socket connects from inside this call...
     throw std::runtime_error("middleware failed after next");  // ...then the middleware throws
   });
   after.on_connection([](sio::socket s) { s.on("ping", [s] { s.emit("pong"); }); });
@@ -844,8 +858,9 @@ TEST_CASE("namespace middleware that throws: before next() the socket is refused
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("socket middleware that throws: before next() the event is dropped; after next() the listener ran once; "
-          "both reported with the event") {
+TEST_CASE(
+    "socket middleware that throws: before next() the event is dropped; after next() the listener ran once; "
+    "both reported with the event") {
   error_log log;
   std::atomic<int> dropped_calls{0}, late_calls{0};
   running_server srv(reporting_to(log, sio::handler_error_policy::keep));
@@ -853,7 +868,7 @@ TEST_CASE("socket middleware that throws: before next() the event is dropped; af
     s.use([](sio::arguments& event, auto next) {
       std::string name = event[0].as_string();
       if (name == "drop") throw std::runtime_error("packet middleware failed before next");
-      next(std::nullopt);  // the listener runs from inside this call...
+      next(std::nullopt);                                                                   // the listener runs from inside this call...
       if (name == "late") throw std::runtime_error("packet middleware failed after next");  // ...then this throws
     });
     s.on("drop", [&] { ++dropped_calls; });
@@ -900,16 +915,14 @@ TEST_CASE("ack callbacks that throw are reported (an answer, a timeout, a broadc
   CHECK(answered.socket_id == id);
   CHECK(answered.message == "ack callback failed");
 
-  s.timeout(50ms).emit_with_ack("silent", [](std::error_code ec, sio::arguments) {
-    throw std::runtime_error("timeout callback failed: " + ec.message());
-  });
+  s.timeout(50ms).emit_with_ack(
+      "silent", [](std::error_code ec, sio::arguments) { throw std::runtime_error("timeout callback failed: " + ec.message()); });
   auto timed_out = log.next(sio::error_source::ack_callback);
   CHECK(timed_out.event == "silent");
   CHECK(timed_out.message == "timeout callback failed: operation has timed out");
 
-  srv.io.timeout(5s).emit_with_ack("b", [](std::error_code, std::vector<sio::arguments>) {
-    throw std::runtime_error("broadcast ack callback failed");
-  });
+  srv.io.timeout(5s).emit_with_ack(
+      "b", [](std::error_code, std::vector<sio::arguments>) { throw std::runtime_error("broadcast ack callback failed"); });
   auto broadcast = log.next(sio::error_source::ack_callback);
   CHECK(broadcast.event == "b");
   CHECK(broadcast.nsp == "/");
@@ -958,8 +971,9 @@ TEST_CASE("an argument conversion that throws is reported as such and skips the 
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("disconnecting and disconnect handlers that throw are reported; the close completes: rooms, namespace, "
-          "the other handlers") {
+TEST_CASE(
+    "disconnecting and disconnect handlers that throw are reported; the close completes: rooms, namespace, "
+    "the other handlers") {
   error_log log;
   std::atomic<bool> other_ran{false};
   std::promise<void> closed;
@@ -1054,8 +1068,9 @@ TEST_CASE("HTTP hooks that throw: the request gets 500 (unless the hook had answ
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("on_http_request on an executor: a handler that blocks holds up no client; it may answer later from "
-          "another thread; HEAD gets the headers alone; every status has its reason") {
+TEST_CASE(
+    "on_http_request on an executor: a handler that blocks holds up no client; it may answer later from "
+    "another thread; HEAD gets the headers alone; every status has its reason") {
   sio::server_options o;
   o.strands = 1;  // one strand for every client: a handler blocking it would stall them all
   running_server srv(o, 1);
@@ -1099,7 +1114,7 @@ TEST_CASE("on_http_request on an executor: a handler that blocks holds up no cli
   std::string head = request("HEAD", "/page");
   CHECK(head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(head.find("Content-Length: 10\r\n") != std::string::npos);  // the GET's body length...
-  CHECK(head.substr(head.size() - 4) == "\r\n\r\n");                 // ...and no body
+  CHECK(head.substr(head.size() - 4) == "\r\n\r\n");                // ...and no body
   CHECK(request("GET", "/gone").rfind("HTTP/1.1 410 Gone\r\n", 0) == 0);
   CHECK(request("GET", "/legal").rfind("HTTP/1.1 451 Unavailable For Legal Reasons\r\n", 0) == 0);
 
@@ -1132,8 +1147,9 @@ std::string ack_id_of(const std::string& packet) {
 }
 }  // namespace
 
-TEST_CASE("event rate: max_event_burst events at once reach the listener; the next is dropped and reported, or "
-          "disconnects the socket") {
+TEST_CASE(
+    "event rate: max_event_burst events at once reach the listener; the next is dropped and reported, or "
+    "disconnects the socket") {
   auto policy = GENERATE(sio::rate_limit_policy::drop, sio::rate_limit_policy::disconnect);
   error_log log;
   sio::server_options opts = reporting_to(log);
@@ -1216,8 +1232,9 @@ TEST_CASE("namespaces per client: up to max_namespaces_per_client connect; one m
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("dynamic namespaces: past max_dynamic_namespaces the child empty the longest makes room, with none empty "
-          "the CONNECT is refused; 100 names from one client leave at most the limit behind") {
+TEST_CASE(
+    "dynamic namespaces: past max_dynamic_namespaces the child empty the longest makes room, with none empty "
+    "the CONNECT is refused; 100 names from one client leave at most the limit behind") {
   error_log log;
   sio::server_options opts = reporting_to(log);
   opts.max_dynamic_namespaces = 2;  // cleanup_empty_child_namespaces stays off: empty children stay until needed
@@ -1270,8 +1287,9 @@ TEST_CASE("dynamic namespaces with cleanup: a child whose only socket was refuse
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("pending acks: max_pending_acks emits wait; one more fails at once with too_many_pending_acks and is not "
-          "sent; an answer makes room; a broadcast skips the socket") {
+TEST_CASE(
+    "pending acks: max_pending_acks emits wait; one more fails at once with too_many_pending_acks and is not "
+    "sent; an answer makes room; a broadcast skips the socket") {
   sio::server_options opts;
   opts.max_pending_acks = 2;
   std::promise<sio::socket> connected;
@@ -1320,8 +1338,9 @@ TEST_CASE("pending acks: max_pending_acks emits wait; one more fails at once wit
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("rooms per socket: up to max_rooms_per_socket (its own room included); past it join returns false and "
-          "joins nothing; after the socket left, join fails and leaves nothing behind") {
+TEST_CASE(
+    "rooms per socket: up to max_rooms_per_socket (its own room included); past it join returns false and "
+    "joins nothing; after the socket left, join fails and leaves nothing behind") {
   sio::server_options opts;
   opts.max_rooms_per_socket = 3;
   std::promise<sio::socket> connected;
@@ -1377,8 +1396,9 @@ std::string preflight(unsigned short port, const std::string& origin) {
 }
 }  // namespace
 
-TEST_CASE("CORS: \"*\" is answered with \"*\", with credentials too; an Origin, or null, is reflected only when listed "
-          "or accepted by allow_origin") {
+TEST_CASE(
+    "CORS: \"*\" is answered with \"*\", with credentials too; an Origin, or null, is reflected only when listed "
+    "or accepted by allow_origin") {
   error_log log;
   struct expectation {
     std::string origin, allow_origin, credentials;
@@ -1395,8 +1415,9 @@ TEST_CASE("CORS: \"*\" is answered with \"*\", with credentials too; an Origin, 
       CHECK(header_of(res, "Access-Control-Allow-Origin") == e.allow_origin);
       CHECK(header_of(res, "Access-Control-Allow-Credentials") == e.credentials);
     }
-    std::string handshake = http_roundtrip(
-        srv.port(), "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nOrigin: " + expected[0].origin + "\r\nConnection: close\r\n\r\n");
+    std::string handshake =
+        http_roundtrip(srv.port(), "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nOrigin: " + expected[0].origin +
+                                       "\r\nConnection: close\r\n\r\n");
     CHECK(header_of(handshake, "Access-Control-Allow-Origin") == expected[0].allow_origin);  // on the engine's answers too
     CHECK(srv.shut_down());
   };
@@ -1462,9 +1483,10 @@ TEST_CASE("an attachment named by two placeholders reaches every listener and pa
   srv.start();
   // Over polling: a BINARY_EVENT with one attachment named twice, in one POST.
   auto request = [&](const std::string& method, const std::string& query, const std::string& body = {}) {
-    std::string res = http_roundtrip(srv.port(), method + " /socket.io/?EIO=4&transport=polling" + query + " HTTP/1.1\r\nHost: x\r\n" +
-                                                     (body.empty() ? "" : "Content-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") +
-                                                     "Connection: close\r\n\r\n" + body);
+    std::string res = http_roundtrip(
+        srv.port(), method + " /socket.io/?EIO=4&transport=polling" + query + " HTTP/1.1\r\nHost: x\r\n" +
+                        (body.empty() ? "" : "Content-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") +
+                        "Connection: close\r\n\r\n" + body);
     return res.substr(res.find("\r\n\r\n") + 4);
   };
   std::string open = request("GET", "");
@@ -1475,7 +1497,10 @@ TEST_CASE("an attachment named by two placeholders reaches every listener and pa
   std::string attachment(100000, 'z');
   std::string b64;
   sio::detail::base64_encode(attachment, b64);
-  CHECK(request("POST", sid, "451-[\"bin\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}]\x1e" "b" + b64) == "ok");
+  CHECK(request("POST", sid,
+                "451-[\"bin\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":0}]\x1e"
+                "b" +
+                    b64) == "ok");
   REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
   std::lock_guard<std::mutex> lock(mutex);
   REQUIRE(buffers.size() == 6);
@@ -1486,8 +1511,9 @@ TEST_CASE("an attachment named by two placeholders reaches every listener and pa
   CHECK(srv.shut_down());
 }
 
-TEST_CASE("emit says what became of the packet: the outcome on the socket's strand, posted elsewhere unless a "
-          "completion token hears it; on_drain runs once the client has everything") {
+TEST_CASE(
+    "emit says what became of the packet: the outcome on the socket's strand, posted elsewhere unless a "
+    "completion token hears it; on_drain runs once the client has everything") {
   sio::server_options opts;
   opts.strands = 1;
   std::promise<sio::socket> connected;
@@ -1626,9 +1652,7 @@ struct profile {
   std::string name;
   int visits = 0;
 };
-void to_json(sio::value& out, const profile& p) {
-  out = sio::object{{"name", sio::to_value(p.name)}, {"visits", sio::to_value(p.visits)}};
-}
+void to_json(sio::value& out, const profile& p) { out = sio::object{{"name", sio::to_value(p.name)}, {"visits", sio::to_value(p.visits)}}; }
 bool from_json(const sio::value& in, profile& p) {
   const sio::value* name = in.find("name");
   const sio::value* visits = in.find("visits");
@@ -1819,12 +1843,13 @@ class fake_cluster_adapter : public sio::in_memory_adapter {
       for (auto* other : others()) other->host_.broadcast_local(packet, opts);
     return n;
   }
-  void broadcast_with_ack(const sio::parser::packet& packet, const sio::broadcast_options& opts,
-                          sio::client_count_handler client_count, sio::remote_ack_handler on_ack) override {
+  void broadcast_with_ack(const sio::parser::packet& packet, const sio::broadcast_options& opts, sio::client_count_handler client_count,
+                          sio::remote_ack_handler on_ack) override {
     std::size_t remote_clients = 0;
     if (!opts.local)
       for (auto* other : others())
-        other->host_.broadcast_local_with_ack(packet, opts, [&](std::size_t n) { remote_clients += n; }, on_ack);
+        other->host_.broadcast_local_with_ack(
+            packet, opts, [&](std::size_t n) { remote_clients += n; }, on_ack);
     client_count(remote_clients);
   }
   void fetch_sockets(const sio::broadcast_options& opts, sio::request_timeout, sio::fetch_sockets_handler done) override {

@@ -40,7 +40,8 @@ class test_client {
   explicit test_client(unsigned short port, responder respond = {}) : test_client(port, std::string{}, std::move(respond)) {}
   /// With `upgrade_sid`: upgrades that long-polling session to WebSocket (probe, then upgrade)
   /// instead of opening a new one; wait_upgraded() waits for it.
-  test_client(unsigned short port, std::string upgrade_sid, responder respond) : respond_(std::move(respond)), upgrade_sid_(std::move(upgrade_sid)) {
+  test_client(unsigned short port, std::string upgrade_sid, responder respond)
+      : respond_(std::move(respond)), upgrade_sid_(std::move(upgrade_sid)) {
     endpoint_.init_asio();
     endpoint_.set_message_handler([this](websocketpp::connection_hdl hdl, client::message_ptr msg) { on_message(hdl, msg); });
     endpoint_.set_open_handler([this](websocketpp::connection_hdl hdl) {
@@ -103,7 +104,8 @@ class test_client {
           return p;
         }
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) throw std::runtime_error("test_client: timed out waiting for a packet");
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
+        throw std::runtime_error("test_client: timed out waiting for a packet");
     }
   }
   /// Waits until `n` packets satisfy `pred` (without removing them); returns them in order.

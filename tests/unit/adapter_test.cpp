@@ -94,7 +94,7 @@ TEST_CASE("adapter: try_add_all joins all or none within max_rooms, counting eac
   CHECK(a.try_add_all("s1", {"blue"}, 3));  // the limit
   CHECK(!a.try_add_all("s1", {"green"}, 3));
   CHECK(!a.try_add_all("s1", {"red", "green", "pink"}, 3));  // all or none
-  CHECK(a.try_add_all("s1", {"red", "blue", "red"}, 3));      // nothing new
+  CHECK(a.try_add_all("s1", {"red", "blue", "red"}, 3));     // nothing new
   CHECK(sorted(a.socket_rooms("s1")) == std::vector<sio::room_id>{"blue", "red", "s1"});
   CHECK(a.room_size("green") == 0);
   CHECK(a.room_size("pink") == 0);
@@ -137,17 +137,17 @@ TEST_CASE("adapter: one process: all_rooms, server_count 1, no replies to server
   CHECK(a.server_count() == 1);
 
   int completions = 0;
-  a.server_side_emit_with_ack("ping", {}, std::chrono::milliseconds(50),
-                              [&](std::error_code ec, std::vector<sio::value> replies) {
-                                ++completions;
-                                CHECK(!ec);
-                                CHECK(replies.empty());
-                              });
+  a.server_side_emit_with_ack("ping", {}, std::chrono::milliseconds(50), [&](std::error_code ec, std::vector<sio::value> replies) {
+    ++completions;
+    CHECK(!ec);
+    CHECK(replies.empty());
+  });
   CHECK(completions == 1);  // at once: no other server to wait for
 
   std::size_t remote_clients = 99;
-  a.broadcast_with_ack(sio::parser::packet{}, to({"red"}), [&](std::size_t n) { remote_clients = n; },
-                       [](std::vector<sio::value>) { FAIL("no remote ack in one process"); });
+  a.broadcast_with_ack(
+      sio::parser::packet{}, to({"red"}), [&](std::size_t n) { remote_clients = n; },
+      [](std::vector<sio::value>) { FAIL("no remote ack in one process"); });
   CHECK(remote_clients == 0);  // the library delivers to local sockets itself; no other server
   CHECK(host.got.empty());
 

@@ -272,10 +272,10 @@ std::string proxy_v2_ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::u
   h += '\x21';  // version 2, PROXY
   h += '\x11';  // TCP over IPv4
   h += '\x00';
-  h += '\x0c';  // 12 bytes of addresses
-  for (std::uint8_t x : {a, b, c, d}) h += static_cast<char>(x);  // source
+  h += '\x0c';                                                     // 12 bytes of addresses
+  for (std::uint8_t x : {a, b, c, d}) h += static_cast<char>(x);   // source
   for (std::uint8_t x : {10, 0, 0, 1}) h += static_cast<char>(x);  // destination
-  h += "\x9c\x40\x0b\xb8";                                          // ports 40000 -> 3000
+  h += "\x9c\x40\x0b\xb8";                                         // ports 40000 -> 3000
   return h;
 }
 
@@ -295,13 +295,12 @@ class address_recorder final : public request_handler {
 TEST_CASE("client address: PROXY v2 headers are parsed, and only whole and well-formed ones", "[transport][proxy]") {
   proxy_header_reader r;
   std::string h = proxy_v2_ipv4(203, 0, 113, 9);
-  for (std::size_t cut = 0; cut < h.size(); ++cut)
-    CHECK(r.parse(h.substr(0, cut)) == proxy_header_reader::status::need_more);
+  for (std::size_t cut = 0; cut < h.size(); ++cut) CHECK(r.parse(h.substr(0, cut)) == proxy_header_reader::status::need_more);
   REQUIRE(r.parse(h) == proxy_header_reader::status::done);
   CHECK(r.size() == 28);
   CHECK(r.source()->to_string() == "203.0.113.9");
   CHECK(r.parse("GET / HTTP/1.1\r\n") == proxy_header_reader::status::error);  // no signature
-  std::string local = h.substr(0, 12) + std::string("\x20\x00\x00\x00", 4);  // LOCAL: no address
+  std::string local = h.substr(0, 12) + std::string("\x20\x00\x00\x00", 4);    // LOCAL: no address
   REQUIRE(r.parse(local) == proxy_header_reader::status::done);
   CHECK_FALSE(r.source());
   std::string huge = h.substr(0, 14) + "\xff\xff";  // announces 65,535 bytes of addresses

@@ -20,9 +20,8 @@ namespace {
 using sio::engine::packet_type;
 using namespace std::string_literals;
 
-constexpr packet_type all_types[] = {packet_type::open,    packet_type::close,   packet_type::ping,
-                                     packet_type::pong,    packet_type::message, packet_type::upgrade,
-                                     packet_type::noop};
+constexpr packet_type all_types[] = {packet_type::open,    packet_type::close,   packet_type::ping, packet_type::pong,
+                                     packet_type::message, packet_type::upgrade, packet_type::noop};
 
 std::string encode64(std::string_view in) {
   std::string out;
@@ -85,7 +84,9 @@ TEST_CASE("packet: invalid text packets are parse errors", "[engine][packet]") {
   CHECK_FALSE(sio::engine::parse_text_packet("x"));
   CHECK_FALSE(sio::engine::parse_text_packet("/"));  // '0' - 1
   CHECK_FALSE(sio::engine::parse_text_packet(":"));  // '9' + 1
-  CHECK_FALSE(sio::engine::parse_text_packet("\x1e" "4a"));
+  CHECK_FALSE(
+      sio::engine::parse_text_packet("\x1e"
+                                     "4a"));
   // 'b' is a polling-payload prefix only, not a WS text packet type.
   CHECK_FALSE(sio::engine::parse_text_packet("bAQIDBA=="));
   CHECK_FALSE(sio::engine::to_packet_type('7'));
@@ -125,8 +126,7 @@ TEST_CASE("packet: frames share one immutable buffer when copied", "[engine][pac
 
 TEST_CASE("packet: open handshake JSON", "[engine][packet]") {
   using std::chrono::milliseconds;
-  CHECK(sio::engine::encode_open("abcdefghij0123456789", true, milliseconds{25000},
-                                 milliseconds{20000}, 1000000) ==
+  CHECK(sio::engine::encode_open("abcdefghij0123456789", true, milliseconds{25000}, milliseconds{20000}, 1000000) ==
         R"({"sid":"abcdefghij0123456789","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000})");
   CHECK(sio::engine::encode_open("A-_z", false, milliseconds{300}, milliseconds{200}, 42) ==
         R"({"sid":"A-_z","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":42})");
@@ -134,18 +134,18 @@ TEST_CASE("packet: open handshake JSON", "[engine][packet]") {
   CHECK(sio::engine::encode_open("a\"b\\c\n", false, milliseconds{1}, milliseconds{2}, 3) ==
         R"({"sid":"a\"b\\c\n","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":3})");
 
-  const auto json = sio::engine::encode_open("s", true, std::chrono::seconds{25},
-                                             std::chrono::seconds{20}, 1000000);
+  const auto json = sio::engine::encode_open("s", true, std::chrono::seconds{25}, std::chrono::seconds{20}, 1000000);
   CHECK(*sio::engine::make_text_frame(packet_type::open, json).bytes ==
         R"(0{"sid":"s","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000})");
 }
 
 TEST_CASE("payload: the PROTOCOL example both ways", "[engine][payload]") {
-  const std::string wire = "4hello\x1e" "bAQIDBA==";
+  const std::string wire =
+      "4hello\x1e"
+      "bAQIDBA==";
   const std::string raw = "\x01\x02\x03\x04";
 
-  CHECK(payload_of({sio::engine::make_text_frame(packet_type::message, "hello"),
-                    sio::engine::make_binary_frame(raw)}) == wire);
+  CHECK(payload_of({sio::engine::make_text_frame(packet_type::message, "hello"), sio::engine::make_binary_frame(raw)}) == wire);
 
   const auto packets = sio::engine::parse_payload(wire);
   REQUIRE(packets);
@@ -192,7 +192,15 @@ TEST_CASE("payload: many packets round trip in order", "[engine][payload]") {
 
 TEST_CASE("payload: mixed control packets and UTF-8", "[engine][payload]") {
   const std::string utf8 = "\xE2\x82\xAC\xF0\x9F\x98\x80";
-  const auto packets = sio::engine::parse_payload("2\x1e" "3probe\x1e" "4" + utf8 + "\x1e" "5\x1e" "6\x1e" "1");
+  const auto packets = sio::engine::parse_payload(
+      "2\x1e"
+      "3probe\x1e"
+      "4" +
+      utf8 +
+      "\x1e"
+      "5\x1e"
+      "6\x1e"
+      "1");
   REQUIRE(packets);
   REQUIRE(packets->size() == 6);
   CHECK((*packets)[0].type == packet_type::ping);
@@ -208,8 +216,7 @@ TEST_CASE("payload: mixed control packets and UTF-8", "[engine][payload]") {
 TEST_CASE("payload: binary bytes that look like separators survive", "[engine][payload]") {
   std::string all(256, '\0');
   for (int i = 0; i < 256; ++i) all[static_cast<std::size_t>(i)] = static_cast<char>(i);
-  const auto body = payload_of({sio::engine::make_binary_frame(all),
-                                sio::engine::make_text_frame(packet_type::message, "x")});
+  const auto body = payload_of({sio::engine::make_binary_frame(all), sio::engine::make_text_frame(packet_type::message, "x")});
   CHECK(body.find('\x1e') == 1 + encode64(all).size());
   const auto packets = sio::engine::parse_payload(body);
   REQUIRE(packets);
@@ -220,7 +227,9 @@ TEST_CASE("payload: binary bytes that look like separators survive", "[engine][p
 
 TEST_CASE("payload: 'b' alone is an empty binary message, as the JS client sends it", "[engine][payload]") {
   CHECK(payload_of({sio::engine::make_binary_frame({})}) == "b");
-  const auto packets = sio::engine::parse_payload("451-[\"e\",{\"_placeholder\":true,\"num\":0}]\x1e" "b");
+  const auto packets = sio::engine::parse_payload(
+      "451-[\"e\",{\"_placeholder\":true,\"num\":0}]\x1e"
+      "b");
   REQUIRE(packets);
   REQUIRE(packets->size() == 2);
   CHECK((*packets)[1].binary);
@@ -233,21 +242,26 @@ TEST_CASE("payload: 'b' alone is an empty binary message, as the JS client sends
 
 TEST_CASE("payload: invalid bodies are parse errors", "[engine][payload]") {
   const char* const bad[] = {
-      "",              // empty body
-      "\x1e",          // only a separator
-      "\x1e" "4a",     // separator at start
-      "4a\x1e",        // separator at end
-      "4a\x1e\x1e" "4b",  // empty segment in the middle
-      "7",             // unknown type
-      "4a\x1e" "7",    // unknown type after a good packet
-      "x",             // unknown type
-      "4a\x1e" "xyz",  // unknown type
-      "b!!!!",         // bad base64 characters
-      "bAQIDB",        // 5 base64 characters: one left over after a quad
-      "bA",            // a single base64 char cannot encode a byte
-      "bAQ=",          // partial padding
-      "bAQ==\x1e",     // good binary then trailing separator
-      "4a\x1e" "bA=A",  // padding inside data
+      "",      // empty body
+      "\x1e",  // only a separator
+      "\x1e"
+      "4a",      // separator at start
+      "4a\x1e",  // separator at end
+      "4a\x1e\x1e"
+      "4b",  // empty segment in the middle
+      "7",   // unknown type
+      "4a\x1e"
+      "7",  // unknown type after a good packet
+      "x",  // unknown type
+      "4a\x1e"
+      "xyz",        // unknown type
+      "b!!!!",      // bad base64 characters
+      "bAQIDB",     // 5 base64 characters: one left over after a quad
+      "bA",         // a single base64 char cannot encode a byte
+      "bAQ=",       // partial padding
+      "bAQ==\x1e",  // good binary then trailing separator
+      "4a\x1e"
+      "bA=A",  // padding inside data
   };
   for (const char* body : bad) {
     INFO("body: " << body);
@@ -258,8 +272,7 @@ TEST_CASE("payload: invalid bodies are parse errors", "[engine][payload]") {
 
 TEST_CASE("base64: RFC 4648 vectors", "[base64]") {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     CHECK(encode64(plain) == encoded);
@@ -282,8 +295,7 @@ TEST_CASE("base64: vectors from Node's Buffer", "[base64]") {
 
   // bytes 255 - 17*i
   const std::pair<std::size_t, const char*> high[] = {
-      {1, "/w=="}, {2, "/+4="}, {3, "/+7d"}, {4, "/+7dzA=="}, {5, "/+7dzLs="}, {7, "/+7dzLuqmQ=="},
-      {8, "/+7dzLuqmYg="},
+      {1, "/w=="}, {2, "/+4="}, {3, "/+7d"}, {4, "/+7dzA=="}, {5, "/+7dzLs="}, {7, "/+7dzLuqmQ=="}, {8, "/+7dzLuqmYg="},
   };
   for (const auto& [n, expected] : high) {
     std::string in(n, '\0');
@@ -307,9 +319,7 @@ TEST_CASE("base64: round trips for lengths 0..64, padded and unpadded", "[base64
       const auto enc = encode64(in);
       INFO("n=" << n << " seed=" << seed << " enc=" << enc);
       CHECK(enc.size() == (n + 2) / 3 * 4);
-      CHECK(enc.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
-            std::string::npos);
+      CHECK(enc.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == std::string::npos);
       CHECK(sio::detail::base64_decode(enc) == in);
 
       std::string unpadded = enc;
@@ -331,8 +341,25 @@ TEST_CASE("base64: encode appends", "[base64]") {
 
 TEST_CASE("base64: strict decoding", "[base64]") {
   const char* const bad[] = {
-      "A", "AAAAA", "A===", "====", "=", "==", "AB=", "=AAA", "AA=A", "AQ==AQ==", "AQ\n==", " AQ==",
-      "AQ== ", "AQ-_", "AQ_=", "AQ.=", "AQIDBA=", "AQIDBA===", "\xC3\xA9\x41\x41",
+      "A",
+      "AAAAA",
+      "A===",
+      "====",
+      "=",
+      "==",
+      "AB=",
+      "=AAA",
+      "AA=A",
+      "AQ==AQ==",
+      "AQ\n==",
+      " AQ==",
+      "AQ== ",
+      "AQ-_",
+      "AQ_=",
+      "AQ.=",
+      "AQIDBA=",
+      "AQIDBA===",
+      "\xC3\xA9\x41\x41",
   };
   for (const char* s : bad) {
     INFO("input: " << s);
@@ -354,9 +381,8 @@ TEST_CASE("sid_generator: 20 chars of [A-Za-z0-9_-], unique", "[engine][sid]") {
   bool all_ok = true;
   for (std::size_t i = 0; i < count; ++i) {
     auto id = gen.next();
-    const bool ok = id.size() == 20 &&
-                    id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
-                        std::string::npos;
+    const bool ok =
+        id.size() == 20 && id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos;
     if (!ok) {
       all_ok = false;
       FAIL_CHECK("bad id: " << id);

@@ -28,15 +28,15 @@ struct parsed_request {
   int version_minor = 1;
   std::vector<std::pair<std::string, std::string>> headers;
   bool operator==(const parsed_request& o) const {
-    return method == o.method && target == o.target && path == o.path && query_string == o.query_string &&
-           body == o.body && version_minor == o.version_minor && headers == o.headers;
+    return method == o.method && target == o.target && path == o.path && query_string == o.query_string && body == o.body &&
+           version_minor == o.version_minor && headers == o.headers;
   }
 };
 
 struct outcome {
   std::vector<parsed_request> requests;
-  int error = 0;          ///< the error status, 0 if none
-  std::string unparsed;   ///< what take_unparsed() gives at the end (when no error)
+  int error = 0;         ///< the error status, 0 if none
+  std::string unparsed;  ///< what take_unparsed() gives at the end (when no error)
   std::size_t peak_buffered = 0;
   bool upgraded = false;  ///< an upgrade request completed: the parser is done
   bool operator==(const outcome& o) const { return requests == o.requests && error == o.error && unparsed == o.unparsed; }
@@ -57,8 +57,7 @@ void drain(http_request_parser& parser, outcome& out) {
       return;
     }
     const http_request& req = parser.request();
-    out.requests.push_back({req.method, req.target, req.path, req.query_string, req.body, req.version_minor,
-                            req.headers.fields()});
+    out.requests.push_back({req.method, req.target, req.path, req.query_string, req.body, req.version_minor, req.headers.fields()});
     // The connection stops parsing HTTP after an upgrade: the rest belongs to the next protocol.
     if (req.is_upgrade_to_websocket()) {
       out.upgraded = true;
@@ -170,11 +169,11 @@ TEST_CASE("http parser: Content-Length and chunked bodies", "[http_parser]") {
     CHECK(o.requests[1].body == "abc");
   }
   SECTION("chunked, with extensions and trailers") {
-    const outcome o = parse_every_way(chunked(
-        "5;name=value\r\nhello\r\n"
-        "6 ; a ; b = \"q \\\"x\\\" ;\"\t;c=d\r\n world\r\n"
-        "A\r\n0123456789\r\n"
-        "000;last\r\nX-Trailer: 1\r\nX-Other:\t2\r\n\r\n"));
+    const outcome o =
+        parse_every_way(chunked("5;name=value\r\nhello\r\n"
+                                "6 ; a ; b = \"q \\\"x\\\" ;\"\t;c=d\r\n world\r\n"
+                                "A\r\n0123456789\r\n"
+                                "000;last\r\nX-Trailer: 1\r\nX-Other:\t2\r\n\r\n"));
     REQUIRE(o.error == 0);
     REQUIRE(o.requests.size() == 1);
     CHECK(o.requests[0].body == "hello world0123456789");
@@ -245,9 +244,7 @@ TEST_CASE("http parser: leading empty lines are tolerated, a few", "[http_parser
     REQUIRE(o.error == 0);
     CHECK(o.requests.size() == 1);
   }
-  SECTION("one more is refused") {
-    CHECK(error_of(crlf + "\r\n" + get) == 400);
-  }
+  SECTION("one more is refused") { CHECK(error_of(crlf + "\r\n" + get) == 400); }
 }
 
 TEST_CASE("http parser: 400 for framing that two parsers could read differently", "[http_parser]") {
@@ -383,9 +380,8 @@ TEST_CASE("http parser: 413 for a body over max_body_bytes, decided before the b
   }
   SECTION("chunks that together go over the limit") {
     CHECK(error_of(chunked("32\r\n" + std::string(50, 'x') + "\r\n33\r\n"), limits) == 413);
-    const outcome o = parse_every_way(chunked("32\r\n" + std::string(50, 'x') + "\r\n32\r\n" + std::string(50, 'y') +
-                                              "\r\n0\r\n\r\n"),
-                                      limits);
+    const outcome o =
+        parse_every_way(chunked("32\r\n" + std::string(50, 'x') + "\r\n32\r\n" + std::string(50, 'y') + "\r\n0\r\n\r\n"), limits);
     REQUIRE(o.error == 0);
     CHECK(o.requests.at(0).body.size() == 100);
   }
@@ -405,9 +401,7 @@ TEST_CASE("http parser: 431 for a head over max_head_bytes or too many fields", 
     const std::string longer = "X: " + std::string(200 - start.size() - 2 - 4, 'a') + "\r\n";
     CHECK(error_of(start + longer + "\r\n", limits) == 431);
   }
-  SECTION("a request line that never ends") {
-    CHECK(error_of("GET /" + std::string(300, 'a'), limits) == 431);
-  }
+  SECTION("a request line that never ends") { CHECK(error_of("GET /" + std::string(300, 'a'), limits) == 431); }
   SECTION("a header line that never ends: refused at the limit, whatever comes after") {
     CHECK(error_of(start + "X: " + std::string(300, 'a'), limits) == 431);
     CHECK(error_of(start + "X: " + std::string(200, 'a') + "\x01", limits) == 431);
@@ -458,8 +452,8 @@ namespace {
 
 /// Feeds `total` bytes made by repeating `unit`, in pieces of `piece` bytes after `prefix`, parsing
 /// after each; returns the first error (0 if none) and the peak of buffered_bytes().
-std::pair<int, std::size_t> flood(http_limits limits, const std::string& prefix, const std::string& unit,
-                                  std::size_t total, std::size_t piece) {
+std::pair<int, std::size_t> flood(http_limits limits, const std::string& prefix, const std::string& unit, std::size_t total,
+                                  std::size_t piece) {
   http_request_parser parser{limits};
   std::size_t peak = 0;
   int error = 0;
@@ -574,8 +568,10 @@ TEST_CASE("http parser: thousands of pipelined requests in one feed", "[http_par
   int complete = 0;
   for (;;) {
     auto r = parser.parse();
-    if (r.state == status::complete) ++complete;
-    else if (r.state != status::head) break;
+    if (r.state == status::complete)
+      ++complete;
+    else if (r.state != status::head)
+      break;
   }
   CHECK(complete == 20'000);
   CHECK_FALSE(parser.has_unparsed());

@@ -136,7 +136,9 @@ TEST_CASE("mount: an upgrade keeps the stream and runs the WebSocket on it, with
   for (char c : std::string{"4hi"}) frame += c;
   for (std::size_t i = 0; i < 3; ++i) frame[6 + i] = static_cast<char>(frame[6 + i] ^ (i + 1));
   r.serve(request("GET", "/engine.io/?EIO=4&transport=websocket",
-                  {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                  {{"Connection", "Upgrade"},
+                   {"Upgrade", "websocket"},
+                   {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
                    {"Sec-WebSocket-Version", "13"}}),
           frame);
   REQUIRE(r.result.ec);

@@ -63,7 +63,9 @@ TEST_CASE("send_queue counts the user's frames against the budget, not the engin
     q.push_uncounted(make_text_frame(packet_type::close));
     frame close = q.pop_back();
     CHECK(*close.bytes == "1");
-    CHECK(q.take_payload() == "0{}\x1e" "4hello");
+    CHECK(q.take_payload() ==
+          "0{}\x1e"
+          "4hello");
     CHECK(q.empty());
     CHECK(q.memory() == 0);
     CHECK(budget->used() == 0);

@@ -23,9 +23,9 @@ struct frame_spec {
   bool fin = true;
   std::uint8_t opcode = 0x1;
   std::string payload;
-  std::uint8_t rsv = 0;             // bits 0x70 of the first byte
+  std::uint8_t rsv = 0;  // bits 0x70 of the first byte
   bool masked = true;
-  int length_form = 0;              // 0: shortest, 16 or 64: that extended form
+  int length_form = 0;                   // 0: shortest, 16 or 64: that extended form
   std::uint64_t announced = UINT64_MAX;  // a length other than the payload's
 };
 
@@ -46,8 +46,7 @@ std::string frame(const frame_spec& f) {
   }
   const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
   if (f.masked) out.append(reinterpret_cast<const char*>(key), 4);
-  for (std::size_t i = 0; i < f.payload.size(); ++i)
-    out += f.masked ? static_cast<char>(f.payload[i] ^ key[i % 4]) : f.payload[i];
+  for (std::size_t i = 0; i < f.payload.size(); ++i) out += f.masked ? static_cast<char>(f.payload[i] ^ key[i % 4]) : f.payload[i];
   return out;
 }
 std::string text(std::string payload, bool fin = true) { return frame({fin, 0x1, std::move(payload)}); }
@@ -76,11 +75,11 @@ result feed(const std::string& bytes, std::size_t piece = 0, std::size_t max_mes
 }  // namespace
 
 TEST_CASE("websocket reader: messages arrive whole however the bytes are split", "[transport][websocket]") {
-  const std::string long_text(70000, 'x');                // 64-bit length form
+  const std::string long_text(70000, 'x');                   // 64-bit length form
   const std::string mid_text = std::string(300, 'y') + "é";  // 16-bit length form, non-ASCII
-  std::string bytes = text("hello") + frame({true, 0x2, "\x00\xff\x80"s}) + text("") + text(mid_text) +
-                      frame({false, 0x1, "frag"}) + frame({true, 0x9, "ping!"}) + frame({false, 0x0, "ment"}) +
-                      frame({true, 0x0, "ed"}) + text(long_text) + frame({true, 0xA, ""});
+  std::string bytes = text("hello") + frame({true, 0x2, "\x00\xff\x80"s}) + text("") + text(mid_text) + frame({false, 0x1, "frag"}) +
+                      frame({true, 0x9, "ping!"}) + frame({false, 0x0, "ment"}) + frame({true, 0x0, "ed"}) + text(long_text) +
+                      frame({true, 0xA, ""});
   const std::size_t piece = GENERATE(0u, 1u, 2u, 3u, 7u, 13u, 64u, 1000u);
   CAPTURE(piece);
   result r = feed(bytes, piece);
@@ -105,22 +104,21 @@ TEST_CASE("websocket reader: lengths in a longer form than needed are accepted, 
 }
 
 TEST_CASE("websocket reader: protocol violations fail with 1002", "[transport][websocket]") {
-  const std::string bad = GENERATE(
-      frame({true, 0x1, "x", 0x40}),                      // RSV1 without permessage-deflate
-      frame({true, 0x1, "x", 0x20}),                      // RSV2
-      frame({true, 0x1, "x", 0x10}),                      // RSV3
-      frame({true, 0x3, "x"}),                            // reserved data opcode
-      frame({true, 0xB, "x"}),                            // reserved control opcode
-      frame({true, 0x1, "x", 0, false}),                  // not masked
-      frame({true, 0x0, "x"}),                            // continuation of nothing
-      frame({false, 0x1, "a"}) + frame({true, 0x1, "b"}),  // a new message inside a fragmented one
-      frame({false, 0x9, "x"}),                           // fragmented ping
-      frame({true, 0x9, std::string(126, 'p')}),          // control payload over 125 bytes
-      frame({true, 0x8, "\x03"}),                         // close payload of one byte
-      frame({true, 0x8, "\x03\xed"}),                     // close code 1005 may not be sent
-      frame({true, 0x8, "\x03\xec"}),                     // 1004 is reserved
-      frame({true, 0x8, "\x0b\xb7"}),                     // 2999
-      frame({true, 0x8, "\x13\x88"}));                    // 5000
+  const std::string bad = GENERATE(frame({true, 0x1, "x", 0x40}),                       // RSV1 without permessage-deflate
+                                   frame({true, 0x1, "x", 0x20}),                       // RSV2
+                                   frame({true, 0x1, "x", 0x10}),                       // RSV3
+                                   frame({true, 0x3, "x"}),                             // reserved data opcode
+                                   frame({true, 0xB, "x"}),                             // reserved control opcode
+                                   frame({true, 0x1, "x", 0, false}),                   // not masked
+                                   frame({true, 0x0, "x"}),                             // continuation of nothing
+                                   frame({false, 0x1, "a"}) + frame({true, 0x1, "b"}),  // a new message inside a fragmented one
+                                   frame({false, 0x9, "x"}),                            // fragmented ping
+                                   frame({true, 0x9, std::string(126, 'p')}),           // control payload over 125 bytes
+                                   frame({true, 0x8, "\x03"}),                          // close payload of one byte
+                                   frame({true, 0x8, "\x03\xed"}),                      // close code 1005 may not be sent
+                                   frame({true, 0x8, "\x03\xec"}),                      // 1004 is reserved
+                                   frame({true, 0x8, "\x0b\xb7"}),                      // 2999
+                                   frame({true, 0x8, "\x13\x88"}));                     // 5000
   result r = feed(bad);
   CHECK(r.failure == websocket_reader::protocol_error);
   CHECK(r.frames.empty());
@@ -138,7 +136,10 @@ TEST_CASE("websocket reader: invalid UTF-8 in text or a close reason fails with 
 }
 
 TEST_CASE("websocket reader: close frames carry their code and reason", "[transport][websocket]") {
-  result r = feed(frame({true, 0x8, "\x0f\xa0" "bye"}) + text("after"));
+  result r = feed(frame({true, 0x8,
+                         "\x0f\xa0"
+                         "bye"}) +
+                  text("after"));
   REQUIRE(r.failure == 0);
   REQUIRE(r.frames.size() == 2);  // the reader goes on; the connection stops at the close
   std::uint16_t code = 0;
@@ -164,9 +165,7 @@ TEST_CASE("websocket reader: messages over the limit fail with 1009, counted acr
   CHECK(feed(frame(top_bit)).failure == websocket_reader::protocol_error);
   CHECK(feed(frame(top_bit), 3).failure == websocket_reader::protocol_error);
   // Control frames do not count towards a message.
-  CHECK(feed(frame({false, 0x1, std::string(90, 'a')}) + frame({true, 0x9, std::string(100, 'p')}) +
-                 frame({true, 0x0, "b"}),
-             0, 100)
+  CHECK(feed(frame({false, 0x1, std::string(90, 'a')}) + frame({true, 0x9, std::string(100, 'p')}) + frame({true, 0x0, "b"}), 0, 100)
             .failure == 0);
 }
 

@@ -23,10 +23,8 @@ namespace sio::detail {
 
 namespace base64_tables {
 
-inline constexpr char standard_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-inline constexpr char url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+inline constexpr char standard_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+inline constexpr char url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 // Marks a byte that is not in the alphabet. The high bit lets one OR over a quad detect any.
 inline constexpr std::uint8_t invalid = 0xFF;
@@ -34,8 +32,7 @@ inline constexpr std::uint8_t invalid = 0xFF;
 constexpr std::array<std::uint8_t, 256> make_decode_table() {
   std::array<std::uint8_t, 256> table{};
   for (auto& v : table) v = invalid;
-  for (std::uint8_t i = 0; i < 64; ++i)
-    table[static_cast<unsigned char>(standard_alphabet[i])] = i;
+  for (std::uint8_t i = 0; i < 64; ++i) table[static_cast<unsigned char>(standard_alphabet[i])] = i;
   return table;
 }
 
@@ -83,14 +80,10 @@ inline void encode(std::string_view in, std::string& out, const char* alphabet, 
 }  // namespace base64_impl
 
 // Appends the standard, padded base64 encoding of `in` to `out` (one resize, no other allocation).
-inline void base64_encode(std::string_view in, std::string& out) {
-  base64_impl::encode(in, out, base64_tables::standard_alphabet, true);
-}
+inline void base64_encode(std::string_view in, std::string& out) { base64_impl::encode(in, out, base64_tables::standard_alphabet, true); }
 
 // Appends the URL-safe alphabet ('-', '_') without padding, as used for session ids.
-inline void base64url_encode(std::string_view in, std::string& out) {
-  base64_impl::encode(in, out, base64_tables::url_alphabet, false);
-}
+inline void base64url_encode(std::string_view in, std::string& out) { base64_impl::encode(in, out, base64_tables::url_alphabet, false); }
 
 // Decodes standard base64, padded or unpadded (see the rules at the top of this file).
 // Returns nullopt on any invalid character or length.
@@ -113,8 +106,7 @@ inline std::optional<std::string> base64_decode(std::string_view in) {
   for (std::size_t i = 0; i < full; ++i, src += 4, dst += 3) {
     const std::uint8_t a = table[src[0]], b = table[src[1]], c = table[src[2]], d = table[src[3]];
     if ((a | b | c | d) & 0x80) return std::nullopt;  // also catches a stray '=' inside the data
-    const std::uint32_t v = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) |
-                            (std::uint32_t{c} << 6) | d;
+    const std::uint32_t v = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) | (std::uint32_t{c} << 6) | d;
     dst[0] = static_cast<char>(v >> 16);
     dst[1] = static_cast<char>((v >> 8) & 0xFF);
     dst[2] = static_cast<char>(v & 0xFF);

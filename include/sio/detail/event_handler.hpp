@@ -149,8 +149,7 @@ void note_bad_argument(const Params& params, event_call& call) {
     if (call.conversion_error || std::get<I>(params).has_value()) return;
     constexpr std::size_t k = value_index<Tuple>(I, std::make_index_sequence<std::tuple_size_v<Tuple>>{});
     const value* received = k < call.args.size() ? &call.args[k] : nullptr;
-    call.conversion_error =
-        std::make_exception_ptr(sio::conversion_error(k, type_name<T>(), received, std::string(call.event)));
+    call.conversion_error = std::make_exception_ptr(sio::conversion_error(k, type_name<T>(), received, std::string(call.event)));
   }
 }
 
@@ -165,8 +164,10 @@ constexpr bool takes_only_arguments() {
 template <class Tuple, class F, std::size_t... I>
 invoke_result invoke_typed(F& f, event_call& call, std::index_sequence<I...>) {
   if constexpr (takes_only_arguments<Tuple>()) {
-    if (call.owned) f(std::move(call.args));  // the common "take everything" form: no copy
-    else f(arguments(call.args));
+    if (call.owned)
+      f(std::move(call.args));  // the common "take everything" form: no copy
+    else
+      f(arguments(call.args));
     return invoke_result::called;
   } else {
     using params_type = std::tuple<decltype(parameter<Tuple, I>(call))...>;

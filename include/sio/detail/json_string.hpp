@@ -33,8 +33,8 @@ inline bool plain_json_ascii8(const char* p) noexcept {
 template <class Out>
 void append_json_u_escape(Out& out, unsigned code_unit) {
   constexpr char hex[] = "0123456789abcdef";  // JSON.stringify uses lowercase
-  const char escape[6] = {'\\', 'u', hex[(code_unit >> 12) & 0xF], hex[(code_unit >> 8) & 0xF],
-                          hex[(code_unit >> 4) & 0xF], hex[code_unit & 0xF]};
+  const char escape[6] = {
+      '\\', 'u', hex[(code_unit >> 12) & 0xF], hex[(code_unit >> 8) & 0xF], hex[(code_unit >> 4) & 0xF], hex[code_unit & 0xF]};
   out.append(escape, sizeof escape);
 }
 
@@ -52,11 +52,12 @@ std::size_t append_json_non_ascii(Out& out, std::string_view s, std::size_t i, s
     }
     // A broken surrogate (ED A0..BF, then no continuation byte) is no prefix of UTF-8 proper: a
     // UTF-8 decoder (TextDecoder) replaces its lead byte alone.
-    if (length < -1 && static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0)
-      length = -1;
+    if (length < -1 && static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) length = -1;
     out.append(s.data() + run, i - run);
-    if (length > 0) append_json_u_escape(out, surrogate);
-    else out.append("\xEF\xBF\xBD", 3);  // U+FFFD REPLACEMENT CHARACTER
+    if (length > 0)
+      append_json_u_escape(out, surrogate);
+    else
+      out.append("\xEF\xBF\xBD", 3);  // U+FFFD REPLACEMENT CHARACTER
     i += static_cast<std::size_t>(length > 0 ? length : -length);
     run = i;
   }

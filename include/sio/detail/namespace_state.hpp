@@ -108,8 +108,7 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
     // Removed children leave expired entries (and their memory block: make_shared) behind:
     // sweep them whenever the list has doubled, so that it stays within twice the live ones.
     if (children_.size() >= prune_children_at_) {
-      children_.erase(std::remove_if(children_.begin(), children_.end(), [](const auto& w) { return w.expired(); }),
-                      children_.end());
+      children_.erase(std::remove_if(children_.begin(), children_.end(), [](const auto& w) { return w.expired(); }), children_.end());
       prune_children_at_ = std::max<std::size_t>(16, children_.size() * 2);
     }
     children_.push_back(child);

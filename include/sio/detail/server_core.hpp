@@ -38,7 +38,7 @@ class server_core : public std::enable_shared_from_this<server_core> {
   /// max_dynamic_namespaces); null when there is none. A place in it is reserved for the socket
   /// (namespace_state::reserve). `sid` (the Engine.IO session's) is for reports.
   std::shared_ptr<namespace_state> resolve(const std::string& name, const transport::http_request& req, const value& auth,
-                                      const std::string& sid = {});
+                                           const std::string& sid = {});
   void on_new_namespace(std::function<void(namespace_)> fn) { on_new_namespace_.push_back(std::move(fn)); }
 
   /// To on_handler_error and the logger; never throws. Any thread.

@@ -28,8 +28,8 @@ class socket_data {
       auto made = std::make_unique<holder<T>>();
       if (restored_) {
         if (!from_value(*restored_, made->data))
-          throw data_type_error("sio: socket.data<" + type_name(typeid(T)) + ">(): the socket's data (" +
-                                kind_name(restored_->kind()) + ") does not convert to " + type_name(typeid(T)));
+          throw data_type_error("sio: socket.data<" + type_name(typeid(T)) + ">(): the socket's data (" + kind_name(restored_->kind()) +
+                                ") does not convert to " + type_name(typeid(T)));
         restored_.reset();
       }
       held_ = std::move(made);

@@ -49,8 +49,10 @@ struct is_emit_token<asio::use_awaitable_t<Executor>> : std::true_type {};
 #endif
 template <class... A>
 constexpr bool last_is_emit_token() {
-  if constexpr (sizeof...(A) == 0) return false;
-  else return is_emit_token<std::decay_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>>>::value;
+  if constexpr (sizeof...(A) == 0)
+    return false;
+  else
+    return is_emit_token<std::decay_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>>>::value;
 }
 
 class socket_state : public std::enable_shared_from_this<socket_state> {
@@ -99,8 +101,7 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   template <class Tuple, std::size_t... I>
   auto emit_reporting(bool is_volatile, std::string_view event, Tuple&& tuple, std::index_sequence<I...>);
   template <class Tuple, std::size_t... I>
-  auto emit_with_ack_in(std::optional<std::chrono::milliseconds> timeout, std::string_view event, Tuple&& tuple,
-                        std::index_sequence<I...>);
+  auto emit_with_ack_in(std::optional<std::chrono::milliseconds> timeout, std::string_view event, Tuple&& tuple, std::index_sequence<I...>);
 
   bool join(const std::vector<room_id>& rooms);
   void leave(const room_id& room);
@@ -214,8 +215,7 @@ auto socket_state::emit_reporting(bool is_volatile, std::string_view event, Tupl
   auto&& token = std::get<sizeof...(I)>(tuple);
   return asio::async_initiate<decltype(token), void(emit_status)>(
       [self = shared_from_this(), is_volatile, event = std::string{event}](auto handler, arguments args) mutable {
-        self->on_strand([self, is_volatile, event = std::move(event), args = std::move(args),
-                         handler = std::move(handler)]() mutable {
+        self->on_strand([self, is_volatile, event = std::move(event), args = std::move(args), handler = std::move(handler)]() mutable {
           emit_status st = self->emit_arguments(event, std::move(args), is_volatile);
           auto ex = asio::get_associated_executor(handler);
           asio::dispatch(ex, [handler = std::move(handler), st]() mutable { handler(st); });

@@ -50,8 +50,7 @@ inline int utf8_sequence(std::string_view s, std::size_t i, unsigned& surrogate)
     if (c < (k == 1 ? low : 0x80u) || c > (k == 1 ? high : 0xBFu)) return -k;
   }
   surrogate = 0;
-  if (lead == 0xED && byte(i + 1) >= 0xA0)
-    surrogate = 0xD000u | ((byte(i + 1) & 0x3Fu) << 6) | (byte(i + 2) & 0x3Fu);
+  if (lead == 0xED && byte(i + 1) >= 0xA0) surrogate = 0xD000u | ((byte(i + 1) & 0x3Fu) << 6) | (byte(i + 2) & 0x3Fu);
   return length;
 }
 

@@ -107,9 +107,8 @@ class core final : public transport::request_handler, public std::enable_shared_
     if (req.query.get("transport") != "websocket") {
       // Polling does not take upgrades: as the reference, complete the handshake (ws may still
       // refuse it) and close the WebSocket at once.
-      return up->accept(up->slot(), options_->max_payload, {}, [](std::shared_ptr<transport::websocket_channel> ws) {
-        session::refuse_websocket(*ws);
-      });
+      return up->accept(up->slot(), options_->max_payload, {},
+                        [](std::shared_ptr<transport::websocket_channel> ws) { session::refuse_websocket(*ws); });
     }
     if (const std::string* sid = req.query.find("sid")) {
       auto s = find(*sid);
@@ -190,11 +189,12 @@ class core final : public transport::request_handler, public std::enable_shared_
 
   session_ptr create_session(std::string id, const transport::http_request& req, transport::strand_slot_ptr slot) {
     if (options_->logger) log(*options_, log_level::debug, "session " + id + " opened (" + req.target + ")");
-    auto s = std::make_shared<session>(id, std::move(slot), options_, req,
-                                       [weak = weak_from_this()](const std::string& sid) {
-                                         if (auto self = weak.lock()) self->forget(sid);
-                                       },
-                                       budget_);
+    auto s = std::make_shared<session>(
+        id, std::move(slot), options_, req,
+        [weak = weak_from_this()](const std::string& sid) {
+          if (auto self = weak.lock()) self->forget(sid);
+        },
+        budget_);
     std::lock_guard<std::mutex> lock(mutex_);
     sessions_.emplace(std::move(id), s);
     return s;

@@ -52,12 +52,12 @@ inline transport::http_response websocket_error_response(request_error e, std::s
 
 /// Why a session ended (the JavaScript engine's close reasons).
 enum class close_reason {
-  transport_close,   ///< the client closed the transport or sent a close packet
-  transport_error,   ///< a protocol violation or a write failure
-  ping_timeout,      ///< no pong within ping_timeout
-  parse_error,       ///< undecodable packet
-  forced_close,      ///< closed by the server
-  slow_consumer,     ///< the client did not take what it was sent (see options::max_buffered_bytes)
+  transport_close,  ///< the client closed the transport or sent a close packet
+  transport_error,  ///< a protocol violation or a write failure
+  ping_timeout,     ///< no pong within ping_timeout
+  parse_error,      ///< undecodable packet
+  forced_close,     ///< closed by the server
+  slow_consumer,    ///< the client did not take what it was sent (see options::max_buffered_bytes)
 };
 
 constexpr std::string_view to_string(close_reason r) noexcept {

@@ -112,7 +112,9 @@ inline void report_connection_error(const options& o, const transport::http_requ
                                     std::string_view custom_message = {}) {
   std::string_view text = custom_message.empty() ? message(code) : custom_message;
   if (o.on_connection_error) o.on_connection_error(req, code, text);
-  if (o.logger) o.logger(log_level::info, "connection error " + std::to_string(static_cast<int>(code)) + " (" + std::string{text} + ") for " + req.target);
+  if (o.logger)
+    o.logger(log_level::info,
+             "connection error " + std::to_string(static_cast<int>(code)) + " (" + std::string{text} + ") for " + req.target);
 }
 
 }  // namespace sio::engine

@@ -48,9 +48,7 @@ inline frame make_text_frame(packet_type type, std::string_view data = {}) {
   return frame{false, std::make_shared<const std::string>(std::move(s))};
 }
 
-inline frame make_binary_frame(std::string bytes) {
-  return frame{true, std::make_shared<const std::string>(std::move(bytes))};
-}
+inline frame make_binary_frame(std::string bytes) { return frame{true, std::make_shared<const std::string>(std::move(bytes))}; }
 
 // A decoded incoming packet. `binary` is true only for binary message packets (a WS binary frame
 // or a 'b'-prefixed polling segment); `data` then holds the raw bytes.
@@ -80,16 +78,12 @@ inline std::optional<packet> take_text_packet(std::string&& text) {
 }
 
 // Decodes a WS binary frame: always a binary message.
-inline packet parse_binary_packet(std::string bytes) {
-  return packet{packet_type::message, true, std::move(bytes)};
-}
-
+inline packet parse_binary_packet(std::string bytes) { return packet{packet_type::message, true, std::move(bytes)}; }
 
 // The JSON body of the open packet, without the leading '0' (send it with
 // make_text_frame(packet_type::open, json)). Exactly the five keys the client expects, in the
 // reference server's order. `upgrade_to_websocket` is true for sessions that started on polling.
-inline std::string encode_open(std::string_view sid, bool upgrade_to_websocket,
-                               std::chrono::milliseconds ping_interval,
+inline std::string encode_open(std::string_view sid, bool upgrade_to_websocket, std::chrono::milliseconds ping_interval,
                                std::chrono::milliseconds ping_timeout, std::size_t max_payload) {
   std::string out;
   out.reserve(120 + sid.size());

@@ -55,8 +55,7 @@ inline std::optional<std::vector<packet>> parse_payload(std::string_view body) {
   const char* p = body.data();
   const char* const end = p + body.size();
   for (;;) {
-    const auto* sep = static_cast<const char*>(
-        std::memchr(p, payload_separator, static_cast<std::size_t>(end - p)));
+    const auto* sep = static_cast<const char*>(std::memchr(p, payload_separator, static_cast<std::size_t>(end - p)));
     const char* seg_end = sep ? sep : end;
     auto pkt = parse_payload_segment(std::string_view(p, static_cast<std::size_t>(seg_end - p)));
     if (!pkt) return std::nullopt;

@@ -25,9 +25,7 @@ class send_queue {
   send_queue& operator=(const send_queue&) = delete;
 
   /// What a queued frame costs in memory: its bytes, and the queue's bookkeeping for it.
-  static std::size_t frame_cost(const frame& f) noexcept {
-    return sizeof(frame) + 16 + (f.bytes ? f.bytes->size() : 0);
-  }
+  static std::size_t frame_cost(const frame& f) noexcept { return sizeof(frame) + 16 + (f.bytes ? f.bytes->size() : 0); }
 
   /// Queues a frame and counts it.
   void push(frame f) {

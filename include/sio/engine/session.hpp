@@ -51,9 +51,8 @@ class session : public std::enable_shared_from_this<session> {
   using message_handler = std::function<void(std::string data, bool binary)>;
   using close_handler = std::function<void(close_reason reason)>;
 
-  session(std::string id, transport::strand_slot_ptr slot, std::shared_ptr<const options> opts,
-          transport::http_request handshake, std::function<void(const std::string&)> on_removed,
-          std::shared_ptr<transport::memory_budget> budget = nullptr)
+  session(std::string id, transport::strand_slot_ptr slot, std::shared_ptr<const options> opts, transport::http_request handshake,
+          std::function<void(const std::string&)> on_removed, std::shared_ptr<transport::memory_budget> budget = nullptr)
       : id_(std::move(id)),
         slot_(std::move(slot)),
         options_(std::move(opts)),
@@ -66,9 +65,7 @@ class session : public std::enable_shared_from_this<session> {
 
   const std::string& id() const noexcept { return id_; }
   /// "polling" or "websocket": the transport in use now.
-  std::string_view transport_name() const noexcept {
-    return engine::transport_name(transport_);
-  }
+  std::string_view transport_name() const noexcept { return engine::transport_name(transport_); }
   /// The request that opened the session (headers, query, address; no body).
   const transport::http_request& handshake() const noexcept { return handshake_; }
   const transport::strand_type& strand() const noexcept { return slot_->strand(); }
@@ -99,9 +96,8 @@ class session : public std::enable_shared_from_this<session> {
       send_here(std::move(f), is_volatile);
       return;
     }
-    asio::post(strand(), [self = shared_from_this(), f = std::move(f), is_volatile]() mutable {
-      self->send_here(std::move(f), is_volatile);
-    });
+    asio::post(strand(),
+               [self = shared_from_this(), f = std::move(f), is_volatile]() mutable { self->send_here(std::move(f), is_volatile); });
   }
   /// Queues several frames that belong together (a Socket.IO packet and its attachments): all of
   /// them, or none when volatile and not writable. Thread safety: any thread.
@@ -110,9 +106,8 @@ class session : public std::enable_shared_from_this<session> {
       send_on_strand(*frames, is_volatile);
       return;
     }
-    asio::post(strand(), [self = shared_from_this(), frames = std::move(frames), is_volatile] {
-      self->send_on_strand(*frames, is_volatile);
-    });
+    asio::post(strand(),
+               [self = shared_from_this(), frames = std::move(frames), is_volatile] { self->send_on_strand(*frames, is_volatile); });
   }
   /// The same, for a caller that is on this session's strand (engine::fanout, an emit from a
   /// handler): says what became of the packet.
@@ -158,9 +153,7 @@ class session : public std::enable_shared_from_this<session> {
   /// Counts a POST from its head to its answer; any thread. Two at once are a protocol error.
   /// `drop` ends the POST's connection: when the session closes while the body is still coming,
   /// the request is cut off unanswered, as the reference destroys it.
-  std::shared_ptr<void> track_post(std::function<void()> drop) {
-    return polling_.track_post(shared_from_this(), std::move(drop));
-  }
+  std::shared_ptr<void> track_post(std::function<void()> drop) { return polling_.track_post(shared_from_this(), std::move(drop)); }
 
   void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
     transport_ = transport_kind::polling;
@@ -205,10 +198,11 @@ class session : public std::enable_shared_from_this<session> {
     if (options_->headers) options_->headers(headers, up->request());
     // A session already on WebSocket, or already upgrading, gets no second one (spec: MUST close).
     bool refuse = transport_ == transport_kind::websocket || upgrade_.active();
-    up->accept(slot_, options_->max_payload, std::move(headers), [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
-      if (refuse) return refuse_websocket(*ws);
-      self->begin_upgrade(std::move(ws));
-    });
+    up->accept(slot_, options_->max_payload, std::move(headers),
+               [self = shared_from_this(), refuse](std::shared_ptr<transport::websocket_channel> ws) {
+                 if (refuse) return refuse_websocket(*ws);
+                 self->begin_upgrade(std::move(ws));
+               });
   }
 
  private:
@@ -371,9 +365,7 @@ class session : public std::enable_shared_from_this<session> {
           if (--callback_depth_ == 0 && state_ != state::open) on_message_ = nullptr;
         }
         break;
-      case packet_type::close:
-        close_with(close_reason::transport_close);
-        break;
+      case packet_type::close: close_with(close_reason::transport_close); break;
       default:  // open, upgrade, noop: nothing to do on an established transport
         break;
     }
@@ -423,13 +415,14 @@ class session : public std::enable_shared_from_this<session> {
   void begin_upgrade(std::shared_ptr<transport::websocket_channel> ws) {
     if (state_ != state::open || transport_ != transport_kind::polling || upgrade_.active()) return refuse_websocket(*ws);
     auto* candidate = ws.get();
-    upgrade_.begin(std::move(ws)).set_handlers(
-        [self = shared_from_this(), candidate](std::string data, bool binary) {
-          if (self->upgrade_.is_candidate(candidate)) self->on_upgrade_message(std::move(data), binary);
-        },
-        [self = shared_from_this(), candidate] {
-          if (self->upgrade_.is_candidate(candidate)) self->abort_upgrade();
-        });
+    upgrade_.begin(std::move(ws))
+        .set_handlers(
+            [self = shared_from_this(), candidate](std::string data, bool binary) {
+              if (self->upgrade_.is_candidate(candidate)) self->on_upgrade_message(std::move(data), binary);
+            },
+            [self = shared_from_this(), candidate] {
+              if (self->upgrade_.is_candidate(candidate)) self->abort_upgrade();
+            });
     upgrade_.start_timer(strand(), options_->upgrade_timeout, [self = shared_from_this(), candidate](std::error_code ec) {
       if (!ec && self->upgrade_.is_candidate(candidate)) self->abort_upgrade();
     });
@@ -441,10 +434,8 @@ class session : public std::enable_shared_from_this<session> {
         // The client waits for its pending GET to end before it sends the upgrade packet.
         if (polling_.holding()) polling_.answer("6");
         return;
-      case upgrade::event::complete:
-        return complete_upgrade();
-      case upgrade::event::invalid:
-        return abort_upgrade();
+      case upgrade::event::complete: return complete_upgrade();
+      case upgrade::event::invalid: return abort_upgrade();
     }
   }
 

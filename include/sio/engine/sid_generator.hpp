@@ -65,9 +65,7 @@ class sid_generator {
     if (!buffer_ || used_ + random_bytes_per_id > buffer_size) refill();
     std::string id;
     id.reserve(id_length);
-    sio::detail::base64url_encode(
-        std::string_view(reinterpret_cast<const char*>(buffer_->data() + used_), random_bytes_per_id),
-        id);
+    sio::detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(buffer_->data() + used_), random_bytes_per_id), id);
     used_ += random_bytes_per_id;
     return id;
   }

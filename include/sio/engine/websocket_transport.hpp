@@ -37,8 +37,10 @@ class websocket_transport {
   void end(bool drop) {
     auto ws = std::exchange(channel_, nullptr);
     ws->set_handlers(nullptr, nullptr);
-    if (drop) ws->drop();
-    else ws->close(1000);
+    if (drop)
+      ws->drop();
+    else
+      ws->close(1000);
   }
 
  private:

@@ -33,8 +33,7 @@ inline void server_core::report_http(std::string_view what, std::exception_ptr e
     e.message = detail::exception_message(error);
     e.exception = std::move(error);
     report(e);
-  } catch (...) {
-  }
+  } catch (...) {}
 }
 
 inline void server_core::report_limit(error_source source, const std::string& sid, const std::string& nsp, std::string message) const {
@@ -83,8 +82,8 @@ inline std::shared_ptr<namespace_state> server_core::find_reserved(const std::st
   return nsp;
 }
 
-inline std::shared_ptr<namespace_state> server_core::resolve(const std::string& name, const transport::http_request& req,
-                                                        const value& auth, const std::string& sid) {
+inline std::shared_ptr<namespace_state> server_core::resolve(const std::string& name, const transport::http_request& req, const value& auth,
+                                                             const std::string& sid) {
   decltype(parents_) parents;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -248,7 +247,7 @@ inline engine::options server_core::engine_options() const {
   }
   if (o.on_connection_error) {
     o.on_connection_error = [self = this, user = std::move(o.on_connection_error)](const transport::http_request& req,
-                                                                                    engine::request_error code, std::string_view text) {
+                                                                                   engine::request_error code, std::string_view text) {
       try {
         user(req, code, text);
       } catch (...) {
@@ -297,8 +296,10 @@ inline void server_core::add_cors_headers(transport::header_list& h, const trans
     }
   }
   bool reflect = named && (cors.credentials || !any);
-  if (reflect) h.set("Access-Control-Allow-Origin", *origin);
-  else if (any) h.set("Access-Control-Allow-Origin", "*");
+  if (reflect)
+    h.set("Access-Control-Allow-Origin", *origin);
+  else if (any)
+    h.set("Access-Control-Allow-Origin", "*");
   if (!any || cors.credentials) h.set("Vary", "Origin");  // the answer depends on the Origin
   // As the npm cors package: also beside "*", which browsers refuse for credentialed requests.
   if (cors.credentials && (reflect || any)) h.set("Access-Control-Allow-Credentials", "true");

@@ -22,13 +22,11 @@ inline frame_list encode_frames(const parser::packet& p) {
   frames->push_back(engine::frame{false, std::make_shared<const std::string>(std::move(text))});
   // Attachments go out in the buffers they came in: an attachment named many times is sent as
   // many frames, all sharing one buffer.
-  for (const auto& b : attachments)
-    frames->push_back(b.empty() ? engine::make_binary_frame({}) : engine::frame{true, b.shared()});
+  for (const auto& b : attachments) frames->push_back(b.empty() ? engine::make_binary_frame({}) : engine::frame{true, b.shared()});
   return frames;
 }
 
-inline parser::packet event_packet(const std::string& nsp, std::string_view event, arguments args,
-                                   std::optional<std::uint64_t> id) {
+inline parser::packet event_packet(const std::string& nsp, std::string_view event, arguments args, std::optional<std::uint64_t> id) {
   parser::packet p;
   p.type = parser::packet_type::event;
   p.nsp = nsp;
@@ -55,8 +53,7 @@ inline void ack_sender::send(arguments args) const {
 
 namespace detail {
 
-inline socket_state::socket_state(std::shared_ptr<namespace_state> nsp, std::shared_ptr<client> owner, std::string id,
-                                  handshake_info hs)
+inline socket_state::socket_state(std::shared_ptr<namespace_state> nsp, std::shared_ptr<client> owner, std::string id, handshake_info hs)
     : nsp_(std::move(nsp)), client_(std::move(owner)), id_(std::move(id)), handshake_(std::move(hs)) {
   const server_options& o = options();
   if (o.max_events_per_second > 0) {
@@ -90,7 +87,9 @@ inline void socket_state::off(const std::string& event) {
   on_strand([self = shared_from_this(), event] { self->handlers_.erase(event); });
 }
 inline void socket_state::on_any(any_handler fn) {
-  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->any_handlers_ = detail::with_added(self->any_handlers_, std::move(fn)); });
+  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable {
+    self->any_handlers_ = detail::with_added(self->any_handlers_, std::move(fn));
+  });
 }
 inline void socket_state::prepend_any(any_handler fn) {
   on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable {
@@ -106,7 +105,9 @@ inline void socket_state::on_any_outgoing(any_handler fn) {
   });
 }
 inline void socket_state::use(packet_middleware fn) {
-  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->middleware_ = detail::with_added(self->middleware_, std::move(fn)); });
+  on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable {
+    self->middleware_ = detail::with_added(self->middleware_, std::move(fn));
+  });
 }
 inline void socket_state::on_disconnect(disconnect_handler fn) {
   on_strand([self = shared_from_this(), fn = std::move(fn)]() mutable { self->on_disconnect_.push_back(std::move(fn)); });
@@ -177,13 +178,12 @@ inline emit_status socket_state::emit_arguments(std::string_view event, argument
       self->run_outgoing_handlers(event, args);
       if (!self->connected_) return emit_status::closed;
     }
-    return self->client_->write_now(
-        detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), std::nullopt)), is_volatile);
+    return self->client_->write_now(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), std::nullopt)),
+                                    is_volatile);
   };
   if (strand().running_in_this_thread()) return send(std::string{event}, std::move(args));
-  asio::post(strand(), [send = std::move(send), event = std::string{event}, args = std::move(args)]() mutable {
-    send(event, std::move(args));
-  });
+  asio::post(strand(),
+             [send = std::move(send), event = std::string{event}, args = std::move(args)]() mutable { send(event, std::move(args)); });
   return emit_status::posted;
 }
 
@@ -203,7 +203,7 @@ inline void socket_state::on_drain(std::function<void()> fn) {
 }
 
 inline void socket_state::emit_with_ack_erased(std::string event, arguments args, std::optional<std::chrono::milliseconds> timeout,
-                                         ack_handler fn) {
+                                               ack_handler fn) {
   on_strand([self = shared_from_this(), event = std::move(event), args = std::move(args), timeout, fn = std::move(fn)]() mutable {
     if (!self->connected_) return fn(make_error_code(errc::socket_disconnected), {});
     std::size_t limit = self->options().max_pending_acks;
@@ -297,10 +297,8 @@ inline void socket_state::handle_packet(parser::packet&& p) {
       acks_.erase(it);
       return fn({}, arguments(std::move(p.data.as_array())));
     }
-    case parser::packet_type::disconnect:
-      return handle_close(disconnect_reason::client_namespace_disconnect);
-    default:
-      return;
+    case parser::packet_type::disconnect: return handle_close(disconnect_reason::client_namespace_disconnect);
+    default: return;
   }
 }
 
@@ -349,8 +347,7 @@ inline bool socket_state::run_listener(const detail::erased_handler& fn, const s
   call.event = event;
   try {
     switch (fn(call)) {
-      case detail::invoke_result::called:
-        break;
+      case detail::invoke_result::called: break;
       case detail::invoke_result::bad_arguments:  // a sio::conversion_error, handed over as one
         try {
           std::rethrow_exception(call.conversion_error);
@@ -399,8 +396,7 @@ inline void socket_state::deliver_event(arguments&& all, std::optional<std::uint
   }
   // Copy the list: a handler may add or remove handlers while it runs.
   auto entries = listeners;
-  listeners.erase(std::remove_if(listeners.begin(), listeners.end(), [](const handler_entry& e) { return e.once; }),
-                  listeners.end());
+  listeners.erase(std::remove_if(listeners.begin(), listeners.end(), [](const handler_entry& e) { return e.once; }), listeners.end());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     // Only the last listener may take the arguments; the others copy what they ask for.
     detail::event_call call{rest, ack, i + 1 == entries.size()};

@@ -37,15 +37,13 @@ class connection_limiter : public std::enable_shared_from_this<connection_limite
 
    private:
     friend class connection_limiter;
-    ticket(std::shared_ptr<connection_limiter> owner, std::string address)
-        : owner_(std::move(owner)), address_(std::move(address)) {}
+    ticket(std::shared_ptr<connection_limiter> owner, std::string address) : owner_(std::move(owner)), address_(std::move(address)) {}
     std::shared_ptr<connection_limiter> owner_;
     std::string address_;
   };
 
   /// 0 means no limit.
-  connection_limiter(std::size_t max_total, std::size_t max_per_address)
-      : max_total_(max_total), max_per_address_(max_per_address) {}
+  connection_limiter(std::size_t max_total, std::size_t max_per_address) : max_total_(max_total), max_per_address_(max_per_address) {}
 
   /// A place for a new connection from `address`, or an empty ticket when a limit is reached.
   ticket acquire(std::string address) {

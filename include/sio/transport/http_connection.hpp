@@ -71,8 +71,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
     // Posted, never run inline: the handler that is serving the upgrade request on this strand
     // finishes first, whichever strand calls.
-    asio::post(this->strand(), [self = this->shared_from_this(), slot = std::move(slot), max_message_size,
-                                headers = std::move(headers), fn = std::move(on_open)]() mutable {
+    asio::post(this->strand(), [self = this->shared_from_this(), slot = std::move(slot), max_message_size, headers = std::move(headers),
+                                fn = std::move(on_open)]() mutable {
       self->handed_off_ = true;
       self->upgrade_pending_ = false;
       // Nothing may be left to complete on this strand once the stream moves to the WebSocket:
@@ -80,8 +80,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       // still in flight (answers to earlier requests) completes first.
       self->retire_timer_waits();
       self->timer_.cancel();
-      self->handoff_ = [self, slot = std::move(slot), max_message_size, headers = std::move(headers),
-                        fn = std::move(fn)]() mutable {
+      self->handoff_ = [self, slot = std::move(slot), max_message_size, headers = std::move(headers), fn = std::move(fn)]() mutable {
         self->hand_over(std::move(slot), max_message_size, std::move(headers), std::move(fn));
       };
       if (!self->out_.writing()) self->complete_handoff();
@@ -94,8 +93,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void close_if_idle() override {
     asio::dispatch(this->strand(), [self = this->shared_from_this()] {
       if (self->handed_off_ || self->mode_ == mode::closed || self->mode_ == mode::lingering) return;
-      if (self->mode_ == mode::handshake || (!self->current_ && !self->upgrade_pending_ && self->out_.empty()))
-        return self->shutdown_now();
+      if (self->mode_ == mode::handshake || (!self->current_ && !self->upgrade_pending_ && self->out_.empty())) return self->shutdown_now();
       self->close_after_write_ = true;
     });
   }
@@ -113,9 +111,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       if (responded_.exchange(true)) return;
       guard_.reset();
       auto owner = std::move(owner_);
-      asio::dispatch(owner->strand(), [owner, self = this, res = std::move(response)]() mutable {
-        owner->finish_exchange(self, std::move(res));
-      });
+      asio::dispatch(owner->strand(),
+                     [owner, self = this, res = std::move(response)]() mutable { owner->finish_exchange(self, std::move(res)); });
     }
     void on_abort(std::function<void()> fn) override { abort_ = std::move(fn); }
     /// Runs the abort callback once, if no response was given. On the connection's strand.
@@ -193,10 +190,10 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       if (!ticket_.held()) return shutdown_now();
     }
     traits::async_handshake(this->stream_, asio::bind_executor(this->strand(), [self = this->shared_from_this()](std::error_code e) {
-      if (e || self->mode_ == mode::closed) return self->shutdown_now();
-      self->mode_ = mode::http;
-      self->do_read();
-    }));
+                              if (e || self->mode_ == mode::closed) return self->shutdown_now();
+                              self->mode_ = mode::http;
+                              self->do_read();
+                            }));
   }
 
   /// Behind a trusted HTTP proxy, the request's X-Forwarded-For names the client. Returns false
@@ -334,8 +331,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void finish_exchange(exchange* ex, http_response res) {
     if (current_.get() != ex) return;
     const auto& registry = this->settings_->registry;
-    bool keep = current_->request().keep_alive() && mode_ == mode::http && !close_after_write_ &&
-                !(registry && registry->closing());
+    bool keep = current_->request().keep_alive() && mode_ == mode::http && !close_after_write_ && !(registry && registry->closing());
     current_.reset();
     if (mode_ != mode::http) return;
     if (!keep) close_after_write_ = true;
@@ -398,16 +394,17 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void wait_for_idle_deadline() {
     idle_waiting_ = true;
     timer_.expires_at(idle_deadline_);
-    timer_.async_wait(asio::bind_executor(this->strand(), [self = this->shared_from_this(), generation = timer_generation_](std::error_code ec) {
-      // Handed off to a WebSocket: the stream is no longer this connection's to look at.
-      if (self->handed_off_) return;
-      if (generation != self->timer_generation_) return;
-      self->idle_waiting_ = false;
-      if (ec || self->idle_deadline_ == std::chrono::steady_clock::time_point::max()) return;
-      if (std::chrono::steady_clock::now() < self->idle_deadline_) return self->wait_for_idle_deadline();
-      // Idle, a request that never completed, or output the peer never read.
-      if (!self->current_ && !self->upgrade_pending_) self->shutdown_now();
-    }));
+    timer_.async_wait(
+        asio::bind_executor(this->strand(), [self = this->shared_from_this(), generation = timer_generation_](std::error_code ec) {
+          // Handed off to a WebSocket: the stream is no longer this connection's to look at.
+          if (self->handed_off_) return;
+          if (generation != self->timer_generation_) return;
+          self->idle_waiting_ = false;
+          if (ec || self->idle_deadline_ == std::chrono::steady_clock::time_point::max()) return;
+          if (std::chrono::steady_clock::now() < self->idle_deadline_) return self->wait_for_idle_deadline();
+          // Idle, a request that never completed, or output the peer never read.
+          if (!self->current_ && !self->upgrade_pending_) self->shutdown_now();
+        }));
   }
 
   // ---- the upgrade ----------------------------------------------------------------------------
@@ -431,9 +428,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       close_after_write_ = true;
       return queue_response(std::move(refusal), false, false);
     }
-    auto ws = std::make_shared<websocket_connection<Stream>>(std::move(this->stream_), std::move(slot), this->settings_,
-                                                             max_message_size, std::move(upgrade_request_),
-                                                             std::move(ticket_), this->pacing_);
+    auto ws = std::make_shared<websocket_connection<Stream>>(std::move(this->stream_), std::move(slot), this->settings_, max_message_size,
+                                                             std::move(upgrade_request_), std::move(ticket_), this->pacing_);
     std::string read_ahead = parser_.take_unparsed();
     // The stream is the WebSocket's now: this connection ends without touching it.
     mode_ = mode::closed;
@@ -485,9 +481,10 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     if (ec) return shutdown_now();
     retire_timer_waits();
     timer_.expires_after(this->settings_->linger_timeout);
-    timer_.async_wait(asio::bind_executor(this->strand(), [self = this->shared_from_this(), generation = timer_generation_](std::error_code e) {
-      if (!e && generation == self->timer_generation_) self->shutdown_now();
-    }));
+    timer_.async_wait(
+        asio::bind_executor(this->strand(), [self = this->shared_from_this(), generation = timer_generation_](std::error_code e) {
+          if (!e && generation == self->timer_generation_) self->shutdown_now();
+        }));
     do_read();
   }
 
@@ -511,22 +508,22 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   bool idle_waiting_ = false;
   std::uint32_t timer_generation_ = 0;
 
-  asio::ip::address peer_;         ///< the TCP peer
-  bool peer_trusted_ = false;      ///< one of settings_->proxies
-  std::string client_address_;     ///< the peer, or the client a trusted proxy names
+  asio::ip::address peer_;      ///< the TCP peer
+  bool peer_trusted_ = false;   ///< one of settings_->proxies
+  std::string client_address_;  ///< the peer, or the client a trusted proxy names
   unsigned short remote_port_ = 0;
   connection_limiter::ticket ticket_;
   std::unique_ptr<std::string> proxy_buffer_;  ///< a PROXY header being read
 
   mode mode_ = mode::handshake;
   bool close_after_write_ = false;
-  bool serving_ = false;        ///< serve_requests is on the stack
-  bool serve_again_ = false;    ///< a response came while it was: go round once more
-  bool head_only_ = false;      ///< the pending request is a HEAD
+  bool serving_ = false;      ///< serve_requests is on the stack
+  bool serve_again_ = false;  ///< a response came while it was: go round once more
+  bool head_only_ = false;    ///< the pending request is a HEAD
   std::shared_ptr<exchange> current_;
   std::shared_ptr<void> request_guard_;  ///< from on_request_head, until the request is complete
   bool upgrade_pending_ = false;
-  bool handed_off_ = false;  ///< accept() gave the stream to a WebSocket, or is about to
+  bool handed_off_ = false;        ///< accept() gave the stream to a WebSocket, or is about to
   std::function<void()> handoff_;  ///< the hand-over, waiting for a write to complete
   http_request upgrade_request_;
 };

@@ -14,8 +14,7 @@ namespace sio::transport {
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   }
   return true;
 }
@@ -38,9 +37,7 @@ class header_list {
     fields_.emplace_back(std::string{name}, std::move(value));
   }
   void erase(std::string_view name) {
-    fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
-                                 [&](const auto& f) { return iequals(f.first, name); }),
-                  fields_.end());
+    fields_.erase(std::remove_if(fields_.begin(), fields_.end(), [&](const auto& f) { return iequals(f.first, name); }), fields_.end());
   }
   /// The first field named `name`, or nullptr.
   const std::string* find(std::string_view name) const noexcept {
@@ -147,17 +144,17 @@ class query_params {
 };
 
 struct http_request {
-  std::string method;   ///< as sent, e.g. "GET"
-  std::string target;   ///< the request target as sent, e.g. "/engine.io/?EIO=4&transport=polling"
-  std::string path;     ///< target up to '?', undecoded
+  std::string method;        ///< as sent, e.g. "GET"
+  std::string target;        ///< the request target as sent, e.g. "/engine.io/?EIO=4&transport=polling"
+  std::string path;          ///< target up to '?', undecoded
   std::string query_string;  ///< target after '?', undecoded
   query_params query;
   header_list headers;
   std::string body;
-  int version_minor = 1;      ///< HTTP/1.x
-  std::string remote_address; ///< peer IP as text
+  int version_minor = 1;       ///< HTTP/1.x
+  std::string remote_address;  ///< peer IP as text
   unsigned short remote_port = 0;
-  bool secure = false;        ///< arrived over TLS
+  bool secure = false;  ///< arrived over TLS
 
   bool is_upgrade_to_websocket() const noexcept {
     return headers.has_token("Connection", "upgrade") && iequals(headers.get("Upgrade"), "websocket");

@@ -40,12 +40,12 @@
 namespace sio::transport {
 
 struct http_limits {
-  std::size_t max_head_bytes = 16 * 1024;         ///< request line + header fields + empty line (431)
-  std::size_t max_body_bytes = 1'000'000;         ///< the engine's max_payload (413)
-  std::size_t max_header_count = 100;             ///< header fields; trailer fields too (431)
-  std::size_t max_trailer_bytes = 8 * 1024;       ///< a chunked body's trailer section (431)
-  std::size_t max_chunk_extension_bytes = 4096;   ///< all chunk extensions of one request (400)
-  std::size_t max_leading_empty_lines = 8;        ///< CRLFs tolerated before a request line (RFC 9112 §2.2)
+  std::size_t max_head_bytes = 16 * 1024;        ///< request line + header fields + empty line (431)
+  std::size_t max_body_bytes = 1'000'000;        ///< the engine's max_payload (413)
+  std::size_t max_header_count = 100;            ///< header fields; trailer fields too (431)
+  std::size_t max_trailer_bytes = 8 * 1024;      ///< a chunked body's trailer section (431)
+  std::size_t max_chunk_extension_bytes = 4096;  ///< all chunk extensions of one request (400)
+  std::size_t max_leading_empty_lines = 8;       ///< CRLFs tolerated before a request line (RFC 9112 §2.2)
 };
 
 /// Refused with 400: a bare LF or a lone CR anywhere in the head, a chunk line or the trailers;
@@ -89,9 +89,7 @@ class http_request_parser {
   bool has_partial_request() const noexcept { return stage_ != stage::idle || has_unparsed(); }
   std::size_t unparsed_size() const noexcept { return buffer_.size() - consumed_; }
   /// Memory the parser holds: its input buffer, the request head copied so far and the body.
-  std::size_t buffered_bytes() const noexcept {
-    return allocated(buffer_) + allocated(request_.body) + head_bytes_;
-  }
+  std::size_t buffered_bytes() const noexcept { return allocated(buffer_) + allocated(request_.body) + head_bytes_; }
 
   /// Tries to complete one request from what was fed. On `complete`, `request()` holds it until
   /// the next call. The body is framed by Content-Length or chunked coding (none: no body), on
@@ -142,9 +140,7 @@ class http_request_parser {
   }
   static result error(int code) noexcept { return {status::error, code}; }
   /// Heap bytes behind a string (none while it fits in the string itself).
-  static std::size_t allocated(const std::string& s) noexcept {
-    return s.capacity() > std::string{}.capacity() ? s.capacity() : 0;
-  }
+  static std::size_t allocated(const std::string& s) noexcept { return s.capacity() > std::string{}.capacity() ? s.capacity() : 0; }
   static std::size_t saturating_add(std::size_t a, std::size_t b) noexcept { return b > SIZE_MAX - a ? SIZE_MAX : a + b; }
 
   result step() {
@@ -198,8 +194,7 @@ class http_request_parser {
         case stage::chunk_size: {
           if (int code = check_chunk_size_prefix()) return error(code);
           std::string_view line;
-          const std::size_t allowance =
-              saturating_add(max_chunk_size_digits + 2, limits_.max_chunk_extension_bytes - extension_bytes_);
+          const std::size_t allowance = saturating_add(max_chunk_size_digits + 2, limits_.max_chunk_extension_bytes - extension_bytes_);
           switch (next_line(allowance, line)) {
             case line_status::none: return {};
             case line_status::bad:
@@ -267,7 +262,7 @@ class http_request_parser {
         continue;
       }
       if (c != '\r') return line_status::bad;  // a bare LF or another control byte
-      if (i + 1 == size) break;                 // its LF may come next
+      if (i + 1 == size) break;                // its LF may come next
       if (data[i + 1] != '\n') return line_status::bad;
       if (i + 2 - consumed_ > allowance) return line_status::too_long;
       line = std::string_view{data + consumed_, i - consumed_};
@@ -329,8 +324,8 @@ class http_request_parser {
     for (char c : target)  // no HTAB either (next_line let it through)
       if (static_cast<unsigned char>(c) <= 0x20) return 400;
     // HTTP-version = "HTTP/" DIGIT "." DIGIT; a later 1.x is read as 1.1 (RFC 9110 §2.5).
-    if (version.size() != 8 || version.compare(0, 5, "HTTP/") != 0 || version[6] != '.' ||
-        version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+    if (version.size() != 8 || version.compare(0, 5, "HTTP/") != 0 || version[6] != '.' || version[5] < '0' || version[5] > '9' ||
+        version[7] < '0' || version[7] > '9')
       return 400;
     if (version[5] != '1') return version[5] == '0' ? 400 : 505;
 

@@ -71,8 +71,8 @@ class listener : public std::enable_shared_from_this<listener<Stream>> {
   }
 
   static bool is_resource_shortage(const std::error_code& ec) noexcept {
-    return ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
-           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+    return ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system || ec == asio::error::no_buffer_space ||
+           ec == asio::error::no_memory;
   }
 
   static constexpr std::chrono::milliseconds min_backoff{10};

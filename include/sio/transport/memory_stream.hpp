@@ -56,13 +56,13 @@ class memory_stream {
 
   /// The two ends' shared state.
   struct pipe {
-    std::string inbound;    ///< sent by the peer, not read yet
-    std::string outbound;   ///< written by the server, not received by the peer yet
+    std::string inbound;              ///< sent by the peer, not read yet
+    std::string outbound;             ///< written by the server, not received by the peer yet
     std::size_t window = 256 * 1024;  ///< how much outbound holds before writes block
-    bool peer_done = false;   ///< the peer shut down its sending side (EOF after inbound)
-    bool peer_reset = false;  ///< the peer vanished: operations fail with connection_reset
-    bool server_done = false; ///< the server shut down its sending side
-    bool closed = false;      ///< the server closed its end
+    bool peer_done = false;           ///< the peer shut down its sending side (EOF after inbound)
+    bool peer_reset = false;          ///< the peer vanished: operations fail with connection_reset
+    bool server_done = false;         ///< the server shut down its sending side
+    bool closed = false;              ///< the server closed its end
     executor_type ex;
     task reader;  ///< a read waiting for data
     task writer;  ///< a write waiting for room

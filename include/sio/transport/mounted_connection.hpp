@@ -36,9 +36,7 @@ enum class mounted_outcome {
   failed,      ///< the stream failed or timed out (see the error code)
 };
 
-class mounted_connection final : public std::enable_shared_from_this<mounted_connection>,
-                                 public http_exchange,
-                                 public websocket_upgrade {
+class mounted_connection final : public std::enable_shared_from_this<mounted_connection>, public http_exchange, public websocket_upgrade {
  public:
   /// Runs once on the strand: the outcome, the error (for failed), and what the peer sent after
   /// the request.
@@ -86,9 +84,7 @@ class mounted_connection final : public std::enable_shared_from_this<mounted_con
   // websocket_upgrade
   const strand_slot_ptr& slot() const noexcept override { return slot_; }
   void reject(http_response response) override {
-    asio::post(strand(), [self = shared_from_this(), res = std::move(response)]() mutable {
-      self->write(std::move(res), false, false);
-    });
+    asio::post(strand(), [self = shared_from_this(), res = std::move(response)]() mutable { self->write(std::move(res), false, false); });
   }
   void accept(strand_slot_ptr slot, std::size_t max_message_size, header_list headers,
               std::function<void(std::shared_ptr<websocket_channel>)> on_open) override {
@@ -97,8 +93,8 @@ class mounted_connection final : public std::enable_shared_from_this<mounted_con
       if (http_response refusal = websocket_handshake::refusal_response(self->request_); refusal.status != 0)
         return self->write(std::move(refusal), false, false);
       auto owned = mounted_stream{self->stream_.get_executor(), self->stream_.user_stream()->take()};
-      auto ws = std::make_shared<websocket_connection<mounted_stream>>(std::move(owned), std::move(slot), self->settings_,
-                                                                       max_message_size, std::move(self->request_));
+      auto ws = std::make_shared<websocket_connection<mounted_stream>>(std::move(owned), std::move(slot), self->settings_, max_message_size,
+                                                                       std::move(self->request_));
       asio::post(ws->strand(), [ws, headers = std::move(headers), fn = std::move(fn), rest = self->parser_.take_unparsed()]() mutable {
         ws->open(std::move(headers), fn, std::move(rest));
       });
@@ -138,12 +134,13 @@ class mounted_connection final : public std::enable_shared_from_this<mounted_con
 
   void read_more() {
     if (!buffer_) buffer_ = std::make_unique<std::array<char, 16 * 1024>>();
-    stream_.async_read_some(asio::buffer(*buffer_), asio::bind_executor(strand(), [self = shared_from_this()](std::error_code ec, std::size_t n) {
-      if (self->ended_) return;
-      if (ec) return self->fail(self->timed_out_ ? make_error_code(asio::error::timed_out) : ec);
-      self->parser_.feed(self->buffer_->data(), n);
-      self->step();
-    }));
+    stream_.async_read_some(asio::buffer(*buffer_),
+                            asio::bind_executor(strand(), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                              if (self->ended_) return;
+                              if (ec) return self->fail(self->timed_out_ ? make_error_code(asio::error::timed_out) : ec);
+                              self->parser_.feed(self->buffer_->data(), n);
+                              self->step();
+                            }));
   }
 
   /// `head_only`: the answer to a HEAD request, whose body is described but not sent.
@@ -154,12 +151,13 @@ class mounted_connection final : public std::enable_shared_from_this<mounted_con
     bool has_body = res.status >= 200 && res.status != 204 && res.status != 304 && !head_only;
     if (has_body) out_.append(res.body);
     arm_timer();
-    asio::async_write(stream_, asio::buffer(out_), asio::bind_executor(strand(), [self = shared_from_this()](std::error_code ec, std::size_t) {
-      self->timer_.cancel();
-      if (self->ended_) return;
-      if (ec) return self->fail(self->timed_out_ ? make_error_code(asio::error::timed_out) : ec);
-      self->end(self->keep_alive_ ? mounted_outcome::keep_alive : mounted_outcome::close, {});
-    }));
+    asio::async_write(stream_, asio::buffer(out_),
+                      asio::bind_executor(strand(), [self = shared_from_this()](std::error_code ec, std::size_t) {
+                        self->timer_.cancel();
+                        if (self->ended_) return;
+                        if (ec) return self->fail(self->timed_out_ ? make_error_code(asio::error::timed_out) : ec);
+                        self->end(self->keep_alive_ ? mounted_outcome::keep_alive : mounted_outcome::close, {});
+                      }));
   }
 
   /// The peer has idle_timeout to send the request's body, and as long to read the answer.

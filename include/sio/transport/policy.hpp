@@ -39,8 +39,7 @@ struct is_policy : std::false_type {};
 template <class P>
 struct is_policy<P, std::void_t<decltype(bool{P::polling}), decltype(bool{P::websocket}), typename P::stream_type>>
     : std::bool_constant<(P::polling || P::websocket) &&
-                         (std::is_same_v<typename P::stream_type, tcp_stream> ||
-                          std::is_same_v<typename P::stream_type, tls_stream>)> {};
+                         (std::is_same_v<typename P::stream_type, tcp_stream> || std::is_same_v<typename P::stream_type, tls_stream>)> {};
 
 template <class P>
 constexpr bool is_secure_policy = std::is_same_v<typename P::stream_type, tls_stream>;

@@ -63,8 +63,10 @@ class stream_connection {
         if (!rec) self->pacing_.note_input();
         self->on_read(rec, scratch.data(), n);
       };
-      if (socket_on_strand_) stream_.async_wait(asio::socket_base::wait_read, std::move(on_ready));
-      else stream_.async_wait(asio::socket_base::wait_read, asio::bind_executor(strand(), std::move(on_ready)));
+      if (socket_on_strand_)
+        stream_.async_wait(asio::socket_base::wait_read, std::move(on_ready));
+      else
+        stream_.async_wait(asio::socket_base::wait_read, asio::bind_executor(strand(), std::move(on_ready)));
     } else {
       if (!tls_buffer_) tls_buffer_ = std::make_unique<std::array<char, 16 * 1024>>();
       stream_.async_read_some(asio::buffer(*tls_buffer_),
@@ -100,8 +102,10 @@ class stream_connection {
       self->pacing_.note_input();
       self->on_read(ec, data, n);
     };
-    if (socket_on_strand_) stream_.async_read_some(asio::buffer(*read_buffer_), std::move(on_data));
-    else stream_.async_read_some(asio::buffer(*read_buffer_), asio::bind_executor(strand(), std::move(on_data)));
+    if (socket_on_strand_)
+      stream_.async_read_some(asio::buffer(*read_buffer_), std::move(on_data));
+    else
+      stream_.async_read_some(asio::buffer(*read_buffer_), asio::bind_executor(strand(), std::move(on_data)));
   }
 
   /// Whether the socket's own executor is this connection's strand: it is for a connection
@@ -124,9 +128,9 @@ class stream_connection {
     if constexpr (traits::readiness_io) {
       if (try_write_now()) return;
     }
-    asio::async_write(stream_, buffers_, asio::bind_executor(strand(), [self = derived().shared_from_this()](std::error_code ec, std::size_t) {
-      self->on_written(ec);
-    }));
+    asio::async_write(
+        stream_, buffers_,
+        asio::bind_executor(strand(), [self = derived().shared_from_this()](std::error_code ec, std::size_t) { self->on_written(ec); }));
   }
 
   /// Plain TCP: hands the socket what it takes now (it is non-blocking). Usually that is

@@ -41,8 +41,7 @@ class websocket_connection final : public std::enable_shared_from_this<websocket
   /// wrong with it); `ticket` the connection's place among the limits; `pacing` the read history
   /// of the connection so far.
   websocket_connection(Stream stream, strand_slot_ptr slot, std::shared_ptr<const connection_settings> settings,
-                       std::size_t max_message_size, http_request request, connection_limiter::ticket ticket = {},
-                       read_pacing pacing = {})
+                       std::size_t max_message_size, http_request request, connection_limiter::ticket ticket = {}, read_pacing pacing = {})
       : base(std::move(stream), std::move(slot), std::move(settings)),
         timer_(this->strand().get_inner_executor()),
         reader_(max_message_size),
@@ -88,7 +87,8 @@ class websocket_connection final : public std::enable_shared_from_this<websocket
   void send(bool binary, std::shared_ptr<const std::string> bytes) override {
     if (closed_ || closing_ || !bytes) return;
     write_queue::chunk chunk;
-    chunk.head_size = websocket_frame::write_header(chunk.head, binary ? websocket_frame::opcode_binary : websocket_frame::opcode_text, bytes->size());
+    chunk.head_size =
+        websocket_frame::write_header(chunk.head, binary ? websocket_frame::opcode_binary : websocket_frame::opcode_text, bytes->size());
     chunk.shared = std::move(bytes);
     enqueue(std::move(chunk));
   }
@@ -132,9 +132,8 @@ class websocket_connection final : public std::enable_shared_from_this<websocket
 
   void feed(char* data, std::size_t size) {
     if (failed_) return;
-    std::uint16_t failure = reader_.consume(data, size, [this](websocket_reader::frame_kind kind, std::string&& payload) {
-      return on_frame(kind, std::move(payload));
-    });
+    std::uint16_t failure = reader_.consume(
+        data, size, [this](websocket_reader::frame_kind kind, std::string&& payload) { return on_frame(kind, std::move(payload)); });
     if (failure && !closed_) fail(failure);
   }
 
@@ -154,11 +153,8 @@ class websocket_connection final : public std::enable_shared_from_this<websocket
       case kinds::ping:
         if (!closing_) send_pong(std::move(payload));
         return true;
-      case kinds::pong:
-        return true;
-      case kinds::close:
-        on_close_frame(payload);
-        return false;
+      case kinds::pong: return true;
+      case kinds::close: on_close_frame(payload); return false;
     }
     return true;
   }

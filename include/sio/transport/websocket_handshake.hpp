@@ -22,8 +22,7 @@ inline std::string accept_key(std::string_view key) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
   std::string accept;
-  if (EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr) != 1 || digest_size != 20)
-    return accept;
+  if (EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr) != 1 || digest_size != 20) return accept;
   sio::detail::base64_encode(std::string_view{reinterpret_cast<const char*>(digest), digest_size}, accept);
   return accept;
 }

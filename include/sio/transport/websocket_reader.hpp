@@ -26,7 +26,7 @@ class websocket_reader {
 
   /// Close codes for a violation, as ws sends them.
   static constexpr std::uint16_t protocol_error = 1002;
-  static constexpr std::uint16_t invalid_data = 1007;     ///< text that is not UTF-8
+  static constexpr std::uint16_t invalid_data = 1007;  ///< text that is not UTF-8
   static constexpr std::uint16_t message_too_big = 1009;
 
   explicit websocket_reader(std::size_t max_message_size) : max_message_size_(max_message_size) {}
@@ -85,8 +85,7 @@ class websocket_reader {
 
   /// Codes a peer may send (ws's isValidStatusCode).
   static bool is_valid_close_code(unsigned code) noexcept {
-    return (code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006) ||
-           (code >= 3000 && code <= 4999);
+    return (code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006) || (code >= 3000 && code <= 4999);
   }
 
   /// Parses a frame header, buffering it when it arrives in pieces. Checks come in ws's order so
@@ -157,7 +156,8 @@ class websocket_reader {
     // Room for the first frame of a message, but not more than a little on the peer's word:
     // what it announces and never sends must not cost memory. Later fragments grow the string
     // geometrically as they append.
-    else if (message_.empty()) message_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(payload, 64 * 1024)));
+    else if (message_.empty())
+      message_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(payload, 64 * 1024)));
     remaining_ = payload;
     in_payload_ = true;
     return 0;
@@ -213,9 +213,9 @@ class websocket_reader {
   }
 
   std::size_t max_message_size_;
-  std::string message_;  ///< the data message being assembled
-  std::string control_;  ///< the control frame being read
-  std::uint64_t remaining_ = 0;  ///< payload bytes of the current frame still to come
+  std::string message_;                  ///< the data message being assembled
+  std::string control_;                  ///< the control frame being read
+  std::uint64_t remaining_ = 0;          ///< payload bytes of the current frame still to come
   std::array<std::uint8_t, 14> head_{};  ///< a header that arrived in pieces
   std::array<std::uint8_t, 4> mask_{};
   std::uint8_t head_size_ = 0;

@@ -184,8 +184,10 @@ class write_queue {
     if (!budget_) return;
     bool moved = memory_ > published_ + budget_step || memory_ + budget_step < published_;
     if (!moved && !(memory_ == 0 && published_ != 0)) return;
-    if (memory_ > published_) budget_->add(memory_ - published_);
-    else budget_->remove(published_ - memory_);
+    if (memory_ > published_)
+      budget_->add(memory_ - published_);
+    else
+      budget_->remove(published_ - memory_);
     published_ = memory_;
   }
 

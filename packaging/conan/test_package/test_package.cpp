@@ -23,8 +23,8 @@ int main() {
   });
 
   auto sock = std::make_shared<asio::ip::tcp::socket>(ctx);
-  auto request = std::make_shared<std::string>(
-      "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  auto request =
+      std::make_shared<std::string>("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   auto response = std::make_shared<std::string>();
   asio::ip::tcp::endpoint server{asio::ip::make_address("127.0.0.1"), io.port()};
   sock->async_connect(server, [&, sock, request, response](std::error_code ec) {

@@ -14,9 +14,8 @@ int main(int argc, char** argv) {
   asio::io_context ctx;
   sio::server<> io{ctx};
   io.on_connection([&](sio::socket s) {
-    s.on("hello", [](std::string who, sio::ack_sender ack) {
-      ack("hello " + who + ", this is sio " SIO_VERSION_STRING " (vcpkg example)");
-    });
+    s.on("hello",
+         [](std::string who, sio::ack_sender ack) { ack("hello " + who + ", this is sio " SIO_VERSION_STRING " (vcpkg example)"); });
     s.on_disconnect([&](sio::disconnect_reason) {
       if (once) io.close();  // the io_context runs out of work and ctx.run() returns
     });

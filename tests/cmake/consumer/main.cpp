@@ -18,8 +18,7 @@
 
 namespace {
 constexpr bool same_text(const char* a, const char* b) {
-  for (; *a != '\0' && *a == *b; ++a, ++b) {
-  }
+  for (; *a != '\0' && *a == *b; ++a, ++b) {}
   return *a == *b;
 }
 }  // namespace
@@ -40,8 +39,8 @@ int main() {
 
   io.on_connection([&](sio::socket s) {
     s.on("hello", [](std::string who, sio::ack_sender ack) {
-      ack(std::string{"sio "} + SIO_VERSION_STRING + " (package " + SIO_CONSUMER_PACKAGE_VERSION +
-          ") via " + SIO_CONSUMER_ROUTE + " greets " + who);
+      ack(std::string{"sio "} + SIO_VERSION_STRING + " (package " + SIO_CONSUMER_PACKAGE_VERSION + ") via " + SIO_CONSUMER_ROUTE +
+          " greets " + who);
     });
     s.on_disconnect([&](sio::disconnect_reason) {
       status = 0;
