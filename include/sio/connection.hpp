@@ -19,7 +19,7 @@
 #include <utility>
 
 #include "sio/detail/client.hpp"
-#include "sio/detail/exception_message.hpp"
+#include "sio/detail/error_report.hpp"
 #include "sio/error.hpp"
 #include "sio/fwd.hpp"
 
@@ -82,13 +82,7 @@ class connection {
     } catch (...) {
       auto c = weak.lock();
       if (!c) return;
-      handler_error e;
-      e.source = error_source::event_handler;
-      e.socket_id = c->session().id();
-      e.event = event;
-      e.message = detail::exception_message(std::current_exception());
-      e.exception = std::current_exception();
-      c->report(e);
+      c->report(detail::exception_report(error_source::event_handler, std::current_exception(), {c->session().id(), {}, event}));
     }
   }
 

@@ -25,7 +25,6 @@
 #include "sio/adapter.hpp"
 #include "sio/arguments.hpp"
 #include "sio/detail/event_handler.hpp"
-#include "sio/detail/exception_message.hpp"
 #include "sio/detail/socket_data.hpp"
 #include "sio/engine/session.hpp"
 #include "sio/error.hpp"

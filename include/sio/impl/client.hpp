@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sio/detail/client.hpp"
+#include "sio/detail/error_report.hpp"
 #include "sio/detail/server_core.hpp"
 #include "sio/impl/namespace_state.hpp"
 
@@ -47,12 +48,7 @@ inline void client::on_message(std::string data, bool binary) {
     if (r.failed()) return fail();
     if (r.has_packet()) on_packet(std::move(r.decoded));
   } catch (...) {
-    handler_error e;
-    e.source = error_source::internal;
-    e.socket_id = session_->id();
-    e.message = detail::exception_message(std::current_exception());
-    e.exception = std::current_exception();
-    report(e);
+    report(exception_report(error_source::internal, std::current_exception(), {session_->id()}));
     fail();
   }
 }
@@ -79,12 +75,7 @@ inline void client::refuse_connect(const std::string& nsp, const char* message) 
 inline void client::connect(parser::packet&& p) {
   std::size_t limit = options().max_namespaces_per_client;
   if (limit && sockets_.size() + connecting_.size() >= limit) {
-    handler_error e;
-    e.source = error_source::namespace_limit;
-    e.socket_id = session_->id();
-    e.nsp = p.nsp;
-    e.message = "client over max_namespaces_per_client";
-    report(e);
+    report(limit_report(error_source::namespace_limit, "client over max_namespaces_per_client", {session_->id(), p.nsp}));
     return refuse_connect(p.nsp, "Too many namespaces");
   }
   value auth = p.data.is_object() ? std::move(p.data) : value{sio::object{}};

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "sio/detail/client.hpp"
+#include "sio/detail/error_report.hpp"
 #include "sio/detail/namespace_state.hpp"
 #include "sio/engine/fanout.hpp"
 #include "sio/impl/socket.hpp"
@@ -166,14 +167,7 @@ inline void namespace_state::server_side_event_with_ack(const std::string& event
   try {
     on_server_side_event_(event, arguments(std::move(args)), std::move(reply));
   } catch (...) {
-    if (!report) return;
-    handler_error e;
-    e.source = error_source::server_side_event;
-    e.nsp = name_;
-    e.event = event;
-    e.message = detail::exception_message(std::current_exception());
-    e.exception = std::current_exception();
-    report(e);
+    if (report) report(exception_report(error_source::server_side_event, std::current_exception(), {{}, name_, event}));
   }
 }
 
@@ -330,13 +324,7 @@ inline void broadcast_operator::callback_failed(const std::weak_ptr<detail::name
                                                 error_source source, std::exception_ptr error) {
   auto nsp = weak.lock();
   if (!nsp || !nsp->report) return;
-  handler_error e;
-  e.source = source;
-  e.nsp = nsp->name();
-  e.event = event;
-  e.message = detail::exception_message(error);
-  e.exception = std::move(error);
-  nsp->report(e);
+  nsp->report(detail::exception_report(source, std::move(error), {{}, nsp->name(), event}));
 }
 
 }  // namespace sio

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sio/detail/error_report.hpp"
 #include "sio/impl/client.hpp"
 #include "sio/detail/server_core.hpp"
 
@@ -27,22 +28,12 @@ inline void server_core::report(const handler_error& e) const noexcept {
 
 inline void server_core::report_http(std::string_view what, std::exception_ptr error) const noexcept {
   try {
-    handler_error e;
-    e.source = error_source::http_hook;
-    e.event = std::string{what};
-    e.message = detail::exception_message(error);
-    e.exception = std::move(error);
-    report(e);
+    report(exception_report(error_source::http_hook, std::move(error), {{}, {}, std::string{what}}));
   } catch (...) {}
 }
 
 inline void server_core::report_limit(error_source source, const std::string& sid, const std::string& nsp, std::string message) const {
-  handler_error e;
-  e.source = source;
-  e.socket_id = sid;
-  e.nsp = nsp;
-  e.message = std::move(message);
-  report(e);
+  report(limit_report(source, std::move(message), {sid, nsp}));
 }
 
 inline std::shared_ptr<namespace_state> server_core::make_namespace(const std::string& name) {
@@ -98,13 +89,7 @@ inline std::shared_ptr<namespace_state> server_core::resolve(const std::string& 
     try {
       yes = matches(name, req, auth);
     } catch (...) {  // counts as "no"
-      handler_error e;
-      e.source = error_source::namespace_matcher;
-      e.socket_id = sid;
-      e.nsp = name;
-      e.message = detail::exception_message(std::current_exception());
-      e.exception = std::current_exception();
-      report(e);
+      report(exception_report(error_source::namespace_matcher, std::current_exception(), {sid, name}));
     }
     if (yes) {
       parent = candidate;
@@ -149,13 +134,7 @@ inline std::shared_ptr<namespace_state> server_core::resolve(const std::string& 
     try {
       fn(namespace_access::make(child));
     } catch (...) {
-      handler_error e;
-      e.source = error_source::new_namespace_handler;
-      e.socket_id = sid;
-      e.nsp = name;
-      e.message = detail::exception_message(std::current_exception());
-      e.exception = std::current_exception();
-      report(e);
+      report(exception_report(error_source::new_namespace_handler, std::current_exception(), {sid, name}));
     }
   }
   return child;

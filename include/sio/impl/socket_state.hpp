@@ -2,6 +2,7 @@
 // Out-of-line definitions of sio::detail::socket_state and sio::ack_sender (need the complete
 // client and namespace types).
 #include "sio/detail/client.hpp"
+#include "sio/detail/error_report.hpp"
 #include "sio/detail/namespace_state.hpp"
 #include "sio/detail/socket_state.hpp"
 #include "sio/parser/encoder.hpp"
@@ -122,14 +123,7 @@ inline void socket_state::on_error(error_handler fn) {
 // ---- errors ------------------------------------------------------------------------------------
 
 inline void socket_state::user_code_failed(error_source source, std::string_view event, std::exception_ptr error) {
-  handler_error e;
-  e.source = source;
-  e.socket_id = id_;
-  e.nsp = nsp_->name();
-  e.event = std::string{event};
-  e.message = detail::exception_message(error);
-  e.exception = std::move(error);
-  client_->report(e);
+  client_->report(exception_report(source, std::move(error), {id_, nsp_->name(), std::string{event}}));
   if (options().after_handler_error != handler_error_policy::disconnect) return;
   // Only a connected socket is disconnected (on its strand); disconnect handlers and refused or
   // closing sockets are past that.
@@ -139,13 +133,7 @@ inline void socket_state::user_code_failed(error_source source, std::string_view
 }
 
 inline void socket_state::limit_hit(error_source source, std::string_view event, std::string message) {
-  handler_error e;
-  e.source = source;
-  e.socket_id = id_;
-  e.nsp = nsp_->name();
-  e.event = std::string{event};
-  e.message = std::move(message);
-  client_->report(e);
+  client_->report(limit_report(source, std::move(message), {id_, nsp_->name(), std::string{event}}));
 }
 
 inline void socket_state::report_error(const std::exception& error) {
