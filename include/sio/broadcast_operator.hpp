@@ -86,6 +86,14 @@ class broadcast_operator {
         },
         token);
   }
+  /// io.timeout(ms).server_side_emit_with_ack(event, args..., token): see namespace_. Of this
+  /// operator only timeout() applies (rooms select clients, and this goes to servers); without it
+  /// the adapter's own request timeout does.
+  template <class... A>
+  auto server_side_emit_with_ack(const std::string& event, A&&... args_then_token) const {
+    return server_side_emit_with_ack_in(event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
+                                        std::make_index_sequence<sizeof...(A) - 1>{});
+  }
   /// The selected sockets of this server, at once, as handles (Node's nsp.sockets, filtered).
   std::vector<socket> sockets() const;
   /// Sockets that the rooms would put over max_rooms_per_socket join none of them.
@@ -101,7 +109,19 @@ class broadcast_operator {
   void emit_arguments(std::string_view event, arguments args) const;
   void emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const;
   void fetch_sockets_erased(remote_sockets_handler fn) const;
-  friend class namespace_;
+  void server_side_emit_with_ack_erased(const std::string& event, const std::vector<value>& args,
+                                        std::function<void(std::error_code, std::vector<value>)> fn) const;
+  template <class Tuple, std::size_t... I>
+  auto server_side_emit_with_ack_in(const std::string& event, Tuple&& tuple, std::index_sequence<I...>) const {
+    std::vector<value> args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...).values();
+    auto&& token = std::get<sizeof...(I)>(tuple);
+    return asio::async_initiate<decltype(token), void(std::error_code, std::vector<value>)>(
+        [self = *this, event](auto handler, std::vector<value> args) {
+          self.server_side_emit_with_ack_erased(event, args,
+                                                reported(std::move(handler), self.nsp_, event, error_source::request_callback));
+        },
+        token, std::move(args));
+  }
   /// Reports what the user's callback throws (defined with the namespace).
   static void callback_failed(const std::weak_ptr<detail::namespace_state>& nsp, const std::string& event, error_source source,
                               std::exception_ptr error);

@@ -99,8 +99,7 @@ class namespace_ {
   /// request timeout. One process: no other server, so no replies, at once.
   template <class... A>
   auto server_side_emit_with_ack(const std::string& event, A&&... args_then_token) const {
-    return server_side_emit_with_ack_in(event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
-                                        std::make_index_sequence<sizeof...(A) - 1>{});
+    return state_->all().server_side_emit_with_ack(event, std::forward<A>(args_then_token)...);
   }
   /// What other servers send with server_side_emit (io.on(event) on the receiving side).
   const namespace_& on_server_side_event(std::function<void(const std::string& event, arguments args)> fn) const {
@@ -121,18 +120,6 @@ class namespace_ {
  private:
   friend struct detail::namespace_access;
   explicit namespace_(std::shared_ptr<detail::namespace_state> state) noexcept : state_(std::move(state)) {}
-
-  template <class Tuple, std::size_t... I>
-  auto server_side_emit_with_ack_in(const std::string& event, Tuple&& tuple, std::index_sequence<I...>) const {
-    std::vector<value> args = arguments::of(std::forward<std::tuple_element_t<I, std::decay_t<Tuple>>>(std::get<I>(tuple))...).values();
-    auto&& token = std::get<sizeof...(I)>(tuple);
-    return asio::async_initiate<decltype(token), void(std::error_code, std::vector<value>)>(
-        [state = state_, event](auto handler, std::vector<value> args) {
-          auto done = broadcast_operator::reported(std::move(handler), state, event, error_source::request_callback);
-          state->get_adapter().server_side_emit_with_ack(event, args, std::nullopt, std::move(done));
-        },
-        token, std::move(args));
-  }
 
   std::shared_ptr<detail::namespace_state> state_;
 };

@@ -110,6 +110,7 @@ inline bool from_json(const sio::value& in, my_data& d) {
   io.server_side_emit("ev", a);
   io.on_server_side_event([](const std::string& ev, sio::arguments args) {});
   io.server_side_emit_with_ack("ev", a, [](std::error_code ec, std::vector<sio::value> replies) {});
+  io.timeout(ms).server_side_emit_with_ack("ev", a, [](std::error_code ec, std::vector<sio::value> replies) {});
   io.on_server_side_event([](const std::string& ev, sio::arguments args, std::function<void(sio::value)> reply) { reply("pong"); });
 }
 

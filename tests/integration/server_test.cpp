@@ -1825,7 +1825,8 @@ namespace {
 /// carries every cluster operation end to end.
 class fake_cluster_adapter : public sio::in_memory_adapter {
  public:
-  static inline std::chrono::milliseconds default_request_timeout = 300ms;
+  // Longer than the tests wait: a request that ends sooner was bounded by its own timeout().
+  static inline std::chrono::milliseconds default_request_timeout = 30s;
 
   explicit fake_cluster_adapter(sio::adapter_host& host) : in_memory_adapter(host) {
     std::lock_guard<std::mutex> lock(registry_mutex());
@@ -2085,9 +2086,12 @@ TEST_CASE("cluster adapter: server_side_emit_with_ack gets each other server's r
   std::sort(texts.begin(), texts.end());
   CHECK(texts == std::vector<std::string>{"pong 5", "pong from c"});
 
-  // b does not answer "quiet": the request times out, and a callback still hears c's reply.
+  // b does not answer "quiet": the request times out after timeout(), and a callback still hears
+  // c's reply.
   std::promise<std::pair<std::error_code, std::size_t>> partial;
-  a.io.server_side_emit_with_ack("quiet", 6, [&](std::error_code ec, std::vector<sio::value> r) { partial.set_value({ec, r.size()}); });
+  a.io.timeout(100ms).server_side_emit_with_ack("quiet", 6, [&](std::error_code ec, std::vector<sio::value> r) {
+    partial.set_value({ec, r.size()});
+  });
   auto outcome = partial.get_future();
   REQUIRE(outcome.wait_for(10s) == std::future_status::ready);
   auto [ec, count] = outcome.get();

@@ -234,6 +234,11 @@ inline void broadcast_operator::fetch_sockets_erased(remote_sockets_handler fn) 
   }
 }
 
+inline void broadcast_operator::server_side_emit_with_ack_erased(const std::string& event, const std::vector<value>& args,
+                                                                 std::function<void(std::error_code, std::vector<value>)> fn) const {
+  nsp_->get_adapter().server_side_emit_with_ack(event, args, timeout_, std::move(fn));
+}
+
 inline void broadcast_operator::sockets_join(const std::vector<room_id>& rooms) const {
   for (const auto& child : nsp_->children()) broadcast_operator{child, opts_}.sockets_join(rooms);
   nsp_->get_adapter().add_sockets(opts_, rooms);
