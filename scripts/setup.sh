@@ -8,6 +8,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # libwebsocketpp-dev: the integration tests' WebSocket client and the bench's raw peer (not sio's).
+# clang-format: the style check (scripts/test.d/format.sh).
 # g++-mingw-w64-x86-64-posix: the Windows cross-compile (scripts/test.d/mingw.sh); posix threads,
 # which std::mutex and std::thread need in g++ 12's MinGW.
 # xz-utils, gpgv, debian-archive-keyring: the newest Asio's .deb (scripts/test.d/asio-newest.sh).
@@ -15,7 +16,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # (python3-requests: polling, python3-websocket: WebSocket): the Python interop tests
 # (tests/interop/python), run with Debian's /usr/bin/python3.
 # libboost-dev: Boost.Beast, for examples/beast_mount (sio mounted on a Beast server) and its tests.
-apt_packages=(build-essential cmake pkg-config clang libasio-dev libwebsocketpp-dev rapidjson-dev
+apt_packages=(build-essential cmake pkg-config clang clang-format libasio-dev libwebsocketpp-dev rapidjson-dev
               libssl-dev openssl curl chromium g++-mingw-w64-x86-64-posix xz-utils gpgv
               debian-archive-keyring python3-socketio python3-engineio python3-requests
               python3-websocket libboost-dev)
