@@ -19,17 +19,7 @@ struct report_site {
   std::string event;
 };
 
-inline handler_error exception_report(error_source source, std::exception_ptr error, report_site site = {}) {
-  handler_error e;
-  e.source = source;
-  e.socket_id = std::move(site.socket_id);
-  e.nsp = std::move(site.nsp);
-  e.event = std::move(site.event);
-  e.message = exception_message(error);
-  e.exception = std::move(error);
-  return e;
-}
-
+/// A limit that was hit: no exception, the message says which.
 inline handler_error limit_report(error_source source, std::string message, report_site site = {}) {
   handler_error e;
   e.source = source;
@@ -37,6 +27,13 @@ inline handler_error limit_report(error_source source, std::string message, repo
   e.nsp = std::move(site.nsp);
   e.event = std::move(site.event);
   e.message = std::move(message);
+  return e;
+}
+
+/// An exception that user code threw: the message is its what().
+inline handler_error exception_report(error_source source, std::exception_ptr error, report_site site = {}) {
+  handler_error e = limit_report(source, exception_message(error), std::move(site));
+  e.exception = std::move(error);
   return e;
 }
 
