@@ -571,16 +571,18 @@ TEST_CASE("bounds: a reply over max_reply_bytes drops the link with reply_too_la
 
 namespace {
 
-// A loopback server that answers each connection's first bytes with `answer`, then keeps it open.
+// A loopback server that answers each connection's first bytes with `answer`, then keeps it open
+// (or closes it, with close_after_answer).
 class fake_server {
  public:
-  fake_server(asio::io_context& io, std::string answer)
-      : io_(io), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)) {
+  fake_server(asio::io_context& io, std::string answer, bool close_after_answer = false)
+      : io_(io), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)), close_(close_after_answer) {
     accept();
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port()); }
   std::size_t connections = 0;
+  std::vector<std::chrono::steady_clock::time_point> accepted_at;
 
  private:
   struct peer {
@@ -593,9 +595,14 @@ class fake_server {
     acceptor_.async_accept(p->socket, [this, p](std::error_code ec) {
       if (ec) return;
       ++connections;
+      accepted_at.push_back(std::chrono::steady_clock::now());
       peers_.push_back(p);
       p->socket.async_read_some(asio::buffer(p->buffer), [this, p](std::error_code ec, std::size_t) {
-        if (!ec) asio::async_write(p->socket, asio::buffer(answer_), [](std::error_code, std::size_t) {});
+        if (ec) return;
+        asio::async_write(p->socket, asio::buffer(answer_), [this, p](std::error_code, std::size_t) {
+          std::error_code ignored;
+          if (close_) p->socket.close(ignored);
+        });
       });
       accept();
     });
@@ -604,6 +611,7 @@ class fake_server {
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
   std::string answer_;
+  bool close_;
   std::vector<std::shared_ptr<peer>> peers_;
 };
 
@@ -661,6 +669,43 @@ TEST_CASE("pub/sub: an unsolicited sunsubscribe (slot moved) reaches the message
   CHECK((*c.messages)[1].channel == "ch");
   CHECK(c.conn->shard_channels().empty());
   CHECK(c.conn->connected());
+}
+
+TEST_CASE("connect timeout: a server that never answers AUTH") {
+  harness h;
+  fake_server silent(h.io, "");
+  sio::redis::options opts;
+  opts.connect_timeout = 200ms;
+  opts.reconnect = false;
+  auto start = std::chrono::steady_clock::now();
+  auto c = h.make("redis://:pw@127.0.0.1:" + std::to_string(silent.port()), opts);
+  auto ping = h.send(c, {"PING"});
+  REQUIRE(run_until(h.io, [&] { return ping->done; }));
+  CHECK(std::chrono::steady_clock::now() - start >= 200ms);
+  CHECK(ping->ec == errc::closed);  // never sent; reconnect is off
+  REQUIRE(c.states->size() == 1);
+  CHECK(c.states->front().reason == errc::connect_timeout);
+}
+
+TEST_CASE("reconnect: the back-off doubles from reconnect_initial_delay up to reconnect_max_delay") {
+  harness h;
+  fake_server dropping(h.io, "", /*close_after_answer=*/true);  // reads AUTH, then hangs up
+  sio::redis::options opts;
+  opts.reconnect_initial_delay = 20ms;
+  opts.reconnect_max_delay = 80ms;
+  auto c = h.make("redis://:pw@127.0.0.1:" + std::to_string(dropping.port()), opts);
+  REQUIRE(run_until(h.io, [&] { return dropping.connections >= 6; }));
+  const std::chrono::milliseconds expected[] = {20ms, 40ms, 80ms, 80ms, 80ms};
+  for (std::size_t i = 0; i < 5; ++i) {
+    auto gap = dropping.accepted_at[i + 1] - dropping.accepted_at[i];
+    INFO("attempt " << i + 1 << ": " << std::chrono::duration_cast<std::chrono::milliseconds>(gap).count() << " ms");
+    CHECK(gap >= expected[i]);
+    CHECK(gap < expected[i] + 1s);
+  }
+  // Never connected: one report of the failure, not one per attempt.
+  REQUIRE(c.states->size() == 1);
+  CHECK(c.states->front().state == connection::link_state::disconnected);
+  CHECK(c.states->front().reason == asio::error::eof);
 }
 
 TEST_CASE("rediss: TLS with the server's certificate as CA; an unknown CA is refused") {

@@ -20,6 +20,7 @@
 //
 // Thread safety: none. Call every member function on the executor given to create() (a strand if
 // the io_context runs on several threads); the handlers run there. Handlers must not throw.
+// Lifetime: while it reads or waits to reconnect, the connection keeps itself alive; close() ends it.
 //
 // Usage (tests/redis has it running; tests/docs cannot compile it: its snippets build without hiredis):
 //   auto redis = sio::redis::connection::create(io.get_executor(), sio::redis::url::parse("redis://127.0.0.1:6379"));
@@ -237,12 +238,14 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // --- the link ---------------------------------------------------------------------------------
 
+  // Calls f with the stream of the current link, as a shared_ptr: each operation keeps its stream
+  // alive until it completes, even when the link has been replaced meanwhile.
   template <class F>
   void with_stream(F&& f) {
     if (tls_) {
-      f(*tls_);
+      f(tls_);
     } else {
-      f(*tcp_);
+      f(tcp_);
     }
   }
   asio::ip::tcp::socket& lowest_layer() { return tls_ ? tls_->next_layer() : *tcp_; }
@@ -260,10 +263,10 @@ class connection : public std::enable_shared_from_this<connection> {
     reader_ = std::make_unique<reader>(options_.max_reply_bytes);
     if (url_.tls) {
       tcp_.reset();
-      tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(executor_, *tls_context_);
+      tls_ = std::make_shared<asio::ssl::stream<asio::ip::tcp::socket>>(executor_, *tls_context_);
     } else {
       tls_.reset();
-      tcp_ = std::make_unique<asio::ip::tcp::socket>(executor_);
+      tcp_ = std::make_shared<asio::ip::tcp::socket>(executor_);
     }
     connect_timer_.expires_after(options_.connect_timeout);
     connect_timer_.async_wait([self = shared_from_this(), gen](std::error_code ec) {
@@ -274,12 +277,14 @@ class connection : public std::enable_shared_from_this<connection> {
                             [self = shared_from_this(), gen](std::error_code ec, asio::ip::tcp::resolver::results_type results) {
                               if (gen != self->generation_) return;
                               if (ec) return self->link_failed(ec, "resolving " + self->url_.host);
-                              asio::async_connect(self->lowest_layer(), results,
-                                                  [self, gen](std::error_code ec, const asio::ip::tcp::endpoint&) {
-                                                    if (gen != self->generation_) return;
-                                                    if (ec) return self->link_failed(ec, {});
-                                                    self->on_transport_connected(gen);
-                                                  });
+                              self->with_stream([&](auto stream) {
+                                asio::async_connect(self->lowest_layer(), results,
+                                                    [self, gen, stream](std::error_code ec, const asio::ip::tcp::endpoint&) {
+                                                      if (gen != self->generation_) return;
+                                                      if (ec) return self->link_failed(ec, {});
+                                                      self->on_transport_connected(gen);
+                                                    });
+                              });
                             });
   }
 
@@ -292,7 +297,7 @@ class connection : public std::enable_shared_from_this<connection> {
     if (address_error) SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str());  // SNI for names only
     tls_->set_verify_mode(asio::ssl::verify_peer);
     tls_->set_verify_callback(asio::ssl::host_name_verification(url_.host));
-    tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(), gen](std::error_code ec) {
+    tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this(), gen, stream = tls_](std::error_code ec) {
       if (gen != self->generation_) return;
       if (ec) return self->link_failed(ec, "TLS handshake");
       self->on_link_up(gen);
@@ -364,8 +369,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   void write(unsigned gen) {
     write_in_flight_ = true;
-    with_stream([&](auto& stream) {
-      asio::async_write(stream, asio::buffer(writing_), [self = shared_from_this(), gen](std::error_code ec, std::size_t) {
+    with_stream([&](auto stream) {
+      asio::async_write(*stream, asio::buffer(writing_), [self = shared_from_this(), gen, stream](std::error_code ec, std::size_t) {
         if (gen != self->generation_) return;
         self->write_in_flight_ = false;
         self->writing_.clear();
@@ -376,8 +381,8 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   void read(unsigned gen) {
-    with_stream([&](auto& stream) {
-      stream.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this(), gen](std::error_code ec, std::size_t n) {
+    with_stream([&](auto stream) {
+      stream->async_read_some(asio::buffer(read_buffer_), [self = shared_from_this(), gen, stream](std::error_code ec, std::size_t n) {
         if (gen != self->generation_) return;
         if (ec) return self->link_failed(ec, ec == asio::error::eof ? "the server closed the connection" : "read");
         self->on_input(gen, n);
@@ -553,8 +558,8 @@ class connection : public std::enable_shared_from_this<connection> {
   options options_;
   std::shared_ptr<asio::ssl::context> tls_context_;
   asio::ip::tcp::resolver resolver_;
-  std::unique_ptr<asio::ip::tcp::socket> tcp_;
-  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+  std::shared_ptr<asio::ip::tcp::socket> tcp_;
+  std::shared_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   asio::steady_timer connect_timer_;
   asio::steady_timer reconnect_timer_;
   std::unique_ptr<reader> reader_;
