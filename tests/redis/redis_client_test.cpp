@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -745,4 +746,55 @@ TEST_CASE("close: what waits fails with closed, and nothing is sent after") {
   auto after = h.send(c, {"PING"});
   REQUIRE(run_until(h.io, [&] { return after->done; }));
   CHECK(after->ec == errc::closed);
+}
+
+TEST_CASE("threads: connections on strands of an io_context run by two threads") {
+  redis_process server;
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
+
+  auto commands_strand = asio::make_strand(io);
+  auto subscriber_strand = asio::make_strand(io);
+  auto commands = connection::create(commands_strand, url::parse(server.url()));
+  auto subscriber = connection::create(subscriber_strand, url::parse(server.url()));
+  constexpr int count = 2000;
+  constexpr int published = count / 10;
+  std::promise<long long> last_incr;
+  std::promise<std::error_code> subscribed;  // Catch2 asserts on the test's thread only
+  std::promise<int> received;
+  auto messages = std::make_shared<int>(0);  // touched on subscriber_strand only
+
+  asio::post(subscriber_strand, [&, messages] {
+    subscriber->on_message([&, messages](message) {
+      if (++*messages == published) received.set_value(*messages);
+    });
+    subscriber->start();
+    subscriber->subscribe({"t"}, [&](std::error_code ec, reply) { subscribed.set_value(ec); });
+  });
+  auto subscribe_done = subscribed.get_future();
+  REQUIRE(subscribe_done.wait_for(20s) == std::future_status::ready);
+  REQUIRE_FALSE(subscribe_done.get());
+
+  asio::post(commands_strand, [&] {
+    commands->start();
+    for (int i = 1; i <= count; ++i) {
+      commands->command({"INCR", "counter"}, [&, i](std::error_code ec, reply r) {
+        if (i == count) last_incr.set_value(ec ? -1 : r.integer());
+      });
+      if (i % 10 == 0) commands->command({"PUBLISH", "t", std::to_string(i)}, nullptr);
+    }
+  });
+  auto incr = last_incr.get_future();
+  REQUIRE(incr.wait_for(20s) == std::future_status::ready);
+  CHECK(incr.get() == count);
+  auto got = received.get_future();
+  REQUIRE(got.wait_for(20s) == std::future_status::ready);
+  CHECK(got.get() == published);
+
+  asio::post(commands_strand, [commands] { commands->close(); });
+  asio::post(subscriber_strand, [subscriber] { subscriber->close(); });
+  work.reset();
+  for (auto& t : threads) t.join();
 }
