@@ -672,6 +672,33 @@ TEST_CASE("pub/sub: an unsolicited sunsubscribe (slot moved) reaches the message
   CHECK(c.conn->connected());
 }
 
+TEST_CASE("bounds: the write queue of a connected link to a server that stops reading") {
+  harness h;
+  fake_server deaf(h.io, "");  // reads once, then never again
+  sio::redis::options opts;
+  opts.max_write_queue_bytes = 256 * 1024;
+  auto c = h.make(deaf.url(), opts);
+  REQUIRE(run_until(h.io, [&] { return c.conn->connected(); }));
+  const std::string value(64 * 1024, 'w');
+  std::shared_ptr<outcome> refused;
+  std::size_t sent = 0;
+  // The kernel's socket buffers take a few MB first; 1000 x 64 KiB is far more than they hold.
+  for (int i = 0; i < 1000 && !refused; ++i) {
+    std::size_t before = c.conn->queued_bytes();
+    auto o = h.send(c, {"SET", "k", value});
+    if (c.conn->queued_bytes() == before) refused = o;
+    ++sent;
+    CHECK(c.conn->queued_bytes() <= opts.max_write_queue_bytes);
+    h.io.poll();  // let the writes that can complete, complete
+  }
+  REQUIRE(refused);
+  REQUIRE(run_until(h.io, [&] { return refused->done; }));
+  CHECK(refused->ec == errc::write_queue_full);
+  CHECK(c.conn->connected());  // a full queue refuses commands; it does not drop the link
+  INFO(sent << " commands before the refusal");
+  CHECK(sent > 4);
+}
+
 TEST_CASE("connect timeout: a server that never answers AUTH") {
   harness h;
   fake_server silent(h.io, "");
