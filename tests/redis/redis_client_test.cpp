@@ -573,11 +573,12 @@ TEST_CASE("bounds: a reply over max_reply_bytes drops the link with reply_too_la
 namespace {
 
 // A loopback server that answers each connection's first bytes with `answer`, then keeps it open
-// (or closes it, with close_after_answer).
+// (or closes it after the answer, or at once).
 class fake_server {
  public:
-  fake_server(asio::io_context& io, std::string answer, bool close_after_answer = false)
-      : io_(io), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)), close_(close_after_answer) {
+  enum class hang_up { never, after_answer, at_once };
+  fake_server(asio::io_context& io, std::string answer, hang_up when = hang_up::never)
+      : io_(io), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)), hang_up_(when) {
     accept();
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
@@ -598,11 +599,16 @@ class fake_server {
       ++connections;
       accepted_at.push_back(std::chrono::steady_clock::now());
       peers_.push_back(p);
+      if (hang_up_ == hang_up::at_once) {
+        std::error_code ignored;
+        p->socket.close(ignored);
+        return accept();
+      }
       p->socket.async_read_some(asio::buffer(p->buffer), [this, p](std::error_code ec, std::size_t) {
         if (ec) return;
         asio::async_write(p->socket, asio::buffer(answer_), [this, p](std::error_code, std::size_t) {
           std::error_code ignored;
-          if (close_) p->socket.close(ignored);
+          if (hang_up_ == hang_up::after_answer) p->socket.close(ignored);
         });
       });
       accept();
@@ -612,7 +618,7 @@ class fake_server {
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
   std::string answer_;
-  bool close_;
+  hang_up hang_up_;
   std::vector<std::shared_ptr<peer>> peers_;
 };
 
@@ -717,7 +723,7 @@ TEST_CASE("connect timeout: a server that never answers AUTH") {
 
 TEST_CASE("reconnect: the back-off doubles from reconnect_initial_delay up to reconnect_max_delay") {
   harness h;
-  fake_server dropping(h.io, "", /*close_after_answer=*/true);  // reads AUTH, then hangs up
+  fake_server dropping(h.io, "", fake_server::hang_up::after_answer);  // reads AUTH, then hangs up
   sio::redis::options opts;
   opts.reconnect_initial_delay = 20ms;
   opts.reconnect_max_delay = 80ms;
@@ -734,6 +740,23 @@ TEST_CASE("reconnect: the back-off doubles from reconnect_initial_delay up to re
   REQUIRE(c.states->size() == 1);
   CHECK(c.states->front().state == connection::link_state::disconnected);
   CHECK(c.states->front().reason == asio::error::eof);
+}
+
+TEST_CASE("reconnect: a server that accepts and hangs up at once does not reset the back-off") {
+  harness h;
+  fake_server dropping(h.io, "", fake_server::hang_up::at_once);
+  sio::redis::options opts;
+  opts.reconnect_initial_delay = 20ms;
+  opts.reconnect_max_delay = 80ms;
+  auto c = h.make(dropping.url(), opts);  // no AUTH: the link is "connected" as soon as TCP is
+  REQUIRE(run_until(h.io, [&] { return dropping.connections >= 4; }));
+  const std::chrono::milliseconds expected[] = {20ms, 40ms, 80ms};
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto gap = dropping.accepted_at[i + 1] - dropping.accepted_at[i];
+    INFO("attempt " << i + 1 << ": " << std::chrono::duration_cast<std::chrono::milliseconds>(gap).count() << " ms");
+    CHECK(gap >= expected[i]);
+  }
+  CHECK(c.count(connection::link_state::connected) >= 3);
 }
 
 TEST_CASE("rediss: TLS with the server's certificate as CA; an unknown CA is refused") {

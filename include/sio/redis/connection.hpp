@@ -354,7 +354,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void on_ready() {
     phase_ = phase::ready;
     connect_timer_.cancel();
-    backoff_attempt_ = 0;
+    ready_at_ = std::chrono::steady_clock::now();
     reported_down_ = false;
     if (state_handler_) state_handler_(link_state::connected, {}, {});
     flush();
@@ -412,6 +412,7 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   void dispatch(reply r) {
+    backoff_attempt_ = 0;  // the server answers: the back-off starts over after this link
     if (subscribed() && r.is_array() && !r.elements().empty() && r.elements()[0].is_string()) {
       const auto& e = r.elements();
       const std::string& kind = e[0].str();
@@ -507,6 +508,9 @@ class connection : public std::enable_shared_from_this<connection> {
   // next link (or fails too when reconnect is off), and the state handler hears why.
   void link_failed(std::error_code reason, const std::string& detail) {
     if (phase_ == phase::closed) return;
+    // A link that was up for long without a reply (an idle one) counts as good as one that answered;
+    // a server that accepts and hangs up at once does not reset the back-off.
+    if (phase_ == phase::ready && std::chrono::steady_clock::now() - ready_at_ >= options_.reconnect_max_delay) backoff_attempt_ = 0;
     ++generation_;
     drop_transport();
     write_in_flight_ = false;
@@ -566,8 +570,9 @@ class connection : public std::enable_shared_from_this<connection> {
   std::vector<char> read_buffer_;
 
   phase phase_ = phase::idle;
-  unsigned generation_ = 0;  // bumped when a link ends: completions of an older link do nothing
-  unsigned backoff_attempt_ = 0;
+  unsigned generation_ = 0;       // bumped when a link ends: completions of an older link do nothing
+  unsigned backoff_attempt_ = 0;  // reset by a reply, or by a link up for reconnect_max_delay
+  std::chrono::steady_clock::time_point ready_at_;
   bool reported_down_ = false;
 
   std::deque<entry> pending_;       // in the order of their replies

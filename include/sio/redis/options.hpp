@@ -26,7 +26,8 @@ struct options {
   /// (errc::connection_lost); those not sent yet wait for the next link (within the bounds above).
   bool reconnect = true;
   /// The wait before the first reconnect attempt; it doubles after each failed attempt, up to
-  /// reconnect_max_delay, and starts over once a link is up.
+  /// reconnect_max_delay, and starts over once a link has carried a reply (or stayed up for
+  /// reconnect_max_delay): a server that accepts and hangs up at once is not hammered.
   std::chrono::milliseconds reconnect_initial_delay{100};
   std::chrono::milliseconds reconnect_max_delay{5000};
   /// For rediss:// URLs. When null, a context with the system's CA certificates is made; the
