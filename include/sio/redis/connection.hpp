@@ -406,6 +406,9 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // --- replies ----------------------------------------------------------------------------------
 
+  // RESP2 has no push type: an array ["message", ...] is taken for a push only while the link is
+  // in subscribed mode (a subscription confirmed, or a (P|S)SUBSCRIBE next in line), where the
+  // server refuses the commands whose replies could look like one.
   bool subscribed() const {
     if (!channels_.empty() || !patterns_.empty() || !shard_channels_.empty()) return true;
     return sent_ > 0 && pending_.front().kind != pubsub::none;
