@@ -1885,11 +1885,11 @@ class fake_cluster_adapter : public sio::in_memory_adapter {
   }
   std::vector<sio::room_id> all_rooms() const override {
     std::set<sio::room_id> rooms;
-    for (auto* server : const_cast<fake_cluster_adapter*>(this)->cluster())
+    for (auto* server : cluster())
       for (auto& r : server->in_memory_adapter::all_rooms()) rooms.insert(r);
     return {rooms.begin(), rooms.end()};
   }
-  std::size_t server_count() const override { return const_cast<fake_cluster_adapter*>(this)->cluster().size(); }
+  std::size_t server_count() const override { return cluster().size(); }
   void server_side_emit(const std::string& event, const std::vector<sio::value>& args) override {
     for (auto* other : others()) other->host_.server_side_event(event, args);
   }
@@ -1942,7 +1942,7 @@ class fake_cluster_adapter : public sio::in_memory_adapter {
     return r;
   }
   /// Every server's adapter for this namespace, this one included.
-  std::vector<fake_cluster_adapter*> cluster() {
+  std::vector<fake_cluster_adapter*> cluster() const {
     std::lock_guard<std::mutex> lock(registry_mutex());
     std::vector<fake_cluster_adapter*> out;
     for (auto* a : registry())
