@@ -1,0 +1,396 @@
+// sio::redis_adapter: two (or three) sio servers, each on its own io_context thread, share their
+// namespace through one real redis-server started on a free loopback port; clients connect with the
+// WebSocket test client. Every operation of the adapter interface crosses servers.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <asio.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <sio/redis/connection.hpp>
+#include <sio/redis/msgpack_codec.hpp>
+#include <sio/redis_adapter.hpp>
+#include <sio/server.hpp>
+
+#include "../integration/test_client.hpp"
+#include "redis_server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using redis_server = sio::server<sio::transport::any, sio::redis_adapter>;
+const std::string test_key = "sio-test";
+
+/// One sio server with the Redis adapter, its io_context on a thread of its own.
+struct node {
+  explicit node(const std::string& url, std::chrono::milliseconds request_timeout = 5s) : guard(ctx.get_executor()) {
+    sio::redis_adapter_options opts;
+    opts.url = url;
+    opts.key = test_key;
+    opts.request_timeout = request_timeout;
+    opts.on_error = [this](std::error_code, const std::string&) { ++errors; };
+    sio::redis_adapter::configure(ctx, opts);
+    io = std::make_unique<redis_server>(ctx);
+  }
+  void start() {
+    io->listen(0, "127.0.0.1");
+    thread = std::thread([this] {
+      ctx.run();
+      std::lock_guard<std::mutex> lock(mutex);
+      finished = true;
+      done.notify_all();
+    });
+  }
+  /// Closes the server and its Redis connections; the io_context must then run out of work.
+  bool shut_down(std::chrono::milliseconds limit = 10s) {
+    if (stopped) return true;
+    stopped = true;
+    io->close();
+    sio::redis_adapter::close(ctx);
+    guard.reset();
+    std::unique_lock<std::mutex> lock(mutex);
+    bool drained = done.wait_for(lock, limit, [this] { return finished; });
+    lock.unlock();
+    if (!drained) ctx.stop();
+    if (thread.joinable()) thread.join();
+    return drained;
+  }
+  ~node() { shut_down(); }
+  unsigned short port() const { return io->port(); }
+
+  asio::io_context ctx;
+  asio::executor_work_guard<asio::io_context::executor_type> guard;
+  std::unique_ptr<redis_server> io;
+  std::atomic<int> errors{0};
+  std::thread thread;
+  std::mutex mutex;
+  std::condition_variable done;
+  bool finished = false;
+  bool stopped = false;
+};
+
+/// Waits until `n` connections subscribe to the request channel of "/" (each server subscribes
+/// once, and last: its other subscriptions are in place then). Polls Redis, bounded.
+bool wait_servers(const sio_test::redis_process& redis, long long n, std::chrono::seconds limit = 10s) {
+  asio::io_context io;
+  auto conn = sio::redis::connection::create(io.get_executor(), sio::redis::url::parse(redis.url()));
+  conn->start();
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  bool ok = false;
+  while (!ok && std::chrono::steady_clock::now() < deadline) {
+    bool answered = false;
+    conn->command({"PUBSUB", "NUMSUB", test_key + "-request#/#"}, [&](std::error_code ec, sio::redis::reply r) {
+      answered = true;
+      ok = !ec && r.is_array() && r.elements().size() == 2 && r.elements()[1].integer() == n;
+    });
+    while (!answered && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
+    if (!ok) std::this_thread::sleep_for(20ms);  // between polls, not to wait for an event
+  }
+  conn->close();
+  io.run_for(100ms);
+  return ok;
+}
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+bool is_event(const std::string& p, const std::string& name) { return p.rfind("2[\"" + name + "\"", 0) == 0; }
+
+/// A client that acknowledges every event with its own name.
+sio_test::test_client::responder acks_with(std::string name) {
+  return [name](const std::string& p) -> std::string {
+    if (p.rfind("2", 0) != 0) return "";
+    std::string id = p.substr(1, p.find('[') - 1);
+    return id.empty() ? "" : "3" + id + "[\"" + name + "\"]";
+  };
+}
+
+}  // namespace
+
+TEST_CASE("msgpack codec: notepack's bytes for a classic broadcast, and back") {
+  // docs/redis-wire.md §2.7: io.to("room1").emit("hello", 1) from uid AbCdEf on "/".
+  sio::value message = sio::array{"AbCdEf",
+                                  sio::object{{"type", 2}, {"data", sio::array{"hello", 1}}, {"nsp", "/"}},
+                                  sio::object{{"rooms", sio::array{"room1"}}, {"except", sio::array{}}, {"flags", sio::object{}}}};
+  std::string bytes = sio::redis::msgpack_codec::encode(message);
+  std::string expected = "\x93\xa6"
+                         "AbCdEf"
+                         "\x83\xa4type\x02\xa4"
+                         "data\x92\xa5hello\x01\xa3nsp\xa1/"
+                         "\x83\xa5rooms\x91\xa5room1\xa6"
+                         "except\x90\xa5"
+                         "flags\x80";
+  CHECK(bytes == expected);
+  auto back = sio::redis::msgpack_codec::decode(bytes);
+  REQUIRE(back);
+  CHECK(*back == message);
+
+  // Binaries as bin8, integral doubles as integers, fractions as float64, 2^32 as uint64.
+  CHECK(sio::redis::msgpack_codec::encode(sio::array{sio::binary{1, 2, 3}}) == std::string("\x91\xc4\x03\x01\x02\x03", 6));
+  CHECK(sio::redis::msgpack_codec::encode(sio::array{3.0}) == std::string("\x91\x03"));
+  CHECK(sio::redis::msgpack_codec::encode(sio::array{1.5}) == std::string("\x91\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00", 10));
+  CHECK(sio::redis::msgpack_codec::encode(sio::array{std::int64_t{1} << 32}) ==
+        std::string("\x91\xcf\x00\x00\x00\x01\x00\x00\x00\x00", 10));
+  CHECK(sio::redis::msgpack_codec::encode(sio::array{std::string(40, 'x')}).substr(0, 3) == "\x91\xd9\x28");
+
+  // Malformed or truncated input, and trailing bytes, give nothing.
+  CHECK_FALSE(sio::redis::msgpack_codec::decode(bytes.substr(0, bytes.size() - 1)));
+  CHECK_FALSE(sio::redis::msgpack_codec::decode(bytes + "\x01"));
+  CHECK_FALSE(sio::redis::msgpack_codec::decode(std::string("\xc1", 1)));
+  CHECK_FALSE(sio::redis::msgpack_codec::decode(std::string("\xdd\xff\xff\xff\xff", 5)));  // a 4G-element array, no bytes
+}
+
+TEST_CASE("broadcasts cross servers: to all, to one room, except a room, volatile, and binaries") {
+  sio_test::redis_process redis;
+  node a(redis.url()), b(redis.url());
+  std::atomic<int> connected{0};
+  a.io->on_connection([&](sio::socket) { ++connected; });
+  b.io->on_connection([&](sio::socket) { ++connected; });
+  a.start();
+  b.start();
+  REQUIRE(wait_servers(redis, 2));
+  sio_test::test_client client_a(a.port()), in_room(b.port()), outside(b.port());
+  client_a.connect();
+  std::string in_room_id = in_room.connect();
+  outside.connect();
+  REQUIRE(eventually([&] { return connected.load() == 3; }));
+  // Server a puts b's socket in "r" (sockets_join with its id, across).
+  a.io->in(in_room_id).sockets_join({"r"});
+  REQUIRE(eventually([&] { return b.io->in("r").sockets().size() == 1; }));
+
+  a.io->emit("all", 1);
+  CHECK(client_a.next_matching([](const std::string& p) { return is_event(p, "all"); }) == "2[\"all\",1]");
+  CHECK(in_room.next_matching([](const std::string& p) { return is_event(p, "all"); }) == "2[\"all\",1]");
+  CHECK(outside.next_matching([](const std::string& p) { return is_event(p, "all"); }) == "2[\"all\",1]");
+
+  a.io->to("r").emit("room", 2);
+  a.io->except("r").emit("not-r", 3);
+  a.io->to("nowhere").emit("no", 4);
+  a.io->volatile_().emit("vol", 5);
+  a.io->emit("bin", sio::binary{1, 2, 3});
+  a.io->emit("marker", 6);
+  // One publish connection, one subscriber: what a publishes reaches b in order, so after the
+  // marker nothing of the earlier broadcasts is still on its way.
+  in_room.next_matching([](const std::string& p) { return is_event(p, "marker"); });
+  outside.next_matching([](const std::string& p) { return is_event(p, "marker"); });
+  CHECK(in_room.next_matching([](const std::string& p) { return is_event(p, "room"); }, 0ms) == "2[\"room\",2]");
+  CHECK_THROWS(outside.next_matching([](const std::string& p) { return is_event(p, "room"); }, 0ms));
+  CHECK(outside.next_matching([](const std::string& p) { return is_event(p, "not-r"); }, 0ms) == "2[\"not-r\",3]");
+  CHECK_THROWS(in_room.next_matching([](const std::string& p) { return is_event(p, "not-r"); }, 0ms));
+  CHECK(client_a.next_matching([](const std::string& p) { return is_event(p, "not-r"); }) == "2[\"not-r\",3]");
+  for (auto* c : {&in_room, &outside}) {
+    CHECK_THROWS(c->next_matching([](const std::string& p) { return is_event(p, "no"); }, 0ms));
+    CHECK(c->next_matching([](const std::string& p) { return is_event(p, "vol"); }, 0ms) == "2[\"vol\",5]");
+    CHECK(c->next_matching([](const std::string& p) { return p.find("\"bin\"") != std::string::npos; }, 0ms) ==
+          "51-[\"bin\",{\"_placeholder\":true,\"num\":0}]");
+  }
+
+  // From b to a, to one room (the single-room channel).
+  a.io->sockets_join({"on-a"});
+  REQUIRE(eventually([&] { return a.io->in("on-a").sockets().size() == 1; }));
+  b.io->to("on-a").emit("to-a", 7);
+  CHECK(client_a.next_matching([](const std::string& p) { return is_event(p, "to-a"); }) == "2[\"to-a\",7]");
+  CHECK(a.errors.load() == 0);
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+
+TEST_CASE("fetch_sockets across servers with data; sockets_join, sockets_leave and disconnect_sockets reach the other server") {
+  sio_test::redis_process redis;
+  node a(redis.url()), b(redis.url());
+  std::promise<void> a_ready, b_ready;
+  a.io->on_connection([&](sio::socket s) {
+    s.data<std::string>() = "on-a";
+    a_ready.set_value();
+  });
+  b.io->on_connection([&](sio::socket s) {
+    s.data<sio::value>() = sio::value(sio::object{{"name", "on-b"}, {"n", 2}});
+    s.join("r");
+    b_ready.set_value();
+  });
+  a.start();
+  b.start();
+  REQUIRE(wait_servers(redis, 2));
+  sio_test::test_client client_a(a.port()), client_b(b.port());
+  client_a.connect();
+  std::string id_b = client_b.connect();
+  a_ready.get_future().get();
+  b_ready.get_future().get();
+
+  auto fetched = a.io->fetch_sockets(asio::use_future);
+  REQUIRE(fetched.wait_for(10s) == std::future_status::ready);
+  std::vector<sio::remote_socket> found = fetched.get();
+  REQUIRE(found.size() == 2);
+  auto on_b = std::find_if(found.begin(), found.end(), [&](const sio::remote_socket& s) { return s.id() == id_b; });
+  REQUIRE(on_b != found.end());
+  sio::remote_socket remote = *on_b;
+  CHECK(remote.data() == sio::value(sio::object{{"name", "on-b"}, {"n", 2}}));
+  auto rooms = remote.rooms();
+  std::sort(rooms.begin(), rooms.end());
+  auto expected = std::vector<sio::room_id>{"r", id_b};
+  std::sort(expected.begin(), expected.end());
+  CHECK(rooms == expected);
+  CHECK(remote.handshake().address == "127.0.0.1");
+  CHECK(remote.handshake().url.rfind("/socket.io/", 0) == 0);
+  CHECK(remote.handshake().query.get("EIO") == "4");
+
+  CHECK(a.io->local().fetch_sockets(asio::use_future).get().size() == 1);
+  CHECK(a.io->in("r").fetch_sockets(asio::use_future).get().size() == 1);
+
+  remote.emit("direct", 7);
+  CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "direct"); }) == "2[\"direct\",7]");
+  remote.join("x");
+  REQUIRE(eventually([&] { return b.io->in("x").sockets().size() == 1; }));
+  remote.leave("r");
+  REQUIRE(eventually([&] { return b.io->in("r").sockets().empty(); }));
+  a.io->in("x").sockets_leave({"x"});
+  REQUIRE(eventually([&] { return b.io->in("x").sockets().empty(); }));
+  a.io->sockets_join({"both"});
+  REQUIRE(eventually([&] { return b.io->in("both").sockets().size() == 1 && a.io->in("both").sockets().size() == 1; }));
+
+  a.io->in("both").except("r").disconnect_sockets(true);
+  client_b.wait_closed();
+  client_a.wait_closed();
+  REQUIRE(eventually([&] { return b.io->sockets().empty() && a.io->sockets().empty(); }));
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+
+TEST_CASE("a broadcast with acks counts the other server's clients and gets their acks") {
+  sio_test::redis_process redis;
+  node a(redis.url()), b(redis.url());
+  std::atomic<int> connected{0};
+  a.io->on_connection([&](sio::socket) { ++connected; });
+  b.io->on_connection([&](sio::socket) { ++connected; });
+  a.start();
+  b.start();
+  REQUIRE(wait_servers(redis, 2));
+  sio_test::test_client client_a(a.port(), acks_with("a")), client_b1(b.port(), acks_with("b1")), client_b2(b.port(), acks_with("b2"));
+  client_a.connect();
+  client_b1.connect();
+  client_b2.connect();
+  REQUIRE(eventually([&] { return connected.load() == 3; }));
+
+  auto replies = a.io->timeout(5s).emit_with_ack("ask", 1, asio::use_future);
+  REQUIRE(replies.wait_for(10s) == std::future_status::ready);
+  std::vector<std::string> names;
+  for (const auto& r : replies.get()) names.push_back(r.get<std::string>(0).value_or("?"));
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"a", "b1", "b2"});
+
+  auto local = a.io->local().timeout(5s).emit_with_ack("ask", 2, asio::use_future);
+  REQUIRE(local.wait_for(10s) == std::future_status::ready);
+  CHECK(local.get().size() == 1);
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+
+TEST_CASE("server_side_emit with and without ack; a server that stops answering makes requests time out") {
+  sio_test::redis_process redis;
+  node a(redis.url()), b(redis.url()), c(redis.url());
+  b.io->on_server_side_event([](const std::string& event, sio::arguments args, std::function<void(sio::value)> reply) {
+    if (event == "ping") reply(sio::value{"pong " + std::to_string(args.get<int>(0).value_or(-1))});
+  });
+  c.io->on_server_side_event([](const std::string& event, sio::arguments, std::function<void(sio::value)> reply) {
+    if (event == "ping" || event == "quiet") reply(sio::value{"pong from c"});
+  });
+  std::promise<int> hello;
+  a.io->on_server_side_event([&](const std::string& event, sio::arguments args) {
+    if (event == "hello") hello.set_value(args.get<int>(0).value_or(-1));
+  });
+  a.start();
+  b.start();
+  c.start();
+  REQUIRE(wait_servers(redis, 3));
+
+  auto replies = a.io->server_side_emit_with_ack("ping", 5, asio::use_future);
+  REQUIRE(replies.wait_for(10s) == std::future_status::ready);
+  std::vector<std::string> texts;
+  for (const auto& v : replies.get()) texts.push_back(sio::from_value<std::string>(v).value_or("?"));
+  std::sort(texts.begin(), texts.end());
+  CHECK(texts == std::vector<std::string>{"pong 5", "pong from c"});
+
+  // b does not answer "quiet": the request times out, and the callback still has c's reply.
+  std::promise<std::pair<std::error_code, std::size_t>> partial;
+  a.io->timeout(300ms).server_side_emit_with_ack("quiet", 6, [&](std::error_code ec, std::vector<sio::value> r) {
+    partial.set_value({ec, r.size()});
+  });
+  auto outcome = partial.get_future();
+  REQUIRE(outcome.wait_for(10s) == std::future_status::ready);
+  auto [ec, count] = outcome.get();
+  CHECK(ec == sio::errc::ack_timeout);
+  CHECK(count == 1);
+
+  b.io->server_side_emit("hello", 9);
+  auto heard = hello.get_future();
+  REQUIRE(heard.wait_for(10s) == std::future_status::ready);
+  CHECK(heard.get() == 9);
+
+  // c's io_context stops: Redis still counts its connections, but it answers nothing.
+  c.ctx.stop();
+  c.thread.join();
+  std::promise<std::pair<std::error_code, std::size_t>> fetched;
+  a.io->timeout(300ms).fetch_sockets([&](std::error_code e, std::vector<sio::remote_socket> found) { fetched.set_value({e, found.size()}); });
+  auto f = fetched.get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  CHECK(f.get().first == sio::errc::ack_timeout);
+
+  // Once its connections are gone, Redis no longer counts it and the requests complete.
+  CHECK(c.shut_down());
+  c.ctx.restart();
+  c.ctx.run_for(2s);  // what close() posted: c's Redis connections end
+  REQUIRE(wait_servers(redis, 2));
+  auto again = a.io->server_side_emit_with_ack("ping", 1, asio::use_future);
+  REQUIRE(again.wait_for(10s) == std::future_status::ready);
+  CHECK(again.get().size() == 1);
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+
+TEST_CASE("local delivery goes on while Redis is away; cross-server delivery resumes after it restarts") {
+  sio_test::redis_process redis;
+  node a(redis.url()), b(redis.url());
+  std::atomic<int> connected{0};
+  a.io->on_connection([&](sio::socket) { ++connected; });
+  b.io->on_connection([&](sio::socket) { ++connected; });
+  a.start();
+  b.start();
+  REQUIRE(wait_servers(redis, 2));
+  sio_test::test_client client_a(a.port()), client_b(b.port());
+  client_a.connect();
+  client_b.connect();
+  REQUIRE(eventually([&] { return connected.load() == 2; }));
+
+  redis.stop();
+  a.io->emit("during", 1);
+  CHECK(client_a.next_matching([](const std::string& p) { return is_event(p, "during"); }) == "2[\"during\",1]");
+  // Requests to the others cannot be counted: they end at the request timeout, with the local sockets.
+  std::promise<std::pair<std::error_code, std::size_t>> fetched;
+  a.io->timeout(300ms).fetch_sockets([&](std::error_code e, std::vector<sio::remote_socket> found) { fetched.set_value({e, found.size()}); });
+  auto f = fetched.get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  auto [ec, n] = f.get();
+  CHECK(ec == sio::errc::ack_timeout);
+  CHECK(n == 1);
+
+  redis.start();
+  REQUIRE(wait_servers(redis, 2, 20s));
+  a.io->emit("after", 2);
+  CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "after"); }, 20s) == "2[\"after\",2]");
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
