@@ -190,12 +190,14 @@ class redis_adapter : public in_memory_adapter {
     }
 
     void publish_rooms_request(request_type type, const broadcast_options& opts, const std::vector<room_id>& rooms) {
-      publish_json(request_channel_, sio::object{{"uid", uid_}, {"type", static_cast<int>(type)}, {"opts", opts_value(opts, false)},
-                                                 {"rooms", strings(rooms)}});
+      publish_json(
+          request_channel_,
+          sio::object{{"uid", uid_}, {"type", static_cast<int>(type)}, {"opts", opts_value(opts, false)}, {"rooms", strings(rooms)}});
     }
     void publish_disconnect(const broadcast_options& opts, bool close) {
-      publish_json(request_channel_, sio::object{{"uid", uid_}, {"type", static_cast<int>(remote_disconnect)},
-                                                 {"opts", opts_value(opts, false)}, {"close", close}});
+      publish_json(
+          request_channel_,
+          sio::object{{"uid", uid_}, {"type", static_cast<int>(remote_disconnect)}, {"opts", opts_value(opts, false)}, {"close", close}});
     }
 
     void server_side_emit(const std::string& event, const std::vector<value>& args, request_timeout timeout, server_replies_handler done) {
@@ -207,9 +209,10 @@ class redis_adapter : public in_memory_adapter {
       }
       auto replies = std::make_shared<std::vector<value>>();
       std::string id = make_id();
-      std::string payload = sio::json::stringify(sio::object{
-          {"uid", uid_}, {"requestId", id}, {"type", static_cast<int>(server_side_emit_request)}, {"data", std::move(data)}});
-      ask(std::move(id), std::move(payload), timeout, [replies](const value& body) { replies->push_back(member(body, "data")); },
+      std::string payload = sio::json::stringify(
+          sio::object{{"uid", uid_}, {"requestId", id}, {"type", static_cast<int>(server_side_emit_request)}, {"data", std::move(data)}});
+      ask(
+          std::move(id), std::move(payload), timeout, [replies](const value& body) { replies->push_back(member(body, "data")); },
           [replies, done = std::move(done)](std::error_code ec) { done(ec, std::move(*replies)); });
     }
 
@@ -433,9 +436,9 @@ class redis_adapter : public in_memory_adapter {
           if (type == remote_disconnect) {
             a.host_.disconnect_local(opts, member(body, "close").is_bool() && member(body, "close").as_bool());
           } else {
-            std::vector<room_id> rooms =
-                legacy ? (member(body, "room").is_string() ? std::vector<room_id>{member(body, "room").as_string()} : std::vector<room_id>{})
-                       : strings_of(member(body, "rooms"));
+            std::vector<room_id> rooms = legacy ? (member(body, "room").is_string() ? std::vector<room_id>{member(body, "room").as_string()}
+                                                                                    : std::vector<room_id>{})
+                                                : strings_of(member(body, "rooms"));
             if (type == remote_join)
               a.host_.join_local(opts, rooms);
             else
@@ -464,15 +467,14 @@ class redis_adapter : public in_memory_adapter {
           std::vector<value> args(data->begin() + 1, data->end());
           if (request_id.empty()) return a.host_.server_side_event(data->front().as_string(), std::move(args));
           auto replied = std::make_shared<std::atomic<bool>>(false);
-          a.host_.server_side_event_with_ack(data->front().as_string(), std::move(args),
-                                             [weak = weak_from_this(), request_id, replied](value reply) {
-                                               auto self = weak.lock();
-                                               if (!self || replied->exchange(true)) return;
-                                               self->publish_json(self->response_channel_,
-                                                                  sio::object{{"type", static_cast<int>(server_side_emit_request)},
-                                                                              {"requestId", request_id},
-                                                                              {"data", std::move(reply)}});
-                                             });
+          a.host_.server_side_event_with_ack(
+              data->front().as_string(), std::move(args), [weak = weak_from_this(), request_id, replied](value reply) {
+                auto self = weak.lock();
+                if (!self || replied->exchange(true)) return;
+                self->publish_json(self->response_channel_, sio::object{{"type", static_cast<int>(server_side_emit_request)},
+                                                                        {"requestId", request_id},
+                                                                        {"data", std::move(reply)}});
+              });
           return;
         }
         case broadcast_request: {
@@ -492,9 +494,10 @@ class redis_adapter : public in_memory_adapter {
               [weak, request_id](std::vector<value> args) {
                 auto self = weak.lock();
                 if (!self) return;
-                std::string payload = redis::msgpack_codec::encode(sio::object{{"type", static_cast<int>(broadcast_ack)},
-                                                                               {"requestId", request_id},
-                                                                               {"packet", args.empty() ? value() : std::move(args.front())}});
+                std::string payload =
+                    redis::msgpack_codec::encode(sio::object{{"type", static_cast<int>(broadcast_ack)},
+                                                             {"requestId", request_id},
+                                                             {"packet", args.empty() ? value() : std::move(args.front())}});
                 asio::post(self->bus_.executor(), [self, payload = std::move(payload)]() mutable {
                   self->bus_.publish(self->response_channel_, std::move(payload));
                 });

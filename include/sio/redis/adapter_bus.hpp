@@ -139,9 +139,9 @@ class adapter_bus : public asio::execution_context::service {
       sub_->unsubscribe({name}, ignore);
   }
   void dispatch(const message& m) {
-    auto it = m.kind == message::type::pmessage ? listeners_.find({true, m.pattern})
+    auto it = m.kind == message::type::pmessage  ? listeners_.find({true, m.pattern})
               : m.kind == message::type::message ? listeners_.find({false, m.channel})
-                                                  : listeners_.end();
+                                                 : listeners_.end();
     if (it != listeners_.end()) it->second(m);
   }
 
