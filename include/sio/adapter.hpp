@@ -262,8 +262,16 @@ class adapter {
     done({}, std::nullopt);
   }
 
+  /// The server closes (io.close()): a cluster adapter stops talking to the other servers and
+  /// closes its connections, so the io_context can run out of work. Local delivery still works.
+  virtual void close() {}
+
  protected:
   adapter_host& host_;
 };
+
+/// Makes a namespace's adapter (Node's io.adapter(...)): given to sio::server to replace its
+/// Adapter type, e.g. by sio::redis_adapter::create(). Called once per namespace.
+using adapter_factory = std::function<std::unique_ptr<adapter>(adapter_host&)>;
 
 }  // namespace sio

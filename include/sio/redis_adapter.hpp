@@ -4,16 +4,16 @@
 // sio and Node servers can be one cluster.
 //
 //   asio::io_context ctx;
-//   sio::redis_adapter::configure(ctx, {"redis://127.0.0.1:6379"});   // before the server
-//   sio::server<sio::transport::any, sio::redis_adapter> io(ctx);
+//   sio::server<> io(ctx, {}, sio::redis_adapter::create(ctx, {"redis://127.0.0.1:6379"}));
 //   ...
-//   io.close(); sio::redis_adapter::close(ctx);                       // lets ctx run out of work
+//   io.close();   // also closes the server's Redis connections, so ctx can run out of work
 //
-// Every namespace of every server on that io_context shares two connections (publish and
-// subscribe). Broadcasts are msgpack [uid, packet, opts] on `<key>#<nsp>#` (or `<key>#<nsp>#<room>#`
-// for a single room); the other operations are JSON requests on `<key>-request#<nsp>#` answered on
-// `<key>-response#<nsp>#`, except broadcasts with an ack and their acks, which are msgpack. How
-// many servers answer is PUBSUB NUMSUB of the request channel, as in Node.
+// The namespaces of one server share two connections (publish and subscribe), made when the
+// first namespace starts. Broadcasts are msgpack [uid, packet, opts] on `<key>#<nsp>#` (or
+// `<key>#<nsp>#<room>#` for a single room); the other operations are JSON requests on
+// `<key>-request#<nsp>#` answered on `<key>-response#<nsp>#`, except broadcasts with an ack and
+// their acks, which are msgpack. How many servers answer is PUBSUB NUMSUB of the request channel,
+// as in Node.
 //
 // Redis away: local delivery goes on; publishes wait in the connection's bounded queue (options
 // .connection) and are dropped and reported over it; requests to other servers time out.
@@ -54,17 +54,24 @@ namespace sio {
 
 class redis_adapter : public in_memory_adapter {
  public:
-  /// Gives the adapters of `io`'s servers their Redis options: once, before the first server.
-  static void configure(asio::io_context& io, redis_adapter_options opts) {
-    asio::use_service<redis::adapter_bus>(static_cast<asio::execution_context&>(io)).configure(io.get_executor(), std::move(opts));
+  /// The factory to give sio::server: every namespace of that server joins the cluster that
+  /// `opts` names. Throws std::invalid_argument on a malformed URL. One factory per server.
+  static adapter_factory create(asio::io_context& io, redis_adapter_options opts) {
+    auto bus = std::make_shared<redis::adapter_bus>(io.get_executor(), std::move(opts));
+    return [bus](adapter_host& host) -> std::unique_ptr<adapter> { return std::make_unique<redis_adapter>(host, bus); };
   }
-  /// Closes `io`'s Redis connections (after io.close(), so the io_context can run out of work).
-  static void close(asio::io_context& io) { asio::use_service<redis::adapter_bus>(static_cast<asio::execution_context&>(io)).close(); }
 
-  explicit redis_adapter(adapter_host& host) : in_memory_adapter(host), link_(std::make_shared<link>(*this, bus_of(host))) {
+  redis_adapter(adapter_host& host, std::shared_ptr<redis::adapter_bus> bus)
+      : in_memory_adapter(host), link_(std::make_shared<link>(*this, std::move(bus))) {
     link_->start();
   }
   ~redis_adapter() override { link_->detach(); }
+
+  /// The server closes: unsubscribe and close its Redis connections.
+  void close() override {
+    link_->detach();
+    link_->close_bus();
+  }
 
   std::size_t broadcast(const parser::packet& packet, const frame_list& frames, const broadcast_options& opts) override {
     auto n = in_memory_adapter::broadcast(packet, frames, opts);
@@ -112,12 +119,6 @@ class redis_adapter : public in_memory_adapter {
   const std::string& uid() const noexcept { return link_->uid(); }
 
  private:
-  static redis::adapter_bus& bus_of(adapter_host& host) {
-    auto& bus = asio::use_service<redis::adapter_bus>(asio::query(host.executor(), asio::execution::context));
-    if (!bus.configured()) throw std::logic_error("sio::redis_adapter: call sio::redis_adapter::configure(io_context, options) first");
-    return bus;
-  }
-
   // One namespace's side of the cluster. It outlives the adapter while handlers hold it; detach()
   // cuts it from the adapter (under mutex_), after which what arrives is dropped.
   class link : public std::enable_shared_from_this<link> {
@@ -135,7 +136,8 @@ class redis_adapter : public in_memory_adapter {
       broadcast_ack = 9
     };
 
-    link(redis_adapter& owner, redis::adapter_bus& bus) : owner_(&owner), bus_(bus), nsp_(owner.host_.name()), uid_(make_id()) {
+    link(redis_adapter& owner, std::shared_ptr<redis::adapter_bus> bus)
+        : owner_(&owner), bus_ptr_(std::move(bus)), bus_(*bus_ptr_), nsp_(owner.host_.name()), uid_(make_id()) {
       const auto& key = bus_.options().key;
       broadcast_channel_ = key + "#" + nsp_ + "#";
       request_channel_ = key + "-request#" + nsp_ + "#";
@@ -164,9 +166,11 @@ class redis_adapter : public in_memory_adapter {
         self->refresh_server_count();
       });
     }
+    void close_bus() { bus_.close(); }
     void detach() {
       {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (!owner_) return;
         owner_ = nullptr;
       }
       asio::post(bus_.executor(), [self = shared_from_this()] {
@@ -718,6 +722,7 @@ class redis_adapter : public in_memory_adapter {
 
     std::mutex mutex_;  // owner_, against detach(); held while a received message reaches the host
     redis_adapter* owner_;
+    const std::shared_ptr<redis::adapter_bus> bus_ptr_;
     redis::adapter_bus& bus_;
     const std::string nsp_;
     const std::string uid_;

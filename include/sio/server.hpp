@@ -41,12 +41,16 @@ namespace sio {
 template <class Transport, class Adapter>
 class server {
  public:
-  explicit server(asio::io_context& ctx, server_options opts = {})
-      : core_(make_core(ctx, std::move(opts))), engine_(ctx, core_->engine_options()) {
+  explicit server(asio::io_context& ctx, server_options opts = {}) : server(ctx, std::move(opts), default_adapter()) {}
+  server(asio::io_context& ctx, asio::ssl::context& tls, server_options opts = {}) : server(ctx, tls, std::move(opts), default_adapter()) {}
+  /// With the adapters `make_adapter` makes instead of Adapter (Node's io.adapter(...)), e.g.
+  /// sio::redis_adapter::create(ctx, {"redis://127.0.0.1:6379"}).
+  server(asio::io_context& ctx, server_options opts, adapter_factory make_adapter)
+      : core_(make_core(ctx, std::move(opts), std::move(make_adapter))), engine_(ctx, core_->engine_options()) {
     core_->attach(*engine_.core());
   }
-  server(asio::io_context& ctx, asio::ssl::context& tls, server_options opts = {})
-      : core_(make_core(ctx, std::move(opts))), engine_(ctx, tls, core_->engine_options()) {
+  server(asio::io_context& ctx, asio::ssl::context& tls, server_options opts, adapter_factory make_adapter)
+      : core_(make_core(ctx, std::move(opts), std::move(make_adapter))), engine_(ctx, tls, core_->engine_options()) {
     core_->attach(*engine_.core());
   }
   server(const server&) = delete;
@@ -191,6 +195,7 @@ class server {
   void close() {
     core_->set_shutting_down();
     engine_.close();
+    core_->close_adapters();
   }
 
   /// The Engine.IO server under it (io.engine): its session count, its request handler.
@@ -198,10 +203,11 @@ class server {
   const server_options& options() const noexcept { return core_->options(); }
 
  private:
-  static std::shared_ptr<detail::server_core> make_core(asio::io_context& ctx, server_options opts) {
-    return std::make_shared<detail::server_core>(ctx.get_executor(), std::move(opts), [](adapter_host& host) -> std::unique_ptr<adapter> {
-      return std::make_unique<Adapter>(host);
-    });
+  static adapter_factory default_adapter() {
+    return [](adapter_host& host) -> std::unique_ptr<adapter> { return std::make_unique<Adapter>(host); };
+  }
+  static std::shared_ptr<detail::server_core> make_core(asio::io_context& ctx, server_options opts, adapter_factory make_adapter) {
+    return std::make_shared<detail::server_core>(ctx.get_executor(), std::move(opts), std::move(make_adapter));
   }
   namespace_ main() { return detail::namespace_access::make(core_->of("/")); }
   static void http_hook_failed(const std::weak_ptr<detail::server_core>& weak, transport::http_exchange& ex, std::exception_ptr error) {

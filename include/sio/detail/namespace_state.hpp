@@ -22,7 +22,6 @@
 
 namespace sio {
 
-using adapter_factory = std::function<std::unique_ptr<adapter>(adapter_host&)>;
 /// What another server sent with server_side_emit (reply: a no-op) or server_side_emit_with_ack
 /// (reply: its answer, once).
 using server_side_handler = std::function<void(const std::string& event, arguments args, std::function<void(value)> reply)>;

@@ -65,6 +65,8 @@ class server_core : public std::enable_shared_from_this<server_core> {
   /// Every socket is told (reason "server shutting down"), then the sessions close.
   bool shutting_down() const noexcept { return shutting_down_.load(); }
   void set_shutting_down() noexcept { shutting_down_ = true; }
+  /// io.close(): every namespace's adapter closes (a cluster adapter its connections).
+  void close_adapters();
   std::string next_socket_id() {
     std::lock_guard<std::mutex> lock(mutex_);
     return ids_.next();

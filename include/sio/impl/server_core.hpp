@@ -59,6 +59,16 @@ inline std::shared_ptr<namespace_state> server_core::of(namespace_matcher matche
   return parent;
 }
 
+inline void server_core::close_adapters() {
+  std::vector<std::shared_ptr<namespace_state>> all;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [name, nsp] : namespaces_) all.push_back(nsp);
+    for (auto& [matcher, parent] : parents_) all.push_back(parent);
+  }
+  for (auto& nsp : all) nsp->get_adapter().close();
+}
+
 /// The namespace `name` if it exists, with a place reserved; needs mutex_.
 inline std::shared_ptr<namespace_state> server_core::find_reserved(const std::string& name) {
   auto it = namespaces_.find(name);

@@ -1,11 +1,10 @@
 #pragma once
-// The two Redis connections one io_context's sio::redis_adapter instances share (docs/redis-wire.md
-// §2): `pub` for PUBLISH and PUBSUB NUMSUB, `sub` for the subscriptions, like Node's pubClient and
-// subClient. An Asio service of the io_context, so that every namespace of every server on it finds
-// the same pair without the server knowing about Redis: sio::redis_adapter::configure() gives it
-// the options, and the first adapter starts the connections.
+// The two Redis connections that the namespaces of one server share (docs/redis-wire.md §2): `pub`
+// for PUBLISH and PUBSUB NUMSUB, `sub` for the subscriptions, like Node's pubClient and subClient.
+// One per server, never shared between servers: Node counts servers by the subscriber connections
+// on a request channel, so two servers on one connection would be counted once.
 //
-// Thread safety: every member but configure(), options() and close() runs on executor() (a strand);
+// Thread safety: every member but options(), executor() and close() runs on executor() (a strand);
 // the handlers run there too.
 #include <cstddef>
 #include <functional>
@@ -26,39 +25,33 @@
 
 namespace sio::redis {
 
-class adapter_bus : public asio::execution_context::service {
+class adapter_bus : public std::enable_shared_from_this<adapter_bus> {
  public:
-  using key_type = adapter_bus;
-  static inline asio::execution_context::id id;
   using message_handler = std::function<void(const message&)>;
 
-  explicit adapter_bus(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+  /// Throws std::invalid_argument on a malformed URL, before anything starts. Nothing connects
+  /// until the first adapter subscribes.
+  adapter_bus(asio::any_io_executor executor, redis_adapter_options opts)
+      : strand_(asio::make_strand(std::move(executor))), options_(std::move(opts)), address_(url::parse(options_.url)) {}
+  adapter_bus(const adapter_bus&) = delete;
+  adapter_bus& operator=(const adapter_bus&) = delete;
+  // The connections outlive the bus only to close on their strand.
+  ~adapter_bus() {
+    if (pub_ || sub_)
+      asio::post(strand_, [pub = pub_, sub = sub_] {
+        if (pub) pub->close();
+        if (sub) sub->close();
+      });
+  }
 
-  /// Before the first adapter of this io_context is made.
-  void configure(asio::any_io_executor executor, redis_adapter_options opts) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (strand_) throw std::logic_error("sio::redis_adapter::configure: already configured for this io_context");
-    address_ = url::parse(opts.url);  // throws on a malformed URL, before anything starts
-    strand_ = asio::make_strand(std::move(executor));
-    options_ = std::move(opts);
-  }
-  bool configured() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return static_cast<bool>(strand_);
-  }
   const redis_adapter_options& options() const noexcept { return options_; }
   const asio::any_io_executor& executor() const noexcept { return strand_; }
 
-  /// Closes both connections (posted to the strand): what is not sent is dropped, requests time
-  /// out, and the io_context can run out of work. The adapters stay usable for local delivery.
+  /// Closes both connections for good (posted to the strand): what is not sent is dropped,
+  /// requests time out, and the io_context can run out of work. The adapters stay usable for
+  /// local delivery. Any thread.
   void close() {
-    if (!configured()) return;
-    asio::post(strand_, [this] {
-      closed_ = true;
-      listeners_.clear();
-      if (pub_) pub_->close();
-      if (sub_) sub_->close();
-    });
+    asio::post(strand_, [self = shared_from_this()] { self->close_now(); });
   }
 
   /// Handlers for messages on `channel` (SUBSCRIBE) or matching `pattern` (PSUBSCRIBE).
@@ -70,9 +63,10 @@ class adapter_bus : public asio::execution_context::service {
   /// PUBLISH; a failure (Redis away, the write queue full) goes to options().on_error, not to the caller.
   void publish(const std::string& channel, std::string payload) {
     if (!start()) return report(make_error_code(errc::closed), "publish on " + channel);
-    pub_->command({"PUBLISH", channel, payload}, [this, channel](std::error_code ec, reply r) {
+    pub_->command({"PUBLISH", channel, payload}, [weak = weak_from_this(), channel](std::error_code ec, reply r) {
       if (!ec && r.is_error()) ec = std::make_error_code(std::errc::bad_message);
-      if (ec) report(ec, "publish on " + channel + (r.is_error() ? ": " + r.str() : std::string()));
+      auto self = weak.lock();
+      if (ec && self) self->report(ec, "publish on " + channel + (r.is_error() ? ": " + r.str() : std::string()));
     });
   }
 
@@ -95,16 +89,11 @@ class adapter_bus : public asio::execution_context::service {
   std::size_t failures() const noexcept { return failures_; }
 
  private:
-  // The io_context is going away. The connections must go now, while the timer and socket
-  // services they use still exist (this service was made before those, so it is destroyed after).
-  void shutdown() override {
+  void close_now() {
     closed_ = true;
     listeners_.clear();
     if (pub_) pub_->close();
     if (sub_) sub_->close();
-    pub_.reset();
-    sub_.reset();
-    strand_ = asio::any_io_executor();  // the strand too: its service is destroyed before this one
   }
 
   bool start() {
@@ -112,7 +101,9 @@ class adapter_bus : public asio::execution_context::service {
     if (pub_) return true;
     pub_ = connection::create(strand_, address_, options_.connection);
     sub_ = connection::create(strand_, address_, options_.connection);
-    sub_->on_message([this](message m) { dispatch(m); });
+    sub_->on_message([weak = weak_from_this()](message m) {
+      if (auto self = weak.lock()) self->dispatch(m);
+    });
     pub_->start();
     sub_->start();
     return true;
@@ -121,8 +112,9 @@ class adapter_bus : public asio::execution_context::service {
   void listen(bool pattern, const std::string& name, message_handler h) {
     if (!start()) return;
     listeners_[{pattern, name}] = std::move(h);
-    auto done = [this, name](std::error_code ec, const reply& r) {
-      if (ec || r.is_error()) report(ec ? ec : std::make_error_code(std::errc::bad_message), "subscribe to " + name);
+    auto done = [weak = weak_from_this(), name](std::error_code ec, const reply& r) {
+      auto self = weak.lock();
+      if (self && (ec || r.is_error())) self->report(ec ? ec : std::make_error_code(std::errc::bad_message), "subscribe to " + name);
     };
     if (pattern)
       sub_->psubscribe({name}, done);
@@ -145,7 +137,6 @@ class adapter_bus : public asio::execution_context::service {
     if (it != listeners_.end()) it->second(m);
   }
 
-  mutable std::mutex mutex_;  // configure() against configured()
   asio::any_io_executor strand_;
   redis_adapter_options options_;
   url address_;

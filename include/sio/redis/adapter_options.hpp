@@ -1,6 +1,6 @@
 #pragma once
 // What sio::redis_adapter needs to join a cluster of Socket.IO servers through Redis, given once
-// per io_context with sio::redis_adapter::configure(io, options) before the server is made.
+// to sio::redis_adapter::create(io, options), whose factory the server is made with.
 #include <chrono>
 #include <functional>
 #include <string>
