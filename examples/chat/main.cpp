@@ -1,8 +1,11 @@
 // The chat app every Socket.IO tutorial ends with, on sio: a page and Socket.IO on one port.
 //
-//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR]
+//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL]
 //
 // --port 0 picks a free port; the line "listening on http://HOST:PORT/" says which.
+// --redis redis://127.0.0.1:6379 makes this server one node of a cluster: run several, each on its
+// own port, with the same URL. Users on every node see one user list, nicknames are unique across
+// the cluster, and messages, private messages and typing hints cross nodes.
 //
 // Events, client -> server:
 //   "set nickname"    (name, ack)        ack({ok:true}) or ack({ok:false, error:"..."})
@@ -10,77 +13,30 @@
 //   "typing"          (bool)             volatile, to the others in the room
 //   "join room"       (room, ack)        leaves the previous room, joins this one; ack(bool)
 //   "rejoin"          (name, room, ack)  after a reconnection: nickname and room back, quietly
-//   "private message" (to_id, text, ack) to one socket, by id; ack(bool)
+//   "private message" (to_id, text, ack) to one socket, by id (on any node); ack(bool)
 // Events, server -> client: "chat message", "private message", "user list", "typing", "notice",
 //   "server shutdown" (time, ack) before the server closes on Ctrl-C.
+//
+// Who is who lives in each socket's data ({nickname, room}), so that fetch_sockets finds it on
+// every node; nicknames.hpp keeps the claims.
 #include <chrono>
 #include <csignal>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include <sio/server.hpp>
+#ifdef SIO_CHAT_WITH_REDIS
+#include <sio/redis_adapter.hpp>
+#endif
+
+#include "nicknames.hpp"
 
 namespace {
-
-struct user {
-  std::string nickname;
-  std::string room = "general";
-  std::string token;  // the page's per-tab secret (handshake auth): lets a reconnecting tab keep its name
-};
-
-/// Who is here. Every client's handlers run on that client's strand, so this is shared: a mutex.
-class directory {
- public:
-  void add(const std::string& id, std::string token) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    users_[id].token = std::move(token);
-  }
-  /// Gives `nickname` to `id` unless someone else has it. A socket of the same tab (same token) that
-  /// the server still believes alive after a dropped link is not "someone else": its id is returned
-  /// in `stale` so that the caller can disconnect it.
-  bool claim(const std::string& id, const std::string& nickname, std::string& stale) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    user& me = users_[id];
-    for (auto& [other, u] : users_) {
-      if (other == id || u.nickname != nickname) continue;
-      if (me.token.empty() || u.token != me.token) return false;
-      u.nickname.clear();
-      stale = other;
-    }
-    me.nickname = nickname;
-    return true;
-  }
-  void set_room(const std::string& id, const std::string& room) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    users_[id].room = room;
-  }
-  user get(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = users_.find(id);
-    return it == users_.end() ? user{} : it->second;
-  }
-  void remove(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    users_.erase(id);
-  }
-  /// [{id, nickname, room}] of everyone who picked a nickname.
-  sio::value list() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    sio::array out;
-    for (const auto& [id, u] : users_)
-      if (!u.nickname.empty()) out.push_back({{"id", id}, {"nickname", u.nickname}, {"room", u.room}});
-    return out;
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, user> users_;
-};
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -104,19 +60,32 @@ std::ostream& log() {
 
 std::string auth_token(const sio::socket& socket) {
   const sio::value* token = socket.handshake().auth.find("token");
-  return token && token->is_string() ? token->as_string() : std::string{};
+  return token && token->is_string() && token->as_string().size() <= 64 ? token->as_string() : std::string{};
+}
+
+/// A socket's {nickname, room}: socket.data, which fetch_sockets carries between nodes. On the
+/// socket's strand (its handlers) only.
+sio::value& profile(const sio::socket& socket) {
+  sio::value& data = socket.data<sio::value>();
+  if (!data.is_object()) data = {{"nickname", ""}, {"room", "general"}};
+  return data;
+}
+std::string field(const sio::value& data, const char* name) {
+  const sio::value* v = data.find(name);
+  return v && v->is_string() ? v->as_string() : std::string{};
 }
 
 int usage(std::ostream& out, int status) {
-  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR]\n"
-         "  --port 0 picks a free port; the page is served on http://HOST:PORT/\n";
+  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL]\n"
+         "  --port 0 picks a free port; the page is served on http://HOST:PORT/\n"
+         "  --redis redis://HOST:PORT joins the cluster of chat servers on that Redis\n";
   return status;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1", public_dir = SIO_CHAT_PUBLIC_DIR;
+  std::string host = "127.0.0.1", public_dir = SIO_CHAT_PUBLIC_DIR, redis_url;
   int port = 3000;
   sio::server_options opts;
   opts.serve_client_dir = SIO_CHAT_CLIENT_DIR;  // GET /socket.io/socket.io.js, as socket.io's serveClient
@@ -131,6 +100,8 @@ int main(int argc, char** argv) {
       public_dir = v;
     else if (a == "--client-dir" && !v.empty())
       opts.serve_client_dir = v;
+    else if (a == "--redis" && !v.empty())
+      redis_url = v;
     else
       return usage(std::cerr, 2);
   }
@@ -138,8 +109,30 @@ int main(int argc, char** argv) {
 
   asio::io_context ctx;
   asio::thread_pool file_reads{1};  // the page's files are read there, off the clients' strands
-  sio::server<> io{ctx, opts};      // polling first, then the upgrade to WebSocket
-  directory users;
+  std::shared_ptr<nicknames> names = std::make_shared<local_nicknames>();
+  std::unique_ptr<sio::server<>> server;  // polling first, then the upgrade to WebSocket
+  if (redis_url.empty()) {
+    server = std::make_unique<sio::server<>>(ctx, opts);
+  } else {
+#ifdef SIO_CHAT_WITH_REDIS
+    try {
+      sio::redis_adapter_options cluster;
+      cluster.url = redis_url;
+      cluster.on_error = [](std::error_code ec, const std::string& what) {
+        log() << "redis         " << what << ": " << ec.message() << std::endl;
+      };
+      server = std::make_unique<sio::server<>>(ctx, opts, sio::redis_adapter::create(ctx, cluster));
+      names = redis_nicknames::create(ctx, redis_url);
+    } catch (const std::exception& e) {
+      std::cerr << "--redis " << redis_url << ": " << e.what() << "\n";
+      return 2;
+    }
+#else
+    std::cerr << "this sio_chat was built without Redis support (hiredis and msgpack-cxx)\n";
+    return 2;
+#endif
+  }
+  sio::server<>& io = *server;
 
   // Requests that are not for /socket.io/ come here: the page's three files.
   io.on_http_request(file_reads.get_executor(), [public_dir](const std::shared_ptr<sio::transport::http_exchange>& ex) {
@@ -169,95 +162,139 @@ int main(int argc, char** argv) {
     ex->respond(std::move(res));
   });
 
-  io.on_connection([&](sio::socket socket) {
+  // [{id, nickname, room}] of everyone on every node who picked a nickname, sent to one socket
+  // (`to`) or to everyone (""). `leaving` is left out: it may still be listed while it goes.
+  auto send_user_list = [&io](std::string to, std::string leaving = {}) {
+    io.fetch_sockets([&io, to, leaving](std::error_code ec, std::vector<sio::remote_socket> sockets) {
+      if (ec) return;  // a node did not answer in time: the next change sends a fresh list
+      sio::array list;
+      for (const auto& s : sockets) {
+        std::string nickname = field(s.data(), "nickname");
+        if (!nickname.empty() && s.id() != leaving)
+          list.push_back({{"id", s.id()}, {"nickname", nickname}, {"room", field(s.data(), "room")}});
+      }
+      if (to.empty())
+        io.emit("user list", std::move(list));
+      else
+        io.to(to).emit("user list", std::move(list));
+    });
+  };
+
+  io.on_connection([&, names](sio::socket socket) {
     log() << "connected     " << socket.id() << " over " << socket.conn().transport() << " from " << socket.handshake().address
           << std::endl;
     socket.conn().on_upgrade(
         [id = socket.id()](std::string_view transport) { log() << "upgraded      " << id << " to " << transport << std::endl; });
-    users.add(socket.id(), auth_token(socket));
+    profile(socket);
     socket.join("general");
-    socket.emit("user list", users.list());  // who is here, before the newcomer picks a name
+    send_user_list(socket.id());  // who is here, before the newcomer picks a name
 
-    // Takes a nickname for this socket: "" when done, otherwise why not.
-    auto take_nickname = [&, socket](const std::string& nickname) -> std::string {
-      if (nickname.empty() || nickname.size() > 32) return "1 to 32 characters, please";
-      std::string stale;
-      if (!users.claim(socket.id(), nickname, stale)) return "That nickname is taken";
-      // The same tab came back before its old connection timed out: close the old one.
-      if (!stale.empty()) io.in(stale).disconnect_sockets(true);
-      log() << "nickname      " << socket.id() << " is " << nickname << std::endl;
-      return "";
+    // The owner of this socket's nickname claims: the tab's token, so that the same tab coming
+    // back (on any node, before its old connection timed out) gets its name back.
+    std::string token = auth_token(socket);
+    std::string owner = token.empty() ? socket.id() : "tab:" + token;
+
+    // Takes a nickname for this socket, then calls done("") or done(why not). On its strand.
+    auto take_nickname = [&io, names, socket, owner](const std::string& nickname, std::function<void(std::string)> done) {
+      if (nickname.empty() || nickname.size() > 32) return done("1 to 32 characters, please");
+      names->claim(nickname, owner, socket.id(), [&io, names, socket, owner, nickname, done](bool ok) {
+        // Back on the socket's strand, where its data lives.
+        socket.with_data<sio::value>([&io, names, socket, owner, nickname, done, ok](sio::value& data) {
+          if (!ok) return done("That nickname is taken");
+          std::string previous = field(data, "nickname");
+          if (!previous.empty() && previous != nickname) names->release(previous, owner, socket.id(), [](bool) {});
+          data["nickname"] = nickname;
+          // The same tab's older connection, on any node: it is this user, so it goes.
+          io.fetch_sockets([nickname, me = socket.id()](std::error_code, std::vector<sio::remote_socket> sockets) {
+            for (const auto& s : sockets)
+              if (s.id() != me && field(s.data(), "nickname") == nickname) s.disconnect(true);
+          });
+          log() << "nickname      " << socket.id() << " is " << nickname << std::endl;
+          done("");
+        });
+      });
     };
-    auto enter_room = [&, socket](const std::string& room) {
-      user u = users.get(socket.id());
-      if (u.room == room) return;
-      socket.leave(u.room);
+    auto enter_room = [socket](const std::string& room) {
+      sio::value& data = profile(socket);
+      std::string previous = field(data, "room");
+      if (previous == room) return;
+      socket.leave(previous);
       socket.join(room);
-      users.set_room(socket.id(), room);
-      log() << "room          " << socket.id() << " left #" << u.room << " for #" << room << std::endl;
+      data["room"] = room;
+      log() << "room          " << socket.id() << " left #" << previous << " for #" << room << std::endl;
     };
     auto result = [](const std::string& error) -> sio::value {
       if (error.empty()) return {{"ok", true}};
       return {{"ok", false}, {"error", error}};
     };
 
-    socket.on("set nickname", [&, socket, take_nickname, result](std::string nickname, sio::ack_sender ack) {
-      std::string error = take_nickname(nickname);
-      ack(result(error));
-      if (!error.empty()) return;
-      io.emit("notice", nickname + " joined", now_ms());
-      io.emit("user list", users.list());
+    socket.on("set nickname", [&, take_nickname, result](std::string nickname, sio::ack_sender ack) {
+      take_nickname(nickname, [&, nickname, ack, result](const std::string& error) {
+        ack(result(error));
+        if (!error.empty()) return;
+        io.emit("notice", nickname + " joined", now_ms());
+        send_user_list("");
+      });
     });
 
     // A page that reconnects (dropped link, server restart) takes its nickname and room back
     // with this, without a "joined" notice.
     socket.on("rejoin", [&, socket, take_nickname, enter_room, result](std::string nickname, std::string room, sio::ack_sender ack) {
-      std::string error = take_nickname(nickname);
-      if (error.empty() && !room.empty() && room.size() <= 32) enter_room(room);
-      ack(result(error));
-      if (error.empty()) io.emit("user list", users.list());
+      take_nickname(nickname, [&, socket, room, ack, enter_room, result](const std::string& error) {
+        if (error.empty() && !room.empty() && room.size() <= 32) enter_room(room);
+        ack(result(error));
+        if (error.empty()) send_user_list("");
+      });
     });
 
     socket.on("chat message", [&, socket](std::string text) {
-      user u = users.get(socket.id());
-      if (u.nickname.empty() || text.empty()) return;
-      log() << "message       #" << u.room << " " << u.nickname << ": " << text << std::endl;
+      const sio::value& me = profile(socket);
+      std::string nickname = field(me, "nickname"), room = field(me, "room");
+      if (nickname.empty() || text.empty()) return;
+      log() << "message       #" << room << " " << nickname << ": " << text << std::endl;
       // io.to(room) reaches everyone in the room, the sender included; socket.to(room) would skip it.
-      io.to(u.room).emit("chat message", {{"from", u.nickname}, {"id", socket.id()}, {"text", text}, {"room", u.room}, {"time", now_ms()}});
+      io.to(room).emit("chat message", {{"from", nickname}, {"id", socket.id()}, {"text", text}, {"room", room}, {"time", now_ms()}});
     });
 
-    socket.on("typing", [&, socket](bool typing) {
-      user u = users.get(socket.id());
-      if (u.nickname.empty()) return;
+    socket.on("typing", [socket](bool typing) {
+      const sio::value& me = profile(socket);
+      if (field(me, "nickname").empty()) return;
       // Volatile: a typing hint that cannot be written now is worthless later, so it is dropped.
-      socket.to(u.room).volatile_().emit("typing", u.nickname, typing);
+      socket.to(field(me, "room")).volatile_().emit("typing", field(me, "nickname"), typing);
     });
 
     socket.on("join room", [&, socket, enter_room](std::string room, sio::ack_sender ack) {
       if (room.empty() || room.size() > 32) return ack(false);
       enter_room(room);
       ack(true);
-      if (!users.get(socket.id()).nickname.empty()) io.emit("user list", users.list());
+      if (!field(profile(socket), "nickname").empty()) send_user_list("");
     });
 
     socket.on("private message", [&, socket](std::string to, std::string text, sio::ack_sender ack) {
-      user from = users.get(socket.id());
-      if (from.nickname.empty() || text.empty() || users.get(to).nickname.empty()) return ack(false);
-      log() << "private       " << from.nickname << " -> " << users.get(to).nickname << std::endl;
-      // Every socket is in a room named after its id: that is how one client is reached.
-      io.to(to).emit("private message", {{"from", from.nickname}, {"id", socket.id()}, {"text", text}, {"time", now_ms()}});
-      ack(true);
+      std::string from = field(profile(socket), "nickname");
+      if (from.empty() || text.empty() || to.size() > 64) return ack(false);
+      // Every socket is in a room named after its id: that is how one client is reached, on
+      // whichever node it is.
+      io.in(to).fetch_sockets([&io, from, to, text, ack, id = socket.id()](std::error_code ec, std::vector<sio::remote_socket> found) {
+        if (ec || found.empty() || field(found.front().data(), "nickname").empty()) return ack(false);
+        log() << "private       " << from << " -> " << field(found.front().data(), "nickname") << std::endl;
+        io.to(to).emit("private message", {{"from", from}, {"id", id}, {"text", text}, {"time", now_ms()}});
+        ack(true);
+      });
     });
 
-    socket.on_disconnect([&, socket](sio::disconnect_reason reason) {
-      user u = users.get(socket.id());
-      users.remove(socket.id());
+    socket.on_disconnect([&, socket, names, owner](sio::disconnect_reason reason) {
+      std::string nickname = field(profile(socket), "nickname");
       log() << "disconnected  " << socket.id() << " (" << sio::to_string(reason) << ") was on " << socket.conn().transport() << std::endl;
+      if (nickname.empty()) return;
       // On Ctrl-C everyone goes at once: no "left" notices for connections that are closing anyway.
-      if (!u.nickname.empty() && reason != sio::disconnect_reason::server_shutting_down) {
-        io.emit("notice", u.nickname + " left", now_ms());
-        io.emit("user list", users.list());
-      }
+      bool tell = reason != sio::disconnect_reason::server_shutting_down;
+      names->release(nickname, owner, socket.id(), [&io, send_user_list, nickname, tell, id = socket.id()](bool released) {
+        // Not released: the same tab came back on a new connection, which holds the name now.
+        if (!released || !tell) return;
+        io.emit("notice", nickname + " left", now_ms());
+        send_user_list("", id);
+      });
     });
   });
 
@@ -276,11 +313,14 @@ int main(int argc, char** argv) {
   asio::steady_timer grace(ctx);
   signals.async_wait([&](std::error_code, int) {
     log() << "shutting down" << std::endl;
-    io.timeout(std::chrono::seconds(1)).emit_with_ack("server shutdown", now_ms(), [&](std::error_code, std::vector<sio::arguments>) {
-      io.close();
-      grace.expires_after(std::chrono::milliseconds(300));
-      grace.async_wait([&](std::error_code) { ctx.stop(); });
-    });
+    io.local()
+        .timeout(std::chrono::seconds(1))
+        .emit_with_ack("server shutdown", now_ms(), [&](std::error_code, std::vector<sio::arguments>) {
+          io.close();
+          names->close();
+          grace.expires_after(std::chrono::milliseconds(300));
+          grace.async_wait([&](std::error_code) { ctx.stop(); });
+        });
   });
   ctx.run();
   log() << "bye" << std::endl;

@@ -17,6 +17,7 @@
 #include <sio/redis/connection.hpp>
 #include <sio/redis/msgpack_codec.hpp>
 #include <sio/redis_adapter.hpp>
+#include <sio/redis_emitter.hpp>
 #include <sio/server.hpp>
 
 #include "../integration/test_client.hpp"
@@ -400,4 +401,79 @@ TEST_CASE("local delivery goes on while Redis is away; cross-server delivery res
   CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "after"); }, 20s) == "2[\"after\",2]");
   CHECK(a.shut_down());
   CHECK(b.shut_down());
+}
+
+TEST_CASE("sio::redis_emitter reaches a server's clients: to all, a room, except, another namespace; joins, leaves, disconnects") {
+  sio_test::redis_process redis;
+  node a(redis.url());
+  std::promise<void> ready;
+  std::atomic<int> connected{0};
+  a.io->on_connection([&](sio::socket) {
+    if (++connected == 2) ready.set_value();
+  });
+  std::promise<std::string> server_side;
+  a.io->on_server_side_event([&](const std::string& ev, sio::arguments args, std::function<void(sio::value)>) {
+    server_side.set_value(ev + ":" + sio::json::stringify(sio::value(args.values())));
+  });
+  a.start();
+  REQUIRE(wait_servers(redis, 1));
+  sio_test::test_client in_room(a.port()), outside(a.port());
+  std::string in_room_id = in_room.connect();
+  outside.connect();
+  ready.get_future().get();
+
+  asio::io_context io;
+  std::atomic<int> errors{0};
+  sio::redis_emitter_options opts;
+  opts.url = redis.url();
+  opts.key = test_key;
+  opts.on_error = [&](std::error_code, const std::string&) { ++errors; };
+  sio::redis_emitter emitter(io, opts);
+  auto guard = asio::make_work_guard(io);
+  std::promise<void> emitter_done;
+  std::thread emitter_thread([&] {
+    io.run();
+    emitter_done.set_value();
+  });
+
+  emitter.to(in_room_id).sockets_join({"r"});
+  REQUIRE(eventually([&] { return a.io->in("r").sockets().size() == 1; }));
+  emitter.emit("all", 1, "x");
+  emitter.to("r").emit("room", sio::object{{"k", 2}});
+  emitter.except("r").emit("not-r", 3);
+  emitter.of("/other").emit("elsewhere", 4);
+  emitter.emit("bin", sio::binary{1, 2});
+  emitter.emit("marker", 5);
+  for (auto* c : {&in_room, &outside}) {
+    CHECK(c->next_matching([](const std::string& p) { return is_event(p, "all"); }) == "2[\"all\",1,\"x\"]");
+    CHECK(c->next_matching([](const std::string& p) { return p.find("\"bin\"") != std::string::npos; }) ==
+          "51-[\"bin\",{\"_placeholder\":true,\"num\":0}]");
+    c->next_matching([](const std::string& p) { return is_event(p, "marker"); });
+    CHECK_THROWS(c->next_matching([](const std::string& p) { return is_event(p, "elsewhere"); }, 0ms));
+  }
+  CHECK(in_room.next_matching([](const std::string& p) { return is_event(p, "room"); }, 0ms) == "2[\"room\",{\"k\":2}]");
+  CHECK_THROWS(outside.next_matching([](const std::string& p) { return is_event(p, "room"); }, 0ms));
+  CHECK(outside.next_matching([](const std::string& p) { return is_event(p, "not-r"); }, 0ms) == "2[\"not-r\",3]");
+  CHECK_THROWS(in_room.next_matching([](const std::string& p) { return is_event(p, "not-r"); }, 0ms));
+  CHECK_THROWS(emitter.emit("disconnect"));
+
+  emitter.server_side_emit("hello", 1, "two");
+  auto said = server_side.get_future();
+  REQUIRE(said.wait_for(10s) == std::future_status::ready);
+  CHECK(said.get() == "hello:[1,\"two\"]");
+
+  emitter.in("r").sockets_leave({"r"});
+  REQUIRE(eventually([&] { return a.io->in("r").sockets().empty(); }));
+  emitter.except(in_room_id).disconnect_sockets(true);
+  outside.wait_closed();
+  REQUIRE(eventually([&] { return a.io->sockets().size() == 1; }));
+  CHECK(errors.load() == 0);
+
+  // close() lets the emitter's io_context run out of work.
+  emitter.close();
+  guard.reset();
+  CHECK(emitter_done.get_future().wait_for(10s) == std::future_status::ready);
+  if (!io.stopped()) io.stop();
+  emitter_thread.join();
+  CHECK(a.shut_down());
 }

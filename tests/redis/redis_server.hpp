@@ -2,6 +2,7 @@
 // A redis-server of the tests' own on a free loopback port (tests/redis): started in a temporary
 // directory, stopped by its PID. Shared by redis_client_test.cpp and redis_adapter_test.cpp.
 #include <signal.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -73,7 +74,14 @@ class redis_process {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    REQUIRE(posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+    // Its standard streams go nowhere: a server outliving a crashed test must not hold the test
+    // runner's pipes open.
+    posix_spawn_file_actions_t streams;
+    posix_spawn_file_actions_init(&streams);
+    for (int fd : {0, 1, 2}) posix_spawn_file_actions_addopen(&streams, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
+    int spawned = posix_spawn(&pid_, argv[0], &streams, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&streams);
+    REQUIRE(spawned == 0);
     wait_ready();
   }
 
