@@ -50,6 +50,19 @@ cmake -S . -B build-test-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ 
 cmake --build build-test-tsan -j"$jobs" --target sio_integration_tests sio_fixture
 TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" ./build-test-tsan/tests/sio_integration_tests
 
+# The Redis client and the Redis adapter and emitter (tests/redis: sio servers on threads of their
+# own, real redis-servers on loopback) under ThreadSanitizer too.
+echo "== g++ ThreadSanitizer: the Redis client, adapter and emitter against real redis-servers"
+redis_targets=$(cmake --build build-test-tsan --target help | grep -oE 'sio_redis[a-z_]*_tests' | sort -u | tr '\n' ' ')
+if [ -z "$redis_targets" ]; then
+  echo "no Redis test targets: hiredis, msgpack-cxx or redis-server is missing (scripts/setup.sh installs them)" >&2
+  exit 1
+fi
+cmake --build build-test-tsan -j"$jobs" --target $redis_targets
+for t in $redis_targets; do
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" "./build-test-tsan/tests/$t"
+done
+
 # The fixture's io_context on 4 threads, under the socket.io-client suites (WebSocket, polling and
 # upgrade; rooms and broadcasts) and the raw Socket.IO ones. A ThreadSanitizer report fails the
 # test during which it was printed, and the fixture's exit (status 66).

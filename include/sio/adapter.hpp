@@ -161,6 +161,10 @@ using fetch_sockets_handler = std::function<void(std::error_code, std::vector<so
 /// Completion of server_side_emit_with_ack: each other server's reply, and errc::ack_timeout if
 /// some did not answer in time (the replies received are still given).
 using server_replies_handler = std::function<void(std::error_code, std::vector<value>)>;
+/// Completion of fetch_all_rooms: the rooms, each once.
+using rooms_handler = std::function<void(std::error_code, std::vector<room_id>)>;
+/// Completion of fetch_server_count.
+using server_count_handler = std::function<void(std::error_code, std::size_t)>;
 /// How long to wait for other servers: empty means the adapter's own request timeout.
 using request_timeout = std::optional<std::chrono::milliseconds>;
 /// Completion of restore_session: nothing when the session is unknown or expired.
@@ -230,10 +234,19 @@ class adapter {
   }
   virtual void disconnect_sockets(const broadcast_options& opts, bool close) { host_.disconnect_local(opts, close); }
 
-  /// Every room with a member on this server (a cluster adapter gathers the others' too).
+  /// Every room with a member on this server, at once.
   virtual std::vector<room_id> all_rooms() const = 0;
-  /// How many servers share this adapter's namespace, this one included.
+  /// How many servers share this adapter's namespace, this one included, as last known (at once).
   virtual std::size_t server_count() const { return 1; }
+  /// Node's adapter.allRooms(): every room with a member on any server of the cluster; a cluster
+  /// adapter asks the others (errc::ack_timeout after `timeout`, with the rooms gathered). The
+  /// default has no other server.
+  virtual void fetch_all_rooms(request_timeout timeout, rooms_handler done) {
+    (void)timeout;
+    done({}, all_rooms());
+  }
+  /// Node's adapter.serverCount(): a cluster adapter counts the servers now (Redis: PUBSUB NUMSUB).
+  virtual void fetch_server_count(server_count_handler done) { done({}, server_count()); }
 
   /// io.serverSideEmit: an event for the other servers of the cluster (never for clients). A
   /// single-process adapter has no one to tell.

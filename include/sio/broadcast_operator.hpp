@@ -94,6 +94,27 @@ class broadcast_operator {
     return server_side_emit_with_ack_in(event, std::forward_as_tuple(std::forward<A>(args_then_token)...),
                                         std::make_index_sequence<sizeof...(A) - 1>{});
   }
+  /// Node's nsp.adapter.allRooms(): every room with a member on any server of the cluster. The
+  /// token gets (error_code, std::vector<room_id>); errc::ack_timeout, with the rooms gathered,
+  /// when some server did not answer within timeout(). Of this operator only timeout() applies.
+  template <class Token>
+  auto fetch_all_rooms(Token&& token) const {
+    return asio::async_initiate<Token, void(std::error_code, std::vector<room_id>)>(
+        [self = *this](auto handler) {
+          self.fetch_all_rooms_erased(reported(std::move(handler), self.nsp_, "fetch_all_rooms", error_source::request_callback));
+        },
+        token);
+  }
+  /// Node's nsp.adapter.serverCount(): how many servers share the namespace, this one included,
+  /// counted now. The token gets (error_code, std::size_t).
+  template <class Token>
+  auto fetch_server_count(Token&& token) const {
+    return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+        [self = *this](auto handler) {
+          self.fetch_server_count_erased(reported(std::move(handler), self.nsp_, "fetch_server_count", error_source::request_callback));
+        },
+        token);
+  }
   /// The selected sockets of this server, at once, as handles (Node's nsp.sockets, filtered).
   std::vector<socket> sockets() const;
   /// Sockets that the rooms would put over max_rooms_per_socket join none of them.
@@ -109,6 +130,8 @@ class broadcast_operator {
   void emit_arguments(std::string_view event, arguments args) const;
   void emit_with_ack_erased(std::string event, arguments args, broadcast_ack_handler fn) const;
   void fetch_sockets_erased(remote_sockets_handler fn) const;
+  void fetch_all_rooms_erased(rooms_handler fn) const;
+  void fetch_server_count_erased(server_count_handler fn) const;
   void server_side_emit_with_ack_erased(const std::string& event, const std::vector<value>& args,
                                         std::function<void(std::error_code, std::vector<value>)> fn) const;
   template <class Tuple, std::size_t... I>

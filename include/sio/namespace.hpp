@@ -81,6 +81,15 @@ class namespace_ {
   auto fetch_sockets(Token&& token) const {
     return state_->all().fetch_sockets(std::forward<Token>(token));
   }
+  /// nsp.adapter.allRooms() / serverCount(): the rooms and the servers of the whole cluster.
+  template <class Token>
+  auto fetch_all_rooms(Token&& token) const {
+    return state_->all().fetch_all_rooms(std::forward<Token>(token));
+  }
+  template <class Token>
+  auto fetch_server_count(Token&& token) const {
+    return state_->all().fetch_server_count(std::forward<Token>(token));
+  }
   /// The namespace's sockets on this server, at once.
   std::vector<socket> sockets() const { return state_->all().sockets(); }
   void sockets_join(const std::vector<room_id>& rooms) const { state_->all().sockets_join(rooms); }

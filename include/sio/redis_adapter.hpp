@@ -18,9 +18,9 @@
 // Redis away: local delivery goes on; publishes wait in the connection's bounded queue (options
 // .connection) and are dropped and reported over it; requests to other servers time out.
 //
-// Differences from the adapter interface's defaults: all_rooms() and server_count() are
-// synchronous, so they give this server's rooms and the last server count seen; use
-// fetch_all_rooms() for the rooms of the whole cluster.
+// all_rooms() and server_count() answer at once, so they give this server's rooms and the last
+// server count seen; fetch_all_rooms() and fetch_server_count() (io.fetch_all_rooms(token),
+// io.fetch_server_count(token)) ask the cluster, as Node's allRooms() and serverCount() do.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -112,9 +112,9 @@ class redis_adapter : public in_memory_adapter {
   }
   /// The rooms with a member anywhere in the cluster (Node's allRooms()): errc::ack_timeout with
   /// the rooms gathered when some server did not answer in time.
-  void fetch_all_rooms(request_timeout timeout, std::function<void(std::error_code, std::vector<room_id>)> done) {
-    link_->fetch_all_rooms(timeout, std::move(done));
-  }
+  void fetch_all_rooms(request_timeout timeout, rooms_handler done) override { link_->fetch_all_rooms(timeout, std::move(done)); }
+  /// PUBSUB NUMSUB of the namespace's request channel, asked now (1 when Redis cannot answer).
+  void fetch_server_count(server_count_handler done) override { link_->fetch_server_count(std::move(done)); }
   /// This server's id in the cluster (6 characters, like Node's).
   const std::string& uid() const noexcept { return link_->uid(); }
 
@@ -280,6 +280,15 @@ class redis_adapter : public in_memory_adapter {
           if (ec || n <= 1) return self->finish_count(id, *a);
           a->expected_counts = n - 1;
           self->bus_.publish(self->request_channel_, std::move(payload));
+        });
+      });
+    }
+
+    void fetch_server_count(server_count_handler done) {
+      asio::post(bus_.executor(), [self = shared_from_this(), done = std::move(done)]() mutable {
+        self->bus_.numsub(self->request_channel_, [self, done = std::move(done)](std::error_code ec, std::size_t n) {
+          if (!ec) self->server_count_ = n;
+          done(ec, std::max<std::size_t>(1, n));
         });
       });
     }

@@ -61,7 +61,11 @@ class redis_emitter {
       asio::post(strand, [keep = connection, on_error = opts.on_error, channel = std::move(channel), payload = std::move(payload)] {
         keep->command({"PUBLISH", channel, payload}, [on_error, channel](std::error_code ec, redis::reply r) {
           if (!ec && r.is_error()) ec = std::make_error_code(std::errc::bad_message);
-          if (ec && on_error) on_error(ec, "publish on " + channel + (r.is_error() ? ": " + r.str() : std::string()));
+          if (!ec || !on_error) return;
+          try {
+            on_error(ec, "publish on " + channel + (r.is_error() ? ": " + r.str() : std::string()));
+          } catch (...) {  // documented as must-not-throw; it must not reach io_context::run either
+          }
         });
       });
     }

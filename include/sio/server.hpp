@@ -167,6 +167,15 @@ class server {
   auto fetch_sockets(Token&& token) {
     return main().fetch_sockets(std::forward<Token>(token));
   }
+  /// io.of("/").adapter.allRooms() / serverCount(), across the cluster.
+  template <class Token>
+  auto fetch_all_rooms(Token&& token) {
+    return main().fetch_all_rooms(std::forward<Token>(token));
+  }
+  template <class Token>
+  auto fetch_server_count(Token&& token) {
+    return main().fetch_server_count(std::forward<Token>(token));
+  }
   /// The main namespace's sockets on this server, at once.
   std::vector<socket> sockets() { return main().sockets(); }
   template <class... A>

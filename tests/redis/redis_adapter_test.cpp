@@ -229,7 +229,7 @@ TEST_CASE("fetch_sockets across servers with data; sockets_join, sockets_leave a
   b.start();
   REQUIRE(wait_servers(redis, 2));
   sio_test::test_client client_a(a.port()), client_b(b.port());
-  client_a.connect();
+  std::string client_a_id = client_a.connect();
   std::string id_b = client_b.connect();
   a_ready.get_future().get();
   b_ready.get_future().get();
@@ -250,6 +250,15 @@ TEST_CASE("fetch_sockets across servers with data; sockets_join, sockets_leave a
   CHECK(remote.handshake().address == "127.0.0.1");
   CHECK(remote.handshake().url.rfind("/socket.io/", 0) == 0);
   CHECK(remote.handshake().query.get("EIO") == "4");
+
+  // The rooms of the whole cluster (Node's allRooms()) and the server count, asked of the others.
+  std::vector<sio::room_id> all = a.io->fetch_all_rooms(asio::use_future).get();
+  std::sort(all.begin(), all.end());
+  std::vector<sio::room_id> expected_all{"r", id_b, client_a_id};
+  std::sort(expected_all.begin(), expected_all.end());
+  CHECK(all == expected_all);
+  CHECK(a.io->fetch_server_count(asio::use_future).get() == 2);
+  CHECK(b.io->fetch_server_count(asio::use_future).get() == 2);
 
   CHECK(a.io->local().fetch_sockets(asio::use_future).get().size() == 1);
   CHECK(a.io->in("r").fetch_sockets(asio::use_future).get().size() == 1);

@@ -234,6 +234,14 @@ inline void broadcast_operator::fetch_sockets_erased(remote_sockets_handler fn) 
   }
 }
 
+inline void broadcast_operator::fetch_all_rooms_erased(rooms_handler fn) const {
+  nsp_->get_adapter().fetch_all_rooms(timeout_, std::move(fn));
+}
+
+inline void broadcast_operator::fetch_server_count_erased(server_count_handler fn) const {
+  nsp_->get_adapter().fetch_server_count(std::move(fn));
+}
+
 inline void broadcast_operator::server_side_emit_with_ack_erased(const std::string& event, const std::vector<value>& args,
                                                                  std::function<void(std::error_code, std::vector<value>)> fn) const {
   nsp_->get_adapter().server_side_emit_with_ack(event, args, timeout_, std::move(fn));

@@ -83,7 +83,11 @@ class adapter_bus : public std::enable_shared_from_this<adapter_bus> {
 
   void report(std::error_code ec, const std::string& what) {
     ++failures_;
-    if (options_.on_error) options_.on_error(ec, what);
+    if (!options_.on_error) return;
+    try {
+      options_.on_error(ec, what);
+    } catch (...) {  // documented as must-not-throw; it must not reach io_context::run either
+    }
   }
   /// Publishes and subscriptions that failed so far.
   std::size_t failures() const noexcept { return failures_; }
