@@ -1,0 +1,519 @@
+// sio::redis::cluster against a real 3-master Redis Cluster (redis_cluster.hpp), started on free
+// loopback ports for each test and stopped by PID; and sio::redis::key_slot against the cluster's
+// own CLUSTER KEYSLOT.
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio.hpp>
+#include <catch2/catch_test_macros.hpp>
+
+#include "sio/redis/cluster.hpp"
+#include "sio/redis/connection.hpp"
+#include "sio/redis/slot.hpp"
+#include "sio/redis/url.hpp"
+#include "redis_cluster.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using sio::redis::cluster;
+using sio::redis::cluster_errc;
+using sio::redis::connection;
+using sio::redis::errc;
+using sio::redis::key_slot;
+using sio::redis::message;
+using sio::redis::reply;
+using sio::redis::url;
+using sio_test::redis_cluster;
+
+template <class Predicate>
+bool run_until(asio::io_context& io, Predicate done, std::chrono::steady_clock::duration limit = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (io.stopped()) io.restart();
+    io.run_one_for(20ms);
+  }
+  return true;
+}
+
+struct outcome {
+  bool done = false;
+  std::error_code ec;
+  reply r;
+};
+
+struct error_report {
+  std::error_code ec;
+  std::string what;
+};
+
+// The io_context, the clients made on it, and what they reported.
+class harness {
+ public:
+  explicit harness(const redis_cluster& c) : redis(c) {}
+  ~harness() {
+    for (auto& c : clusters_) c->close();
+    for (auto& c : connections_) c->close();
+    io.restart();
+    io.run_for(1s);
+  }
+
+  std::shared_ptr<cluster> make(int seed = 0, sio::redis::cluster_options opts = {}) {
+    opts.on_error = [errors = errors](std::error_code ec, const std::string& what) { errors->push_back({ec, what}); };
+    auto c = cluster::create(io.get_executor(), {url::parse(redis.url(seed))}, std::move(opts));
+    clusters_.push_back(c);
+    c->start();
+    return c;
+  }
+  std::shared_ptr<cluster> ready(int seed = 0) {
+    auto c = make(seed);
+    REQUIRE(run_until(io, [&] { return c->ready(); }));
+    return c;
+  }
+
+  // A plain connection to node i (no redirects followed).
+  std::shared_ptr<connection> direct(int i) {
+    auto c = connection::create(io.get_executor(), url::parse(redis.url(i)));
+    connections_.push_back(c);
+    c->start();
+    return c;
+  }
+
+  template <class Client>
+  std::shared_ptr<outcome> send(const Client& c, const std::vector<std::string_view>& args) {
+    auto o = std::make_shared<outcome>();
+    c->command(args, [o](std::error_code ec, reply r) {
+      REQUIRE_FALSE(o->done);  // exactly once
+      o->done = true;
+      o->ec = ec;
+      o->r = std::move(r);
+    });
+    return o;
+  }
+  template <class Client>
+  reply call(const Client& c, const std::vector<std::string_view>& args) {
+    auto o = send(c, args);
+    REQUIRE(run_until(io, [&] { return o->done; }));
+    INFO(o->ec.message() << " " << o->r.str());
+    REQUIRE_FALSE(o->ec);
+    return o->r;
+  }
+
+  std::size_t count(const std::shared_ptr<cluster>& c, bool shard, const std::string& channel) {
+    bool done = false;
+    std::error_code error;
+    std::size_t n = 0;
+    auto handler = [&](std::error_code ec, std::size_t count) {
+      done = true;
+      error = ec;
+      n = count;
+    };
+    if (shard) {
+      c->shardnumsub(channel, handler);
+    } else {
+      c->numsub(channel, handler);
+    }
+    REQUIRE(run_until(io, [&] { return done; }));
+    REQUIRE_FALSE(error);
+    return n;
+  }
+
+  // A key (name + n) for each master, in the order of redis's indexes.
+  std::vector<std::string> key_per_node(const std::string& name) const {
+    std::vector<std::string> keys(redis_cluster::size);
+    for (int n = 0; std::count(keys.begin(), keys.end(), std::string()) > 0; ++n) {
+      std::string key = name + std::to_string(n);
+      int owner = owner_index(key);
+      if (keys.at(static_cast<std::size_t>(owner)).empty()) keys[static_cast<std::size_t>(owner)] = key;
+    }
+    return keys;
+  }
+  // The node that owns `key` by the cluster itself (CLUSTER SLOTS of node 0 at the start).
+  int owner_index(const std::string& key) const {
+    // redis-cli --cluster create gives the three masters equal ranges, in the order given.
+    int slot = key_slot(key);
+    return slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2;
+  }
+
+  const redis_cluster& redis;
+  asio::io_context io;
+  std::shared_ptr<std::vector<error_report>> errors = std::make_shared<std::vector<error_report>>();
+
+ private:
+  std::vector<std::shared_ptr<cluster>> clusters_;
+  std::vector<std::shared_ptr<connection>> connections_;
+};
+
+// Messages a subscription heard.
+struct inbox {
+  std::shared_ptr<std::vector<message>> messages = std::make_shared<std::vector<message>>();
+  cluster::message_handler handler() {
+    return [messages = messages](const message& m) { messages->push_back(m); };
+  }
+  std::size_t size() const { return messages->size(); }
+};
+
+}  // namespace
+
+TEST_CASE("slot: CRC16-XMODEM and hash tags, as the cluster computes them") {
+  static_assert(sio::redis::crc16("123456789") == 0x31C3);  // the XMODEM check value
+  static_assert(sio::redis::crc16("") == 0);
+  static_assert(key_slot("foo") == 12182);
+  static_assert(sio::redis::hash_tag("a{b}c") == "b");
+  static_assert(sio::redis::hash_tag("a{}c") == "a{}c");
+  static_assert(sio::redis::hash_tag("a{b") == "a{b");
+  static_assert(sio::redis::hash_tag("}a{b}") == "b");
+
+  redis_cluster redis;
+  harness h(redis);
+  auto node = h.direct(0);
+  const std::vector<std::string> keys = {
+      "",
+      "foo",
+      "bar",
+      "{user1000}.following",
+      "{user1000}.followers",
+      "foo{}{bar}",
+      "foo{{bar}}zap",
+      "foo{bar}{zap}",
+      "{}foo",
+      "}{",
+      "{a}",
+      "socket.io#/#",
+      "socket.io#/#0123456789abcdef#",
+      std::string("\x00\xff{\x80}\n", 6),
+      std::string(1000, 'x'),
+  };
+  for (const auto& key : keys) {
+    INFO("key of " << key.size() << " bytes: " << key.substr(0, 40));
+    reply r = h.call(node, {"CLUSTER", "KEYSLOT", key});
+    REQUIRE(r.is_integer());
+    CHECK(key_slot(key) == r.integer());
+  }
+  // Every slot is reachable: "{n}" for enough n covers all 16384 (checked against the server for a sample).
+  std::vector<bool> seen(sio::redis::slot_count);
+  for (int n = 0; n < 200000; ++n) seen[key_slot(std::to_string(n))] = true;
+  CHECK(std::count(seen.begin(), seen.end(), true) == sio::redis::slot_count);
+}
+
+TEST_CASE("cluster: commands reach the master of their key, on all three masters") {
+  redis_cluster redis;
+  harness h(redis);
+  auto c = h.ready(1);  // any node is a seed
+  REQUIRE(c->masters().size() == 3);
+
+  auto keys = h.key_per_node("key");
+  for (int i = 0; i < redis_cluster::size; ++i) {
+    const std::string& key = keys[static_cast<std::size_t>(i)];
+    INFO(key);
+    CHECK(c->owner_of(key) == redis.address(i));
+    std::string value = "value of " + key + std::string("\0\r\n", 3);
+    CHECK(h.call(c, {"SET", key, value}).equals("OK"));
+    CHECK(h.call(c, {"GET", key}).str() == value);
+    // The key is where the map says: the owner answers without a redirect.
+    auto owner = h.direct(i);
+    CHECK(h.call(owner, {"GET", key}).str() == value);
+  }
+  // command_for_key routes by the key given, wherever it sits in the arguments.
+  CHECK(h.call(c, {"SET", keys[2], "2"}).equals("OK"));
+  reply r;
+  {
+    auto o = std::make_shared<outcome>();
+    c->command_for_key(keys[2], {"EVAL", "return redis.call('GET', KEYS[1])", "1", keys[2]}, [o](std::error_code ec, reply x) {
+      o->done = true;
+      o->ec = ec;
+      o->r = std::move(x);
+    });
+    REQUIRE(run_until(h.io, [&] { return o->done; }));
+    REQUIRE_FALSE(o->ec);
+    r = o->r;
+  }
+  CHECK(r.str() == "2");
+  // A command with no key goes to some master; error replies come back as replies.
+  CHECK(h.call(c, {"PING"}).equals("PONG"));
+  CHECK(h.call(c, {"NOSUCHCOMMAND", "x"}).is_error());
+  // Commands given before the map was read wait for it, in order.
+  auto early = h.make(2);
+  auto a = h.send(early, {"INCR", keys[0] + "-counter"});
+  auto b = h.send(early, {"INCR", keys[0] + "-counter"});
+  REQUIRE(run_until(h.io, [&] { return a->done && b->done; }));
+  CHECK(a->r.integer() == 1);
+  CHECK(b->r.integer() == 2);
+  CHECK(h.errors->empty());
+}
+
+TEST_CASE("cluster: MOVED after a slot moved updates the map; ASK during a migration is followed once") {
+  redis_cluster redis;
+  harness h(redis);
+  auto c = h.ready();
+  auto keys = h.key_per_node("moved");
+  const std::string key = keys[0];
+  const int slot = key_slot(key);
+  CHECK(h.call(c, {"SET", key, "before"}).equals("OK"));
+
+  SECTION("MOVED") {
+    // Migrate the slot with its key from node 0 to node 1, behind the client's back.
+    std::string s = std::to_string(slot);
+    REQUIRE(redis.cli(1, "CLUSTER SETSLOT " + s + " IMPORTING " + redis.id(0)) == "OK");
+    REQUIRE(redis.cli(0, "CLUSTER SETSLOT " + s + " MIGRATING " + redis.id(1)) == "OK");
+    REQUIRE(redis.cli(0, "MIGRATE 127.0.0.1 " + std::to_string(redis.port(1)) + " \"\" 0 5000 KEYS " + key) == "OK");
+    redis.finish_move(slot, 0, 1);
+    CHECK(c->owner_of(key) == redis.address(0));  // the client does not know yet
+    std::size_t maps = c->slot_maps_read();
+    CHECK(h.call(c, {"GET", key}).str() == "before");  // node 0 answered MOVED; node 1 answered
+    CHECK(c->owner_of(key) == redis.address(1));
+    CHECK(h.call(c, {"SET", key, "after"}).equals("OK"));
+    CHECK(h.call(h.direct(1), {"GET", key}).str() == "after");
+    REQUIRE(run_until(h.io, [&] { return c->slot_maps_read() > maps; }));  // MOVED asks for the map again
+    CHECK(c->owner_of(key) == redis.address(1));
+  }
+
+  SECTION("ASK") {
+    // Half-way: node 0 MIGRATING, node 1 IMPORTING; a key of the same slot moved already.
+    const std::string moved = "{" + key + "}.moved", stayed = "{" + key + "}.stayed", fresh = "{" + key + "}.fresh";
+    CHECK(h.call(c, {"SET", moved, "m"}).equals("OK"));
+    CHECK(h.call(c, {"SET", stayed, "s"}).equals("OK"));
+    std::string s = std::to_string(slot);
+    REQUIRE(redis.cli(1, "CLUSTER SETSLOT " + s + " IMPORTING " + redis.id(0)) == "OK");
+    REQUIRE(redis.cli(0, "CLUSTER SETSLOT " + s + " MIGRATING " + redis.id(1)) == "OK");
+    REQUIRE(redis.cli(0, "MIGRATE 127.0.0.1 " + std::to_string(redis.port(1)) + " \"\" 0 5000 KEYS " + moved) == "OK");
+
+    CHECK(h.call(c, {"GET", stayed}).str() == "s");      // still on node 0
+    CHECK(h.call(c, {"GET", moved}).str() == "m");       // node 0: ASK; node 1 with ASKING: the value
+    CHECK(h.call(c, {"SET", fresh, "f"}).equals("OK"));  // a new key of a migrating slot goes to the importer
+    CHECK(c->owner_of(key) == redis.address(0));         // ASK does not change the map
+    // Node 1 holds them, and without ASKING it still redirects to node 0.
+    auto node1 = h.direct(1);
+    reply plain = h.call(node1, {"GET", moved});
+    CHECK(plain.is_error());
+    CHECK(plain.str().rfind("MOVED " + s, 0) == 0);
+    CHECK(h.call(node1, {"ASKING"}).equals("OK"));
+    CHECK(h.call(node1, {"GET", fresh}).str() == "f");
+  }
+  CHECK(h.errors->empty());
+}
+
+TEST_CASE("cluster: redirects are bounded") {
+  redis_cluster redis;
+  harness h(redis);
+  sio::redis::cluster_options opts;
+  opts.max_redirects = 0;
+  auto c = h.make(0, opts);
+  REQUIRE(run_until(h.io, [&] { return c->ready(); }));
+  auto key = h.key_per_node("bounded")[0];
+  redis.move_slot(key_slot(key), 0, 2);
+  auto o = h.send(c, {"GET", key});
+  REQUIRE(run_until(h.io, [&] { return o->done; }));
+  CHECK(o->ec == cluster_errc::too_many_redirects);
+  CHECK(o->r.str().rfind("MOVED", 0) == 0);
+  // The MOVED was learnt: the next command goes straight to the new owner.
+  CHECK(h.call(c, {"GET", key}).is_nil());
+}
+
+TEST_CASE("cluster: SSUBSCRIBE at each channel's master, SPUBLISH from another client, SHARDNUMSUB and NUMSUB") {
+  redis_cluster redis;
+  harness h(redis);
+  auto subscriber = h.ready(0);
+  auto other = h.ready(2);
+  auto publisher = h.ready(1);
+  auto channels = h.key_per_node("chan");
+
+  std::map<std::string, inbox> heard;
+  std::size_t confirmed = 0;
+  for (const auto& ch : channels) {
+    subscriber->ssubscribe(ch, heard[ch].handler(), [&](std::error_code ec, reply r) {
+      CHECK_FALSE(ec);
+      CHECK_FALSE(r.is_error());
+      ++confirmed;
+    });
+  }
+  REQUIRE(run_until(h.io, [&] { return confirmed == channels.size(); }));
+  for (int i = 0; i < redis_cluster::size; ++i) {
+    const auto& ch = channels[static_cast<std::size_t>(i)];
+    CHECK(subscriber->subscribed_at(ch) == redis.address(i));
+    // The master owning the slot holds the subscription, the others none.
+    CHECK(redis.cli(i, "PUBSUB SHARDNUMSUB " + ch) == ch + "\n1");
+    CHECK(redis.cli((i + 1) % 3, "PUBSUB SHARDNUMSUB " + ch) == ch + "\n0");
+  }
+
+  for (const auto& ch : channels) {
+    std::string payload = "to " + ch + std::string("\0\xff", 2);
+    CHECK(h.call(publisher, {"SPUBLISH", ch, payload}).integer() == 1);
+  }
+  REQUIRE(run_until(h.io, [&] {
+    for (const auto& ch : channels)
+      if (heard[ch].size() < 1) return false;
+    return true;
+  }));
+  for (const auto& ch : channels) {
+    REQUIRE(heard[ch].size() == 1);
+    const message& m = heard[ch].messages->front();
+    CHECK(m.kind == message::type::smessage);
+    CHECK(m.channel == ch);
+    CHECK(m.payload == "to " + ch + std::string("\0\xff", 2));
+  }
+
+  // SHARDNUMSUB summed over masters counts the subscribers of each channel, wherever it lives.
+  for (const auto& ch : channels) CHECK(h.count(publisher, true, ch) == 1);
+  inbox second;
+  bool second_done = false;
+  other->ssubscribe(channels[1], second.handler(), [&](std::error_code, reply) { second_done = true; });
+  REQUIRE(run_until(h.io, [&] { return second_done; }));
+  CHECK(h.count(publisher, true, channels[1]) == 2);
+  bool spublished = false;
+  publisher->spublish(channels[1], "both", [&](std::error_code ec, reply r) {
+    CHECK_FALSE(ec);
+    CHECK(r.integer() == 2);
+    spublished = true;
+  });
+  REQUIRE(run_until(h.io, [&] { return spublished && second.size() == 1 && heard[channels[1]].size() == 2; }));
+  bool unsubscribed = false;
+  other->sunsubscribe(channels[1], [&](std::error_code ec, reply) {
+    CHECK_FALSE(ec);
+    unsubscribed = true;
+  });
+  REQUIRE(run_until(h.io, [&] { return unsubscribed; }));
+  CHECK(h.count(publisher, true, channels[1]) == 1);
+  CHECK(h.count(publisher, true, "nobody-listens") == 0);
+
+  // NUMSUB is per node too: a classic subscriber on each of two nodes makes 2.
+  auto classic0 = h.direct(0), classic2 = h.direct(2);
+  CHECK(h.call(classic0, {"SUBSCRIBE", "classic"}).is_array());
+  CHECK(h.call(classic2, {"SUBSCRIBE", "classic"}).is_array());
+  CHECK(h.count(publisher, false, "classic") == 2);
+  CHECK(h.errors->empty());
+}
+
+TEST_CASE("cluster: a slot that moves ends the subscription there; it is renewed at the new owner and messages keep arriving") {
+  redis_cluster redis;
+  harness h(redis);
+  auto subscriber = h.ready(0);
+  auto publisher = h.ready(1);
+  const std::string ch = h.key_per_node("moving")[0];
+  inbox heard;
+  subscriber->ssubscribe(ch, heard.handler());
+  REQUIRE(run_until(h.io, [&] { return subscriber->subscribed_at(ch) == redis.address(0); }));
+  CHECK(h.call(publisher, {"SPUBLISH", ch, "one"}).integer() == 1);
+  REQUIRE(run_until(h.io, [&] { return heard.size() == 1; }));
+
+  std::size_t maps = subscriber->slot_maps_read();
+  redis.move_slot(key_slot(ch), 0, 2);
+  // Node 0 ended the subscription (unsolicited sunsubscribe); the client reads the map again and
+  // subscribes at node 2.
+  REQUIRE(run_until(h.io, [&] { return subscriber->subscribed_at(ch) == redis.address(2); }));
+  CHECK(subscriber->slot_maps_read() > maps);
+  CHECK(redis.cli(2, "PUBSUB SHARDNUMSUB " + ch) == ch + "\n1");
+  CHECK(redis.cli(0, "PUBSUB SHARDNUMSUB " + ch) == ch + "\n0");
+  // The publisher's map is stale: MOVED, then the new owner, which has the subscriber.
+  CHECK(h.call(publisher, {"SPUBLISH", ch, "two"}).integer() == 1);
+  REQUIRE(run_until(h.io, [&] { return heard.size() == 2; }));
+  CHECK(heard.messages->at(1).payload == "two");
+
+  // And back again, to the node that had it first.
+  redis.move_slot(key_slot(ch), 2, 0);
+  REQUIRE(run_until(h.io, [&] { return subscriber->subscribed_at(ch) == redis.address(0); }));
+  CHECK(h.call(publisher, {"SPUBLISH", ch, "three"}).integer() == 1);
+  REQUIRE(run_until(h.io, [&] { return heard.size() == 3; }));
+  CHECK(heard.messages->at(2).payload == "three");
+  CHECK(h.count(publisher, true, ch) == 1);
+  CHECK(h.errors->empty());
+}
+
+TEST_CASE("cluster: a node restart fails what was sent to it, then commands and subscriptions resume there") {
+  redis_cluster redis;
+  harness h(redis);
+  auto c = h.ready(1);
+  auto publisher = h.ready(2);
+  auto keys = h.key_per_node("restart");
+  const std::string key = keys[0], list = "{" + keys[0] + "}.list", ch = keys[0];
+  CHECK(h.call(c, {"SET", key, "kept?"}).equals("OK"));
+  inbox heard;
+  c->ssubscribe(ch, heard.handler());
+  REQUIRE(run_until(h.io, [&] { return c->subscribed_at(ch) == redis.address(0); }));
+
+  // A command sent and blocked at node 0 when it dies fails with connection_lost.
+  auto blocked = h.send(c, {"BLPOP", list, "0"});
+  REQUIRE(run_until(h.io, [&] { return redis.cli(0, "INFO clients").find("blocked_clients:1") != std::string::npos; }));
+  redis.stop(0);
+  REQUIRE(run_until(h.io, [&] { return blocked->done; }));
+  CHECK(blocked->ec == errc::connection_lost);
+  CHECK(c->subscribed_at(ch).empty());
+  // Commands for the other masters go on meanwhile.
+  CHECK(h.call(c, {"SET", keys[1], "1"}).equals("OK"));
+  // A command for node 0 waits for it (it is not sent to a dead link).
+  auto waiting = h.send(c, {"INCR", "{" + keys[0] + "}.counter"});
+  REQUIRE(run_until(h.io, [&] { return c->waiting_commands() == 1; }));
+
+  redis.start(0);
+  redis.wait_ok();
+  REQUIRE(run_until(
+      h.io, [&] { return waiting->done; }, 15s));
+  CHECK_FALSE(waiting->ec);
+  CHECK(waiting->r.integer() == 1);  // no persistence: node 0 came back empty
+  REQUIRE(run_until(
+      h.io, [&] { return c->subscribed_at(ch) == redis.address(0); }, 15s));
+  CHECK(h.call(publisher, {"SPUBLISH", ch, "after restart"}).integer() == 1);
+  REQUIRE(run_until(h.io, [&] { return heard.size() == 1; }));
+  CHECK(heard.messages->front().payload == "after restart");
+}
+
+TEST_CASE("cluster: a handler that throws is reported, and the cluster goes on") {
+  redis_cluster redis;
+  harness h(redis);
+  auto c = h.ready();
+  auto ch = h.key_per_node("throw")[1];
+  std::size_t calls = 0;
+  c->ssubscribe(ch, [&](const message&) {
+    ++calls;
+    throw std::runtime_error("smessage boom");
+  });
+  REQUIRE(run_until(h.io, [&] { return !c->subscribed_at(ch).empty(); }));
+  c->spublish(ch, "x", [](std::error_code, reply) { throw std::runtime_error("reply boom"); });
+  c->spublish(ch, "y", [](std::error_code, reply) {});
+  REQUIRE(run_until(h.io, [&] { return calls == 2 && h.errors->size() == 3; }));
+  std::size_t reply_reports = 0, message_reports = 0;
+  for (const auto& e : *h.errors) {
+    CHECK(e.ec == cluster_errc::handler_threw);
+    reply_reports += e.what.find("reply boom") != std::string::npos;
+    message_reports += e.what.find("smessage boom") != std::string::npos;
+  }
+  CHECK(reply_reports == 1);
+  CHECK(message_reports == 2);
+  CHECK(h.call(c, {"PING"}).equals("PONG"));
+}
+
+TEST_CASE("cluster: close fails what waits, and the map of a node that is not a cluster is refused") {
+  redis_cluster redis;
+  harness h(redis);
+  auto c = h.make(0);
+  auto early = h.send(c, {"GET", "x"});
+  c->close();
+  REQUIRE(run_until(h.io, [&] { return early->done; }));
+  CHECK(early->ec == errc::closed);
+  auto late = h.send(c, {"GET", "x"});
+  REQUIRE(run_until(h.io, [&] { return late->done; }));
+  CHECK(late->ec == errc::closed);
+
+  sio_test::redis_process plain;
+  auto reports = std::make_shared<std::vector<error_report>>();
+  sio::redis::cluster_options opts;
+  opts.on_error = [reports](std::error_code ec, const std::string& what) { reports->push_back({ec, what}); };
+  auto lone = cluster::create(h.io.get_executor(), {url::parse(plain.url())}, opts);
+  lone->start();
+  auto waits = h.send(lone, {"GET", "x"});
+  REQUIRE(run_until(h.io, [&] { return !reports->empty(); }));
+  CHECK(reports->front().ec == cluster_errc::bad_slot_map);
+  CHECK_FALSE(waits->done);  // it waits for a map
+  CHECK(lone->waiting_commands() == 1);
+  lone->close();
+  REQUIRE(run_until(h.io, [&] { return waits->done; }));
+  CHECK(waits->ec == errc::closed);
+}
