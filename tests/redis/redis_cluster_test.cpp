@@ -1,7 +1,8 @@
 // sio::redis::cluster against a real 3-master Redis Cluster (redis_cluster.hpp), started on free
-// loopback ports for each test and stopped by PID; and sio::redis::key_slot against the cluster's
-// own CLUSTER KEYSLOT.
+// loopback ports for each test and stopped by PID; sio::redis::key_slot against the cluster's own
+// CLUSTER KEYSLOT; and scripted fake nodes for what redis 7.0 does not send here (empty hosts).
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -16,6 +17,7 @@
 
 #include "sio/redis/cluster.hpp"
 #include "sio/redis/connection.hpp"
+#include "sio/redis/reader.hpp"
 #include "sio/redis/slot.hpp"
 #include "sio/redis/url.hpp"
 #include "redis_cluster.hpp"
@@ -516,4 +518,152 @@ TEST_CASE("cluster: close fails what waits, and the map of a node that is not a 
   lone->close();
   REQUIRE(run_until(h.io, [&] { return waits->done; }));
   CHECK(waits->ec == errc::closed);
+}
+
+TEST_CASE("redirect: MOVED and ASK replies, with names, IPv6 and empty hosts; others are not redirects") {
+  sio::redis::redirect r;
+  REQUIRE(sio::redis::parse_redirect("MOVED 3999 127.0.0.1:6381", r));
+  CHECK(r.moved);
+  CHECK(r.slot == 3999);
+  CHECK(r.host == "127.0.0.1");
+  CHECK(r.port == 6381);
+  REQUIRE(sio::redis::parse_redirect("ASK 16383 redis-2.example:7000", r));
+  CHECK_FALSE(r.moved);
+  CHECK(r.slot == 16383);
+  CHECK(r.host == "redis-2.example");
+  CHECK(r.port == 7000);
+  REQUIRE(sio::redis::parse_redirect("MOVED 0 :6380", r));
+  CHECK(r.host.empty());
+  CHECK(r.port == 6380);
+  REQUIRE(sio::redis::parse_redirect("MOVED 1 ::1:6381", r));
+  CHECK(r.host == "::1");
+  REQUIRE(sio::redis::parse_redirect("ASK 1 [fe80::1]:6381", r));
+  CHECK(r.host == "fe80::1");
+  CHECK(r.port == 6381);
+  for (const char* bad : {"MOVED", "MOVED 1", "MOVED 16384 h:1", "MOVED x h:1", "MOVED 1 h", "MOVED 1 h:0", "MOVED 1 h:65536", "MOVED 1 h:",
+                          "moved 1 h:1", "ERR MOVED 1 h:1", "ASK -1 h:1", "MOVED 1 a b:1", "CLUSTERDOWN The cluster is down"}) {
+    INFO(bad);
+    CHECK_FALSE(sio::redis::parse_redirect(bad, r));
+  }
+}
+
+namespace {
+
+// A scripted cluster node on loopback: each command it reads (hiredis's reader parses them) is
+// recorded and answered by `script`.
+class fake_node {
+ public:
+  using script = std::function<std::string(const std::vector<std::string>& command)>;
+  fake_node(asio::io_context& io, script answer) : acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}), answer_(std::move(answer)) {
+    accept();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::vector<std::vector<std::string>> commands;
+
+ private:
+  struct peer {
+    explicit peer(asio::any_io_executor ex) : socket(ex), input(1 << 20) {}
+    asio::ip::tcp::socket socket;
+    sio::redis::reader input;
+    std::array<char, 4096> buffer{};
+    std::string output;
+  };
+  void accept() {
+    auto p = std::make_shared<peer>(acceptor_.get_executor());
+    acceptor_.async_accept(p->socket, [this, p](std::error_code ec) {
+      if (ec) return;
+      peers_.push_back(p);
+      read(p);
+      accept();
+    });
+  }
+  void read(const std::shared_ptr<peer>& p) {
+    p->socket.async_read_some(asio::buffer(p->buffer), [this, p](std::error_code ec, std::size_t n) {
+      if (ec || !p->input.feed(p->buffer.data(), n)) return;
+      reply r;
+      std::string out;
+      while (p->input.next(r) == sio::redis::reader::result::reply) {
+        std::vector<std::string> command;
+        for (const auto& e : r.elements()) command.push_back(e.str());
+        commands.push_back(command);
+        out += answer_(command);
+      }
+      auto bytes = std::make_shared<std::string>(std::move(out));
+      asio::async_write(p->socket, asio::buffer(*bytes), [this, p, bytes](std::error_code ec, std::size_t) {
+        if (!ec) read(p);
+      });
+    });
+  }
+
+  asio::ip::tcp::acceptor acceptor_;
+  script answer_;
+  std::vector<std::shared_ptr<peer>> peers_;
+};
+
+std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
+
+// CLUSTER SLOTS: all 16384 slots at a node with an empty host ("the node you asked") and `port`.
+std::string all_slots_at(std::uint16_t port) {
+  return "*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n" + bulk("") + ":" + std::to_string(port) + "\r\n" + bulk("id") + "";
+}
+
+}  // namespace
+
+TEST_CASE("cluster: an empty host in CLUSTER SLOTS, MOVED and ASK names the node that answered") {
+  asio::io_context io;
+  const std::string key = "k";
+  const std::string slot = std::to_string(key_slot(key));
+  // b holds the key; a owns every slot, sends GET k to b with ASK and SET k with MOVED.
+  fake_node b(io, [&](const std::vector<std::string>& c) -> std::string {
+    if (c[0] == "CLUSTER") return "*0\r\n";  // unusable: the map comes from a
+    if (c[0] == "ASKING") return "+OK\r\n";
+    if (c[0] == "GET") return bulk("from b");
+    if (c[0] == "SET") return "+OK\r\n";
+    return "-ERR unknown\r\n";
+  });
+  std::uint16_t a_port = 0;
+  bool moved = false;
+  fake_node a(io, [&](const std::vector<std::string>& c) -> std::string {
+    if (c[0] == "CLUSTER") return all_slots_at(moved ? b.port() : a_port);
+    if (c[0] == "GET") return "-ASK " + slot + " :" + std::to_string(b.port()) + "\r\n";
+    moved = true;
+    if (c[0] == "SET") return "-MOVED " + slot + " :" + std::to_string(b.port()) + "\r\n";
+    return "-ERR unknown\r\n";
+  });
+  a_port = a.port();
+  auto c = cluster::create(io.get_executor(), {url::parse("redis://127.0.0.1:" + std::to_string(a.port()))});
+  c->start();
+  REQUIRE(run_until(io, [&] { return c->ready(); }));
+  CHECK(c->owner_of(key) == "127.0.0.1:" + std::to_string(a.port()));
+
+  outcome got, set;
+  c->command({"GET", key}, [&](std::error_code ec, reply r) {
+    got.done = true;
+    got.ec = ec;
+    got.r = std::move(r);
+  });
+  REQUIRE(run_until(io, [&] { return got.done; }));
+  CHECK_FALSE(got.ec);
+  CHECK(got.r.str() == "from b");
+  CHECK(c->owner_of(key) == "127.0.0.1:" + std::to_string(a.port()));  // ASK changes no map
+  REQUIRE(b.commands.size() >= 2);
+  CHECK(b.commands[b.commands.size() - 2] == std::vector<std::string>{"ASKING"});  // right before the command
+  CHECK(b.commands.back() == std::vector<std::string>{"GET", key});
+
+  std::size_t maps = c->slot_maps_read();
+  c->command({"SET", key, "v"}, [&](std::error_code ec, reply r) {
+    set.done = true;
+    set.ec = ec;
+    set.r = std::move(r);
+  });
+  REQUIRE(run_until(io, [&] { return set.done; }));
+  CHECK_FALSE(set.ec);
+  CHECK(set.r.equals("OK"));
+  CHECK(c->owner_of(key) == "127.0.0.1:" + std::to_string(b.port()));  // MOVED does
+  REQUIRE(run_until(io, [&] { return c->slot_maps_read() > maps; }));  // and asks for the map again
+  CHECK(c->owner_of(key) == "127.0.0.1:" + std::to_string(b.port()));
+  CHECK(b.commands.back() == std::vector<std::string>{"SET", key, "v"});
+  CHECK(b.commands[b.commands.size() - 2] != std::vector<std::string>{"ASKING"});
+  c->close();
+  io.run_for(200ms);
 }

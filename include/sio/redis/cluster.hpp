@@ -96,6 +96,51 @@ struct std::is_error_code_enum<sio::redis::cluster_errc> : std::true_type {};
 
 namespace sio::redis {
 
+/// A redirect error reply of a cluster node: "MOVED 3999 127.0.0.1:6381", "ASK 3999 :6381" (an
+/// empty host: the node that answered), "MOVED 1 ::1:6381" or "MOVED 1 [::1]:6381" (IPv6).
+struct redirect {
+  bool moved = false;  ///< MOVED (the slot lives there now) or ASK (this command only, after ASKING)
+  std::uint16_t slot = 0;
+  std::string host;  ///< empty: the node that answered; IPv6 without brackets
+  std::uint16_t port = 0;
+};
+
+/// Reads `error` (the text of an error reply) as a redirect; false when it is none.
+inline bool parse_redirect(std::string_view error, redirect& out) {
+  bool moved = false;
+  if (error.rfind("MOVED ", 0) == 0) {
+    moved = true;
+    error.remove_prefix(6);
+  } else if (error.rfind("ASK ", 0) == 0) {
+    error.remove_prefix(4);
+  } else {
+    return false;
+  }
+  auto digits = [](std::string_view text, unsigned long max, unsigned long& value) {
+    if (text.empty() || text.size() > 5) return false;
+    value = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + static_cast<unsigned long>(c - '0');
+    }
+    return value <= max;
+  };
+  auto space = error.find(' ');
+  unsigned long slot = 0, port = 0;
+  if (space == std::string_view::npos || !digits(error.substr(0, space), slot_count - 1, slot)) return false;
+  std::string_view endpoint = error.substr(space + 1);
+  auto colon = endpoint.rfind(':');
+  if (colon == std::string_view::npos || !digits(endpoint.substr(colon + 1), 65535, port) || port == 0) return false;
+  std::string_view host = endpoint.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.find_first_of(" []") != std::string_view::npos) return false;
+  out.moved = moved;
+  out.slot = static_cast<std::uint16_t>(slot);
+  out.host = std::string(host);
+  out.port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
 struct cluster_options {
   /// For every node's connections (bounds, timeouts, back-off, TLS). The seed URL gives the
   /// scheme, user and password of every node; the db is not used (a cluster has only db 0).
@@ -271,12 +316,6 @@ class cluster : public std::enable_shared_from_this<cluster> {
     std::vector<reply_handler> done;
   };
 
-  struct redirect {
-    bool moved = false;
-    int slot = 0;
-    std::string node;
-  };
-
   cluster(asio::any_io_executor executor, std::vector<url> seeds, cluster_options opts)
       : executor_(std::move(executor)),
         seeds_(std::move(seeds)),
@@ -288,6 +327,11 @@ class cluster : public std::enable_shared_from_this<cluster> {
   }
 
   static std::string key_of(const std::string& host, std::uint16_t port) { return host + ":" + std::to_string(port); }
+
+  // The node a redirect names; an empty host is the one that answered (`asked`).
+  static std::string node_of(const redirect& to, const std::string& asked) {
+    return key_of(to.host.empty() ? asked.substr(0, asked.rfind(':')) : to.host, to.port);
+  }
 
   std::string owner_of_slot(int slot) const {
     if (slot < 0 || slot >= slot_count || slot_owner_[slot] < 0) return {};
@@ -462,9 +506,11 @@ class cluster : public std::enable_shared_from_this<cluster> {
     ++slot_maps_read_;
     refreshing_ = false;
     retry_attempt_ = 0;
-    // Nodes that are no longer masters go (their subscriptions move below).
+    // Nodes that are no longer masters and whose link is down go (a node removed from the cluster
+    // would be reconnected to forever). One still up keeps what it was sent: a map can be stale.
     for (auto it = nodes_.begin(); it != nodes_.end();) {
-      if (std::find(masters_.begin(), masters_.end(), it->first) == masters_.end()) {
+      bool up = it->second.commands && it->second.commands->connected();
+      if (!up && std::find(masters_.begin(), masters_.end(), it->first) == masters_.end()) {
         for (auto& [channel, sub] : subscriptions_)
           if (sub.node == it->first) forget_placement(sub);
         close_node(it->second);
@@ -507,43 +553,6 @@ class cluster : public std::enable_shared_from_this<cluster> {
     slot_owner_[static_cast<std::size_t>(slot)] = static_cast<int>(found - masters_.begin());
   }
 
-  // "MOVED 3999 127.0.0.1:6381", "ASK 3999 :6381" (the node asked), "MOVED 1 ::1:6381" (IPv6).
-  static bool parse_redirect(const std::string& text, const std::string& asked, redirect& out) {
-    std::string_view t = text;
-    if (t.rfind("MOVED ", 0) == 0) {
-      out.moved = true;
-      t.remove_prefix(6);
-    } else if (t.rfind("ASK ", 0) == 0) {
-      out.moved = false;
-      t.remove_prefix(4);
-    } else {
-      return false;
-    }
-    auto space = t.find(' ');
-    if (space == std::string_view::npos || space == 0 || space > 5) return false;
-    int slot = 0;
-    for (char c : t.substr(0, space)) {
-      if (c < '0' || c > '9') return false;
-      slot = slot * 10 + (c - '0');
-    }
-    if (slot >= slot_count) return false;
-    std::string_view endpoint = t.substr(space + 1);
-    auto colon = endpoint.rfind(':');
-    if (colon == std::string_view::npos || colon + 1 == endpoint.size() || endpoint.size() - colon > 6) return false;
-    unsigned long port = 0;
-    for (char c : endpoint.substr(colon + 1)) {
-      if (c < '0' || c > '9') return false;
-      port = port * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (port == 0 || port > 65535) return false;
-    std::string host(endpoint.substr(0, colon));
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (host.empty()) host = asked.substr(0, asked.rfind(':'));
-    out.slot = slot;
-    out.node = key_of(host, static_cast<std::uint16_t>(port));
-    return true;
-  }
-
   // --- commands ---------------------------------------------------------------------------------
 
   void route_new(const std::vector<std::string_view>& args, int slot, reply_handler done) {
@@ -565,6 +574,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
   }
 
   void route(std::shared_ptr<request> q) {
+    if (closed_) return post_error(std::move(q->done), errc::closed);  // a handler closed the cluster meanwhile
     if (!q->fixed.empty() && std::find(masters_.begin(), masters_.end(), q->fixed) == masters_.end())
       return finish(q->done, errc::connection_lost, reply());  // that master left the map while it waited
     std::string target = target_of(*q);
@@ -585,13 +595,14 @@ class cluster : public std::enable_shared_from_this<cluster> {
   void on_reply(const std::shared_ptr<request>& q, const std::string& target, std::error_code ec, reply r) {
     if (ec == errc::connection_lost && !closed_) refresh();
     redirect to;
-    if (!ec && !closed_ && q->fixed.empty() && r.is_error() && parse_redirect(r.str(), target, to)) {
+    if (!ec && !closed_ && q->fixed.empty() && r.is_error() && parse_redirect(r.str(), to)) {
+      std::string node = node_of(to, target);
       if (to.moved) {
-        learn(to.slot, to.node);
+        learn(to.slot, node);
         refresh();
       }
       if (++q->redirects > options_.max_redirects) return finish(q->done, cluster_errc::too_many_redirects, std::move(r));
-      if (!to.moved) q->ask = to.node;
+      if (!to.moved) q->ask = node;
       return route(q);
     }
     finish(q->done, ec, std::move(r));
@@ -684,10 +695,10 @@ class cluster : public std::enable_shared_from_this<cluster> {
       return refresh();
     }
     redirect to;
-    if (r.is_error() && parse_redirect(r.str(), at, to) && to.moved && s.redirects < options_.max_redirects) {
+    if (r.is_error() && parse_redirect(r.str(), to) && to.moved && s.redirects < options_.max_redirects) {
       ++s.redirects;
       forget_placement(s);
-      learn(to.slot, to.node);
+      learn(to.slot, node_of(to, at));
       place(channel);
       return refresh();
     }
