@@ -3,6 +3,7 @@
 // CLUSTER KEYSLOT; and scripted fake nodes for what redis 7.0 does not send here (empty hosts).
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <asio.hpp>
@@ -426,6 +428,85 @@ TEST_CASE("cluster: a slot that moves ends the subscription there; it is renewed
   REQUIRE(run_until(h.io, [&] { return heard.size() == 3; }));
   CHECK(heard.messages->at(2).payload == "three");
   CHECK(h.count(publisher, true, ch) == 1);
+  CHECK(h.errors->empty());
+}
+
+TEST_CASE("cluster: commands and subscriptions go on through a redis-cli --cluster reshard, nothing lost or doubled") {
+  redis_cluster redis;
+  harness h(redis);
+  auto c = h.ready(0);
+  auto publisher = h.ready(2);
+  // redis-cli moves the source's lowest slots first: 0..499 go from node 0 to node 1.
+  std::vector<std::string> keys, channels;
+  for (int n = 0; keys.size() < 100; ++n)
+    if (key_slot("counter" + std::to_string(n)) < 500) keys.push_back("counter" + std::to_string(n));
+  for (int n = 0; channels.size() < 3; ++n)
+    if (key_slot("news" + std::to_string(n)) < 500) channels.push_back("news" + std::to_string(n));
+  std::map<std::string, inbox> heard;
+  for (const auto& ch : channels) c->ssubscribe(ch, heard[ch].handler());
+  REQUIRE(run_until(h.io, [&] {
+    return std::all_of(channels.begin(), channels.end(), [&](const std::string& ch) { return !c->subscribed_at(ch).empty(); });
+  }));
+
+  sio_test::command_output resharded;
+  bool reshard_done = false;
+  std::atomic<bool> reshard_ended{false};
+  const std::string command = std::string(SIO_REDIS_CLI) + " --cluster reshard " + redis.address(0) + " --cluster-from " + redis.id(0) +
+                              " --cluster-to " + redis.id(1) + " --cluster-slots 500 --cluster-yes";
+  std::thread reshard([&] {
+    resharded = sio_test::run_command(command);
+    reshard_ended = true;
+  });
+  // INCRs, 64 in flight at a time, round-robin over the keys, until the reshard has ended.
+  std::map<std::string, long long> sent;
+  std::size_t in_flight = 0, answered = 0, failed = 0, next = 0;
+  std::vector<std::string> failures;
+  std::function<void()> send_one = [&] {
+    const std::string& key = keys[next++ % keys.size()];
+    ++sent[key];
+    ++in_flight;
+    c->command({"INCR", key}, [&, key](std::error_code ec, reply r) {
+      --in_flight;
+      ++answered;
+      if (ec || !r.is_integer()) {
+        ++failed;
+        if (failures.size() < 5) failures.push_back(key + ": " + (ec ? ec.message() : r.str()));
+      }
+      if (!reshard_done) send_one();
+    });
+  };
+  for (int i = 0; i < 64; ++i) send_one();
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!reshard_done && std::chrono::steady_clock::now() < deadline) {
+    h.io.run_for(50ms);
+    reshard_done = reshard_ended;
+  }
+  reshard.join();
+  reshard_done = true;
+  INFO(resharded.text.substr(resharded.text.size() > 2000 ? resharded.text.size() - 2000 : 0));
+  REQUIRE(resharded.ok);
+  REQUIRE(run_until(h.io, [&] { return in_flight == 0; }));
+  INFO((failures.empty() ? std::string() : failures.front()));
+  CHECK(failed == 0);
+  CHECK(answered > keys.size());
+  CHECK(c->redirects_followed() > 0);
+  WARN("reshard of 500 slots: " << answered << " INCRs answered, " << c->redirects_followed() << " redirects followed, "
+                                << c->slot_maps_read() << " slot maps read");
+  // Every INCR counted once: the values are what was sent, read through node 1 without redirects.
+  auto node1 = h.direct(1);
+  for (const auto& key : keys) {
+    INFO(key);
+    CHECK(c->owner_of(key) == redis.address(1));
+    CHECK(h.call(node1, {"GET", key}).str() == std::to_string(sent[key]));
+  }
+  // The subscriptions followed their slots to node 1, and messages arrive there.
+  for (const auto& ch : channels) {
+    REQUIRE(run_until(h.io, [&] { return c->subscribed_at(ch) == redis.address(1); }));
+    std::size_t before = heard[ch].size();
+    CHECK(h.call(publisher, {"SPUBLISH", ch, "after reshard"}).integer() == 1);
+    REQUIRE(run_until(h.io, [&] { return heard[ch].size() == before + 1; }));
+    CHECK(heard[ch].messages->back().payload == "after reshard");
+  }
   CHECK(h.errors->empty());
 }
 

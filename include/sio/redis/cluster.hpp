@@ -288,6 +288,8 @@ class cluster : public std::enable_shared_from_this<cluster> {
     auto it = subscriptions_.find(channel);
     return it != subscriptions_.end() && it->second.confirmed ? it->second.node : std::string();
   }
+  /// MOVED and ASK replies followed so far (SSUBSCRIBE's included).
+  std::size_t redirects_followed() const noexcept { return redirects_followed_; }
   /// Commands the cluster holds (not handed to a connection yet).
   std::size_t waiting_commands() const noexcept { return waiting_.size(); }
 
@@ -602,6 +604,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
         refresh();
       }
       if (++q->redirects > options_.max_redirects) return finish(q->done, cluster_errc::too_many_redirects, std::move(r));
+      ++redirects_followed_;
       if (!to.moved) q->ask = node;
       return route(q);
     }
@@ -697,6 +700,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
     redirect to;
     if (r.is_error() && parse_redirect(r.str(), to) && to.moved && s.redirects < options_.max_redirects) {
       ++s.redirects;
+      ++redirects_followed_;
       forget_placement(s);
       learn(to.slot, node_of(to, at));
       place(channel);
@@ -747,6 +751,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
   unsigned slot_map_attempt_ = 0;
   unsigned retry_attempt_ = 0;
   std::size_t slot_maps_read_ = 0;
+  std::size_t redirects_followed_ = 0;
   unsigned attempts_ = 0;
 
   std::vector<std::string> masters_;  // "host:port"
