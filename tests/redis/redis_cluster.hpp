@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <memory>
@@ -39,28 +40,31 @@ inline command_output run_command(const std::string& command) {
 
 class redis_cluster {
  public:
-  static constexpr int size = 3;
+  static constexpr int size = 3;  // masters; with replicas, nodes size..2*size-1 are their replicas
 
-  redis_cluster() {
-    for (int i = 0; i < size; ++i) {
-      // A node timeout long enough that a restart within a test never fails the node over.
-      nodes_.push_back(std::make_unique<redis_process>(
-          std::vector<std::string>{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "15000"}));
+  // The default node timeout is long enough that a restart within a test never fails a node over;
+  // a failover test asks for replicas and a short one.
+  explicit redis_cluster(bool replicas = false, int node_timeout_ms = 15000) {
+    for (int i = 0; i < (replicas ? 2 * size : size); ++i) {
+      nodes_.push_back(std::make_unique<redis_process>(std::vector<std::string>{
+          "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", std::to_string(node_timeout_ms),
+          "--cluster-replica-validity-factor", "0"}));  // a replica may take over whatever its replication lag
     }
     std::string create = std::string(SIO_REDIS_CLI) + " --cluster create";
     for (const auto& n : nodes_) create += " 127.0.0.1:" + std::to_string(n->port());
-    create += " --cluster-replicas 0 --cluster-yes";
+    create += std::string(" --cluster-replicas ") + (replicas ? "1" : "0") + " --cluster-yes";
     auto created = run_command(create);
     INFO(created.text);
     REQUIRE(created.ok);
     wait_ok();
   }
+  int node_count() const { return static_cast<int>(nodes_.size()); }
 
   std::uint16_t port(int i) const { return nodes_.at(static_cast<std::size_t>(i))->port(); }
   std::string url(int i) const { return nodes_.at(static_cast<std::size_t>(i))->url(); }
   std::string address(int i) const { return "127.0.0.1:" + std::to_string(port(i)); }
   int index_of(const std::string& address) const {
-    for (int i = 0; i < size; ++i)
+    for (int i = 0; i < node_count(); ++i)
       if (this->address(i) == address) return i;
     return -1;
   }
@@ -75,12 +79,13 @@ class redis_cluster {
   }
   std::string id(int i) const { return cli(i, "CLUSTER MYID"); }
 
-  // Every node says cluster_state:ok and knows all 16384 slots.
+  // Every running node says cluster_state:ok and knows all 16384 slots.
   void wait_ok() const {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     for (;;) {
       bool ok = true;
-      for (int i = 0; i < size && ok; ++i) {
+      for (int i = 0; i < node_count() && ok; ++i) {
+        if (!running(i)) continue;
         auto info = run_command(std::string(SIO_REDIS_CLI) + " -h 127.0.0.1 -p " + std::to_string(port(i)) + " CLUSTER INFO");
         ok = info.ok && info.text.find("cluster_state:ok") != std::string::npos &&
              info.text.find("cluster_slots_ok:16384") != std::string::npos;
@@ -108,11 +113,19 @@ class redis_cluster {
       if (i != from && i != to) REQUIRE(cli(i, "CLUSTER SETSLOT " + s + " NODE " + to_id) == "OK");
   }
 
-  void stop(int i) { nodes_.at(static_cast<std::size_t>(i))->stop(); }
-  void start(int i) { nodes_.at(static_cast<std::size_t>(i))->start(); }
+  void stop(int i) {
+    nodes_.at(static_cast<std::size_t>(i))->stop();
+    stopped_.push_back(i);
+  }
+  void start(int i) {
+    nodes_.at(static_cast<std::size_t>(i))->start();
+    stopped_.erase(std::remove(stopped_.begin(), stopped_.end(), i), stopped_.end());
+  }
+  bool running(int i) const { return std::find(stopped_.begin(), stopped_.end(), i) == stopped_.end(); }
 
  private:
   std::vector<std::unique_ptr<redis_process>> nodes_;
+  std::vector<int> stopped_;
 };
 
 }  // namespace sio_test

@@ -528,7 +528,7 @@ TEST_CASE("cluster: a node restart fails what was sent to it, then commands and 
   redis.stop(0);
   REQUIRE(run_until(h.io, [&] { return blocked->done; }));
   CHECK(blocked->ec == errc::connection_lost);
-  CHECK(c->subscribed_at(ch).empty());
+  REQUIRE(run_until(h.io, [&] { return c->subscribed_at(ch).empty(); }));  // the subscriber link noticed too
   // Commands for the other masters go on meanwhile.
   CHECK(h.call(c, {"SET", keys[1], "1"}).equals("OK"));
   // A command for node 0 waits for it (it is not sent to a dead link).
@@ -546,6 +546,53 @@ TEST_CASE("cluster: a node restart fails what was sent to it, then commands and 
   CHECK(h.call(publisher, {"SPUBLISH", ch, "after restart"}).integer() == 1);
   REQUIRE(run_until(h.io, [&] { return heard.size() == 1; }));
   CHECK(heard.messages->front().payload == "after restart");
+}
+
+TEST_CASE("cluster: after a failover, commands and subscriptions go to the promoted replica") {
+  redis_cluster redis(true, 1000);  // 3 masters with a replica each, failover after ~1 s
+  harness h(redis);
+  auto c = h.ready(0);
+  auto publisher = h.ready(1);
+  const std::string key = "failover", ch = "{failover}.news";
+  const int master = redis.index_of(c->owner_of(key));
+  REQUIRE(master >= 0);
+  int replica = -1;
+  for (int i = 0; i < redis.node_count(); ++i) {
+    std::string role = redis.cli(i, "ROLE");
+    if (role.rfind("slave\n", 0) == 0 && role.find("\n" + std::to_string(redis.port(master)) + "\n") != std::string::npos) replica = i;
+  }
+  REQUIRE(replica >= 0);
+  CHECK(h.call(c, {"SET", key, "replicated"}).equals("OK"));
+  // WAIT has no key: command_for_key sends it to the key's master. One replica has the write.
+  outcome waited;
+  c->command_for_key(key, {"WAIT", "1", "5000"}, [&](std::error_code ec, reply r) {
+    waited.done = true;
+    waited.ec = ec;
+    waited.r = std::move(r);
+  });
+  REQUIRE(run_until(h.io, [&] { return waited.done; }));
+  CHECK(waited.r.integer() == 1);
+  inbox heard;
+  c->ssubscribe(ch, heard.handler());
+  REQUIRE(run_until(h.io, [&] { return c->subscribed_at(ch) == redis.address(master); }));
+
+  redis.stop(master);
+  REQUIRE(run_until(h.io, [&] { return !c->connected_to(redis.address(master)) && c->subscribed_at(ch).empty(); }));
+  auto got = h.send(c, {"GET", key});  // waits: not sent to a link that is down
+  auto stopped_at = std::chrono::steady_clock::now();
+  REQUIRE(run_until(
+      h.io, [&] { return got->done; }, 30s));
+  auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopped_at).count();
+  WARN("failover: the GET waited " << waited_ms << " ms (node timeout 1000 ms), " << c->slot_maps_read() << " slot maps read");
+  CHECK_FALSE(got->ec);
+  CHECK(got->r.str() == "replicated");
+  CHECK(c->owner_of(key) == redis.address(replica));
+  REQUIRE(run_until(
+      h.io, [&] { return c->subscribed_at(ch) == redis.address(replica); }, 15s));
+  CHECK(h.call(publisher, {"SPUBLISH", ch, "from the new master"}).integer() == 1);
+  REQUIRE(run_until(h.io, [&] { return heard.size() == 1; }));
+  CHECK(heard.messages->front().payload == "from the new master");
+  CHECK(h.count(publisher, true, ch) == 1);
 }
 
 TEST_CASE("cluster: a handler that throws is reported, and the cluster goes on") {

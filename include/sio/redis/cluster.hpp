@@ -281,6 +281,11 @@ class cluster : public std::enable_shared_from_this<cluster> {
   const std::vector<std::string>& masters() const noexcept { return masters_; }
   /// The master owning `key`'s slot in the map ("" when unknown).
   std::string owner_of(std::string_view key) const { return owner_of_slot(key_slot(key)); }
+  /// Whether the command link to `address` ("host:port") is up.
+  bool connected_to(std::string_view address) const {
+    auto n = nodes_.find(std::string(address));
+    return n != nodes_.end() && n->second.commands && n->second.commands->connected();
+  }
   /// Slot maps read so far.
   std::size_t slot_maps_read() const noexcept { return slot_maps_read_; }
   /// Where `channel` is subscribed and confirmed ("" when not, or not yet).
@@ -530,19 +535,34 @@ class cluster : public std::enable_shared_from_this<cluster> {
     send_waiting();
     if (refresh_again_) {
       refresh_again_ = false;
-      refresh();
+      return refresh();
     }
+    // A master the cluster talks to is down: the map is asked again (with the back-off) until it
+    // is up or another node took its slots (a failover), as nothing else would ask.
+    bool master_down = false;
+    for (const auto& m : masters_)
+      if (auto n = nodes_.find(m); n != nodes_.end() && n->second.commands && !n->second.commands->connected()) master_down = true;
+    if (master_down) {
+      retry_timer_.expires_after(backoff(down_polls_++));
+      retry_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+        if (!ec) self->refresh();
+      });
+    } else {
+      down_polls_ = 0;
+    }
+  }
+
+  std::chrono::milliseconds backoff(unsigned attempt) const {
+    auto delay = options_.connection.reconnect_initial_delay;
+    for (unsigned i = 0; i < attempt && delay < options_.connection.reconnect_max_delay; ++i) delay *= 2;
+    return std::min(delay, options_.connection.reconnect_max_delay);
   }
 
   void slot_map_failed() {
     refreshing_ = false;
     refresh_again_ = false;
     report(cluster_errc::bad_slot_map, "CLUSTER SLOTS");
-    auto delay = options_.connection.reconnect_initial_delay;
-    for (unsigned i = 0; i < retry_attempt_ && delay < options_.connection.reconnect_max_delay; ++i) delay *= 2;
-    delay = std::min(delay, options_.connection.reconnect_max_delay);
-    ++retry_attempt_;
-    retry_timer_.expires_after(delay);
+    retry_timer_.expires_after(backoff(retry_attempt_++));
     retry_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
       if (!ec) self->refresh();
     });
@@ -749,7 +769,8 @@ class cluster : public std::enable_shared_from_this<cluster> {
   bool refreshing_ = false;
   bool refresh_again_ = false;
   unsigned slot_map_attempt_ = 0;
-  unsigned retry_attempt_ = 0;
+  unsigned retry_attempt_ = 0;  // slot map requests that failed in a row
+  unsigned down_polls_ = 0;     // slot maps read in a row with a master down
   std::size_t slot_maps_read_ = 0;
   std::size_t redirects_followed_ = 0;
   unsigned attempts_ = 0;
