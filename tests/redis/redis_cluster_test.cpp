@@ -795,3 +795,40 @@ TEST_CASE("cluster: an empty host in CLUSTER SLOTS, MOVED and ASK names the node
   c->close();
   io.run_for(200ms);
 }
+
+TEST_CASE(
+    "cluster: a command for a slot no master serves waits, the map is polled with the back-off, and it goes once the slot is served") {
+  asio::io_context io;
+  bool covered = false;
+  std::uint16_t port = 0;
+  fake_node a(io, [&](const std::vector<std::string>& c) -> std::string {
+    if (c[0] == "CLUSTER") {
+      std::string last = covered ? "16383" : "100";
+      return "*1\r\n*3\r\n:0\r\n:" + last + "\r\n*3\r\n" + bulk("127.0.0.1") + ":" + std::to_string(port) + "\r\n" + bulk("id");
+    }
+    if (c[0] == "GET") return bulk("served");
+    return "-ERR unknown\r\n";
+  });
+  port = a.port();
+  auto c = cluster::create(io.get_executor(), {url::parse("redis://127.0.0.1:" + std::to_string(port))});
+  c->start();
+  outcome got;
+  c->command({"GET", "foo"}, [&](std::error_code ec, reply r) {  // slot 12182
+    got.done = true;
+    got.ec = ec;
+    got.r = std::move(r);
+  });
+  REQUIRE(run_until(io, [&] { return c->ready(); }));
+  // The map is asked again with the back-off (100, 200, 400 ms...), not in a busy loop.
+  io.run_for(1s);
+  CHECK_FALSE(got.done);
+  CHECK(c->waiting_commands() == 1);
+  CHECK(c->slot_maps_read() >= 2);
+  CHECK(c->slot_maps_read() <= 6);
+  covered = true;
+  REQUIRE(run_until(io, [&] { return got.done; }));
+  CHECK_FALSE(got.ec);
+  CHECK(got.r.str() == "served");
+  c->close();
+  io.run_for(200ms);
+}

@@ -537,16 +537,16 @@ class cluster : public std::enable_shared_from_this<cluster> {
       refresh_again_ = false;
       return refresh();
     }
-    // A master the cluster talks to is down: the map is asked again (with the back-off) until it
-    // is up or another node took its slots (a failover), as nothing else would ask.
-    bool master_down = false;
+    // A master the cluster talks to is down, or a command or subscription has nowhere to go (a
+    // slot no master serves): the map is asked again, with the back-off, until that changes (a
+    // failover moves the slots), as nothing else would ask.
+    bool stuck = !waiting_.empty();
     for (const auto& m : masters_)
-      if (auto n = nodes_.find(m); n != nodes_.end() && n->second.commands && !n->second.commands->connected()) master_down = true;
-    if (master_down) {
-      retry_timer_.expires_after(backoff(down_polls_++));
-      retry_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
-        if (!ec) self->refresh();
-      });
+      if (auto n = nodes_.find(m); n != nodes_.end() && n->second.commands && !n->second.commands->connected()) stuck = true;
+    for (const auto& [channel, sub] : subscriptions_)
+      if (sub.node.empty()) stuck = true;
+    if (stuck) {
+      refresh_later(down_polls_++);
     } else {
       down_polls_ = 0;
     }
@@ -562,10 +562,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
     refreshing_ = false;
     refresh_again_ = false;
     report(cluster_errc::bad_slot_map, "CLUSTER SLOTS");
-    retry_timer_.expires_after(backoff(retry_attempt_++));
-    retry_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
-      if (!ec) self->refresh();
-    });
+    refresh_later(retry_attempt_++);
   }
 
   // A MOVED reply is news of the map: the slot now lives at `key`.
@@ -600,9 +597,10 @@ class cluster : public std::enable_shared_from_this<cluster> {
     if (!q->fixed.empty() && std::find(masters_.begin(), masters_.end(), q->fixed) == masters_.end())
       return finish(q->done, errc::connection_lost, reply());  // that master left the map while it waited
     std::string target = target_of(*q);
-    if (target.empty()) {  // no map yet, or a slot no master serves now
+    if (target.empty()) {  // no map yet (asked for now), or a slot no master serves (the map is polled)
       wait(std::move(q));
-      return refresh();
+      if (!ready()) refresh();
+      return;
     }
     node& n = node_at(target);
     if (!n.commands->connected()) return wait(std::move(q));
@@ -695,7 +693,10 @@ class cluster : public std::enable_shared_from_this<cluster> {
     if (it == subscriptions_.end() || closed_) return;
     subscription& s = it->second;
     std::string owner = owner_of(channel);
-    if (owner.empty()) return refresh();  // placed when a map is read
+    if (owner.empty()) {  // placed when a map is read: the first one, or the next poll
+      if (!ready()) refresh();
+      return;
+    }
     if (s.node == owner) return;
     if (!s.node.empty()) {
       if (auto old = nodes_.find(s.node); old != nodes_.end() && old->second.subscriber)
@@ -730,8 +731,9 @@ class cluster : public std::enable_shared_from_this<cluster> {
       forget_placement(s);
       report(errc::resubscribe_failed, "SSUBSCRIBE " + channel + ": " + r.str());
       fail_subscription_waiters(s, r);
-      return slot_map_failed_soon();
+      return refresh_later(refusals_++);
     }
+    refusals_ = 0;
     s.confirmed = true;
     s.redirects = 0;
     auto waiters = std::move(s.done);
@@ -746,13 +748,8 @@ class cluster : public std::enable_shared_from_this<cluster> {
   }
 
   // Reads the map again after the back-off (a refusal now would likely be a refusal again at once).
-  void slot_map_failed_soon() {
-    if (refreshing_) {
-      refresh_again_ = true;
-      return;
-    }
-    auto delay = options_.connection.reconnect_initial_delay;
-    retry_timer_.expires_after(delay);
+  void refresh_later(unsigned attempt) {
+    retry_timer_.expires_after(backoff(attempt));
     retry_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
       if (!ec) self->refresh();
     });
@@ -770,7 +767,8 @@ class cluster : public std::enable_shared_from_this<cluster> {
   bool refresh_again_ = false;
   unsigned slot_map_attempt_ = 0;
   unsigned retry_attempt_ = 0;  // slot map requests that failed in a row
-  unsigned down_polls_ = 0;     // slot maps read in a row with a master down
+  unsigned down_polls_ = 0;     // slot maps read in a row with a master down or something stuck
+  unsigned refusals_ = 0;       // SSUBSCRIBEs refused in a row
   std::size_t slot_maps_read_ = 0;
   std::size_t redirects_followed_ = 0;
   unsigned attempts_ = 0;
