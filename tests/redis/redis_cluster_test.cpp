@@ -620,34 +620,6 @@ TEST_CASE("cluster: a handler that throws is reported, and the cluster goes on")
   CHECK(h.call(c, {"PING"}).equals("PONG"));
 }
 
-TEST_CASE("cluster: close fails what waits, and the map of a node that is not a cluster is refused") {
-  redis_cluster redis;
-  harness h(redis);
-  auto c = h.make(0);
-  auto early = h.send(c, {"GET", "x"});
-  c->close();
-  REQUIRE(run_until(h.io, [&] { return early->done; }));
-  CHECK(early->ec == errc::closed);
-  auto late = h.send(c, {"GET", "x"});
-  REQUIRE(run_until(h.io, [&] { return late->done; }));
-  CHECK(late->ec == errc::closed);
-
-  sio_test::redis_process plain;
-  auto reports = std::make_shared<std::vector<error_report>>();
-  sio::redis::cluster_options opts;
-  opts.on_error = [reports](std::error_code ec, const std::string& what) { reports->push_back({ec, what}); };
-  auto lone = cluster::create(h.io.get_executor(), {url::parse(plain.url())}, opts);
-  lone->start();
-  auto waits = h.send(lone, {"GET", "x"});
-  REQUIRE(run_until(h.io, [&] { return !reports->empty(); }));
-  CHECK(reports->front().ec == cluster_errc::bad_slot_map);
-  CHECK_FALSE(waits->done);  // it waits for a map
-  CHECK(lone->waiting_commands() == 1);
-  lone->close();
-  REQUIRE(run_until(h.io, [&] { return waits->done; }));
-  CHECK(waits->ec == errc::closed);
-}
-
 TEST_CASE("redirect: MOVED and ASK replies, with names, IPv6 and empty hosts; others are not redirects") {
   sio::redis::redirect r;
   REQUIRE(sio::redis::parse_redirect("MOVED 3999 127.0.0.1:6381", r));
@@ -829,6 +801,76 @@ TEST_CASE(
   REQUIRE(run_until(io, [&] { return got.done; }));
   CHECK_FALSE(got.ec);
   CHECK(got.r.str() == "served");
+  c->close();
+  io.run_for(200ms);
+}
+
+TEST_CASE("cluster: close fails what waits; a node whose slot map is unusable is reported and asked again") {
+  redis_cluster redis;
+  harness h(redis);
+  auto c = h.make(0);
+  auto early = h.send(c, {"GET", "x"});
+  c->close();
+  REQUIRE(run_until(h.io, [&] { return early->done; }));
+  CHECK(early->ec == errc::closed);
+  auto late = h.send(c, {"GET", "x"});
+  REQUIRE(run_until(h.io, [&] { return late->done; }));
+  CHECK(late->ec == errc::closed);
+
+  // A node that answers CLUSTER SLOTS with nothing usable: reported, retried, commands wait.
+  fake_node mute(
+      h.io, [](const std::vector<std::string>& command) -> std::string { return command[0] == "CLUSTER" ? "*0\r\n" : "-ERR unknown\r\n"; });
+  auto reports = std::make_shared<std::vector<error_report>>();
+  sio::redis::cluster_options opts;
+  opts.on_error = [reports](std::error_code ec, const std::string& what) { reports->push_back({ec, what}); };
+  auto lone = cluster::create(h.io.get_executor(), {url::parse("redis://127.0.0.1:" + std::to_string(mute.port()))}, opts);
+  lone->start();
+  auto waits = h.send(lone, {"GET", "x"});
+  REQUIRE(run_until(h.io, [&] { return reports->size() >= 2; }));
+  CHECK(reports->front().ec == cluster_errc::bad_slot_map);
+  CHECK_FALSE(waits->done);  // it waits for a map
+  CHECK(lone->waiting_commands() == 1);
+  lone->close();
+  REQUIRE(run_until(h.io, [&] { return waits->done; }));
+  CHECK(waits->ec == errc::closed);
+}
+
+TEST_CASE("cluster: a redis-server without cluster support is a cluster of one, db included") {
+  sio_test::redis_process plain;
+  asio::io_context io;
+  auto reports = std::make_shared<std::vector<error_report>>();
+  sio::redis::cluster_options opts;
+  opts.on_error = [reports](std::error_code ec, const std::string& what) { reports->push_back({ec, what}); };
+  auto c = cluster::create(io.get_executor(), {url::parse(plain.url("", "/3"))}, opts);
+  c->start();
+  REQUIRE(run_until(io, [&] { return c->ready(); }));
+  CHECK(c->masters() == std::vector<std::string>{"127.0.0.1:" + std::to_string(plain.port())});
+  auto call = [&](const std::vector<std::string_view>& args) {
+    outcome o;
+    c->command(args, [&](std::error_code ec, reply r) {
+      o.done = true;
+      o.ec = ec;
+      o.r = std::move(r);
+    });
+    REQUIRE(run_until(io, [&] { return o.done; }));
+    REQUIRE_FALSE(o.ec);
+    return o.r;
+  };
+  for (const char* key : {"a", "b", "c", "{x}y"}) CHECK(call({"SET", key, key}).equals("OK"));
+  CHECK(call({"DBSIZE"}).integer() == 4);  // in db 3
+  inbox heard;
+  c->ssubscribe("news", heard.handler());
+  REQUIRE(run_until(io, [&] { return !c->subscribed_at("news").empty(); }));
+  bool counted = false;
+  c->shardnumsub("news", [&](std::error_code ec, std::size_t n) {
+    CHECK_FALSE(ec);
+    CHECK(n == 1);
+    counted = true;
+  });
+  CHECK(call({"SPUBLISH", "news", "one server"}).integer() == 1);
+  REQUIRE(run_until(io, [&] { return counted && heard.size() == 1; }));
+  CHECK(heard.messages->front().payload == "one server");
+  CHECK(reports->empty());
   c->close();
   io.run_for(200ms);
 }

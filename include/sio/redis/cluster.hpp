@@ -4,7 +4,9 @@
 //
 // - start() asks a seed (then the known nodes) for CLUSTER SLOTS and keeps the slot map. The map
 //   is asked again after a MOVED, after a node's link drops, and after the server ends a shard
-//   subscription on its own; a failed attempt is retried with the connections' back-off.
+//   subscription on its own; a failed attempt is retried with the connections' back-off. A
+//   redis-server without cluster support is taken for a cluster of one node serving every slot,
+//   so the same code runs on one server (whose URL may then name a db) and on a cluster.
 // - command() goes to the master owning the slot of its key (args[1], or the key given to
 //   command_for_key()). `-MOVED slot host:port` updates the map and sends the command again there;
 //   `-ASK slot host:port` sends ASKING then the command to that node, once. At most
@@ -142,8 +144,9 @@ inline bool parse_redirect(std::string_view error, redirect& out) {
 }
 
 struct cluster_options {
-  /// For every node's connections (bounds, timeouts, back-off, TLS). The seed URL gives the
-  /// scheme, user and password of every node; the db is not used (a cluster has only db 0).
+  /// For every node's connections (bounds, timeouts, back-off, TLS). The first seed's URL gives
+  /// the scheme, user and password of every node; a db in a seed's URL is selected on that seed
+  /// only (a cluster has only db 0 and refuses any other: give none for a cluster).
   options connection;
   /// MOVED and ASK replies followed for one command (or one SSUBSCRIBE) before it fails.
   unsigned max_redirects = 5;
@@ -376,7 +379,11 @@ class cluster : public std::enable_shared_from_this<cluster> {
 
   // --- nodes ------------------------------------------------------------------------------------
 
+  // A seed keeps its URL whole (its db serves a standalone server); other nodes take the seed's
+  // scheme, user and password.
   url address_of(const std::string& key) const {
+    for (const auto& seed : seeds_)
+      if (key_of(seed.host, seed.port) == key) return seed;
     url u = seeds_.front();
     auto colon = key.rfind(':');
     u.host = key.substr(0, colon);
@@ -484,7 +491,13 @@ class cluster : public std::enable_shared_from_this<cluster> {
   }
 
   // CLUSTER SLOTS: [[start, end, [host, port, id, ...], replicas...], ...]. Only masters are kept.
+  // A server without cluster support is a cluster of one that serves every slot.
   bool apply_slot_map(const reply& r, const std::string& asked) {
+    if (r.is_error() && r.str().find("cluster support disabled") != std::string::npos) {
+      masters_ = {asked};
+      slot_owner_.assign(slot_count, 0);
+      return true;
+    }
     if (!r.is_array() || r.elements().empty()) return false;
     std::vector<std::string> masters;
     std::vector<int> owners(slot_count, -1);
