@@ -1,10 +1,13 @@
 #pragma once
-// A Redis Cluster client on the caller's executor, made of one sio::redis::connection per node it
-// talks to (docs/redis-wire.md §7.3):
+// A Redis Cluster client on the caller's executor (docs/redis-wire.md §7.3), made of
+// sio::redis::connection: one per node it sends commands to, and one more per node where it holds
+// shard subscriptions (a RESP2 link in subscribed mode takes no other command).
 //
 // - start() asks a seed (then the known nodes) for CLUSTER SLOTS and keeps the slot map. The map
 //   is asked again after a MOVED, after a node's link drops, and after the server ends a shard
-//   subscription on its own; a failed attempt is retried with the connections' back-off. A
+//   subscription on its own; a failed attempt is retried with the connections' back-off, and so
+//   is the map itself while a master is down or a command waits (until a failover or the node's
+//   return: nothing else would tell). A
 //   redis-server without cluster support is taken for a cluster of one node serving every slot,
 //   so the same code runs on one server (whose URL may then name a db) and on a cluster.
 // - command() goes to the master owning the slot of its key (args[1], or the key given to
@@ -13,8 +16,9 @@
 //   max_redirects redirects per command, then cluster_errc::too_many_redirects. An empty host in a
 //   redirect names the node that answered.
 // - Commands wait in the cluster (at most max_waiting_commands) while the map is unknown or while
-//   their node's link is down; they are sent when it comes up. A command already sent when a link
-//   drops fails with errc::connection_lost, as with connection.
+//   their node's link is down; they are sent when it comes up or when a new map sends their slot
+//   elsewhere. Nothing times them out, as with connection. A command already sent when a link
+//   drops fails with errc::connection_lost.
 // - Sharded pub/sub: one subscriber connection per node; each channel is SSUBSCRIBEd at the master
 //   owning its slot, and again at the new owner when the server ends it (an unsolicited
 //   sunsubscribe: the slot moved, a failover) or when that node's link drops. smessage payloads
