@@ -44,11 +44,19 @@ class redis_cluster {
 
   // The default node timeout is long enough that a restart within a test never fails a node over;
   // a failover test asks for replicas and a short one.
-  explicit redis_cluster(bool replicas = false, int node_timeout_ms = 15000) {
+  // `extra`: more redis-server arguments for every node.
+  explicit redis_cluster(bool replicas = false, int node_timeout_ms = 15000, const std::vector<std::string>& extra = {}) {
     for (int i = 0; i < (replicas ? 2 * size : size); ++i) {
-      nodes_.push_back(std::make_unique<redis_process>(std::vector<std::string>{
-          "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", std::to_string(node_timeout_ms),
-          "--cluster-replica-validity-factor", "0"}));  // a replica may take over whatever its replication lag
+      std::vector<std::string> args{"--cluster-enabled",
+                                    "yes",
+                                    "--cluster-config-file",
+                                    "nodes.conf",
+                                    "--cluster-node-timeout",
+                                    std::to_string(node_timeout_ms),
+                                    "--cluster-replica-validity-factor",
+                                    "0"};  // a replica may take over whatever its replication lag
+      args.insert(args.end(), extra.begin(), extra.end());
+      nodes_.push_back(std::make_unique<redis_process>(args));
     }
     std::string create = std::string(SIO_REDIS_CLI) + " --cluster create";
     for (const auto& n : nodes_) create += " 127.0.0.1:" + std::to_string(n->port());

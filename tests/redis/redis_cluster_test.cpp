@@ -595,6 +595,24 @@ TEST_CASE("cluster: after a failover, commands and subscriptions go to the promo
   CHECK(h.count(publisher, true, ch) == 1);
 }
 
+TEST_CASE("cluster: nodes that announce a host name are reached by that name, in the map and in MOVED") {
+  redis_cluster redis(false, 15000, {"--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname"});
+  harness h(redis);
+  auto c = h.ready(0);
+  auto keys = h.key_per_node("named");
+  for (int i = 0; i < redis_cluster::size; ++i) {
+    const std::string& key = keys[static_cast<std::size_t>(i)];
+    CHECK(c->owner_of(key) == "localhost:" + std::to_string(redis.port(i)));
+    if (i > 0) CHECK(h.call(c, {"INCR", key}).integer() == 1);
+  }
+  redis.move_slot(key_slot(keys[0]), 0, 1);  // nothing was stored in that slot
+  std::size_t redirects = c->redirects_followed();
+  CHECK(h.call(c, {"SET", keys[0], "moved"}).equals("OK"));  // MOVED <slot> localhost:<port>
+  CHECK(c->redirects_followed() == redirects + 1);
+  CHECK(c->owner_of(keys[0]) == "localhost:" + std::to_string(redis.port(1)));
+  CHECK(h.call(h.direct(1), {"GET", keys[0]}).str() == "moved");
+}
+
 TEST_CASE("cluster: a handler that throws is reported, and the cluster goes on") {
   redis_cluster redis;
   harness h(redis);
