@@ -4,6 +4,7 @@
 #                            sioConfigVersion.cmake  (SameMajorVersion, architecture-independent)
 #                            sioTargets.cmake        the exported INTERFACE target
 #                            sioDependencies.cmake   normalises Asio/RapidJSON/OpenSSL to sio_dep::*
+#                            sioRedisDependencies.cmake  hiredis/msgpack-cxx, for the component redis
 #                            Findasio.cmake          for Asio installs without a CMake package (Debian)
 #   <prefix>/share/pkgconfig/sio.pc               pkg-config --cflags --libs sio
 #   <prefix>/share/doc/sio/{LICENSE,CHANGELOG.md}
@@ -35,6 +36,7 @@ install(FILES
   "${PROJECT_BINARY_DIR}/sioConfig.cmake"
   "${PROJECT_BINARY_DIR}/sioConfigVersion.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/sioDependencies.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/sioRedisDependencies.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/Findasio.cmake"
   DESTINATION "${SIO_INSTALL_CMAKEDIR}")
 
