@@ -17,7 +17,7 @@ import { describe, it, before, after } from "node:test";
 import { chromium } from "playwright-core";
 import {
   ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, TEST_MS, WAIT_MS, click, joinRoom, message, nextNotice, notice, send,
-  setNickname, startChat, stopChat, texts, transportOf, userRow, waitForLog,
+  setNickname, startChat, stopChat, texts, transportOf, typeUntilSeen, userRow, waitForLog,
 } from "../lib/chat.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -147,16 +147,7 @@ for (const mode of ["default", "polling"]) {
 
     it("the typing indicator shows on the others' pages and clears with the message", { timeout: TEST_MS }, async () => {
       const { alice, bob, carol } = pages;
-      // Typing hints are volatile (they may be dropped on polling when no GET is pending); the page
-      // repeats them every second while keys come, so press keys until alice sees the hint.
-      await bob.focus("#input");
-      let seen = false;
-      for (const key of "typing") {
-        await bob.keyboard.press(key);
-        seen = await alice.locator("#typing", { hasText: "bob is typing…" }).waitFor({ timeout: 1500 }).then(() => true, () => false);
-        if (seen) break;
-      }
-      assert.ok(seen, "alice never saw bob typing");
+      await typeUntilSeen(bob, alice, "bob");
       await carol.locator("#typing", { hasText: "bob is typing…" }).waitFor();
       assert.equal(await bob.textContent("#typing"), "", "bob does not see himself typing");
       await bob.keyboard.type(" done");

@@ -17,7 +17,7 @@ import { chromium } from "playwright-core";
 import { io as connect } from "socket.io-client";
 import {
   ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, TEST_MS, WAIT_MS, TESTS_DIR, message, send, setNickname, startChat, stopChat,
-  userRow,
+  typeUntilSeen, userRow,
 } from "../lib/chat.mjs";
 
 const REDIS_SERVER = process.env.SIO_REDIS_SERVER || "/usr/bin/redis-server";
@@ -132,17 +132,9 @@ describe("the chat as a cluster: two sio nodes, one Redis, haproxy in front", ()
     await send(bob, "hello back from the second");
     await message(alice, "hello back from the second").waitFor();
 
-    // Typing crosses nodes. The hints are volatile (dropped on polling when no GET is pending);
-    // the page repeats them while keys come, so press keys until alice sees one.
+    // Typing crosses nodes.
     await bob.bringToFront();
-    await bob.focus("#input");
-    let seen = false;
-    for (const key of "typing") {
-      await bob.keyboard.press(key);
-      seen = await alice.locator("#typing", { hasText: "bob is typing…" }).waitFor({ timeout: 1500 }).then(() => true, () => false);
-      if (seen) break;
-    }
-    assert.ok(seen, "alice never saw bob typing");
+    await typeUntilSeen(bob, alice, "bob");
     await bob.fill("#input", "");
 
     // A private message from bob (second node) to alice (first node), by the user list's button.

@@ -123,3 +123,19 @@ export async function joinRoom(page, room) {
 }
 
 export const transportOf = (page) => page.evaluate(() => socket.io.engine.transport.name);
+
+/**
+ * Types in `typer`'s input until `watcher` shows "<nickname> is typing…". Typing hints are
+ * volatile (dropped on polling when no GET is pending); the page repeats them every second while
+ * keys come, so one more key gives one more chance.
+ */
+export async function typeUntilSeen(typer, watcher, nickname) {
+  await typer.focus("#input");
+  for (const key of "typing") {
+    await typer.keyboard.press(key);
+    const seen = await watcher.locator("#typing", { hasText: `${nickname} is typing…` }).waitFor({ timeout: 1500 })
+      .then(() => true, () => false);
+    if (seen) return;
+  }
+  assert.fail(`${nickname}'s typing never showed`);
+}
