@@ -17,7 +17,7 @@
 // Events, server -> client: "chat message", "private message", "user list", "typing", "notice",
 //   "server shutdown" (time, ack) before the server closes on Ctrl-C.
 //
-// Who is who lives in each socket's data ({nickname, room}), so that fetch_sockets finds it on
+// Who is who lives in each socket's data ({nickname, room, claimed_at}), so that fetch_sockets finds it on
 // every node; nicknames.hpp keeps the claims.
 #include <chrono>
 #include <csignal>
@@ -73,6 +73,10 @@ sio::value& profile(const sio::socket& socket) {
 std::string field(const sio::value& data, const char* name) {
   const sio::value* v = data.find(name);
   return v && v->is_string() ? v->as_string() : std::string{};
+}
+std::int64_t claimed_at(const sio::value& data) {
+  const sio::value* v = data.find("claimed_at");
+  return v && v->is_int64() ? v->as_int64() : 0;
 }
 
 int usage(std::ostream& out, int status) {
@@ -167,12 +171,18 @@ int main(int argc, char** argv) {
   auto send_user_list = [&io](std::string to, std::string leaving = {}) {
     io.fetch_sockets([&io, to, leaving](std::error_code ec, std::vector<sio::remote_socket> sockets) {
       if (ec) return;  // a node did not answer in time: the next change sends a fresh list
-      sio::array list;
+      // While a tab's new connection takes its name over, the old one may still be listed: the
+      // latest claim is the user.
+      std::map<std::string, const sio::remote_socket*> latest;
       for (const auto& s : sockets) {
         std::string nickname = field(s.data(), "nickname");
-        if (!nickname.empty() && s.id() != leaving)
-          list.push_back({{"id", s.id()}, {"nickname", nickname}, {"room", field(s.data(), "room")}});
+        if (nickname.empty() || s.id() == leaving) continue;
+        auto& best = latest[nickname];
+        if (!best || claimed_at(s.data()) > claimed_at(best->data())) best = &s;
       }
+      sio::array list;
+      for (const auto& [nickname, s] : latest)
+        list.push_back({{"id", s->id()}, {"nickname", nickname}, {"room", field(s->data(), "room")}});
       if (to.empty())
         io.emit("user list", std::move(list));
       else
@@ -204,6 +214,7 @@ int main(int argc, char** argv) {
           std::string previous = field(data, "nickname");
           if (!previous.empty() && previous != nickname) names->release(previous, owner, socket.id(), [](bool) {});
           data["nickname"] = nickname;
+          data["claimed_at"] = now_ms();
           // The same tab's older connection, on any node: it is this user, so it goes.
           io.fetch_sockets([nickname, me = socket.id()](std::error_code, std::vector<sio::remote_socket> sockets) {
             for (const auto& s : sockets)
@@ -290,9 +301,10 @@ int main(int argc, char** argv) {
       // On Ctrl-C everyone goes at once: no "left" notices for connections that are closing anyway.
       bool tell = reason != sio::disconnect_reason::server_shutting_down;
       names->release(nickname, owner, socket.id(), [&io, send_user_list, nickname, tell, id = socket.id()](bool released) {
-        // Not released: the same tab came back on a new connection, which holds the name now.
-        if (!released || !tell) return;
-        io.emit("notice", nickname + " left", now_ms());
+        // Not released: the same tab came back on a new connection, which holds the name now, so
+        // no notice; the list still loses this connection.
+        if (!tell) return;
+        if (released) io.emit("notice", nickname + " left", now_ms());
         send_user_list("", id);
       });
     });
