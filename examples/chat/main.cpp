@@ -17,8 +17,8 @@
 // Events, server -> client: "chat message", "private message", "user list", "typing", "notice",
 //   "server shutdown" (time, ack) before the server closes on Ctrl-C.
 //
-// Who is who lives in each socket's data ({nickname, room, claimed_at}), so that fetch_sockets finds it on
-// every node; nicknames.hpp keeps the claims.
+// Who is who lives in each socket's data ({nickname, room, claimed_at}), so that fetch_sockets
+// finds it on every node; nicknames.hpp keeps the claims.
 #include <chrono>
 #include <csignal>
 #include <ctime>
