@@ -49,6 +49,7 @@
 #include "sio/redis/adapter_bus.hpp"
 #include "sio/redis/adapter_options.hpp"
 #include "sio/redis/msgpack_codec.hpp"
+#include "sio/redis/wire_values.hpp"
 
 namespace sio {
 
@@ -186,7 +187,8 @@ class redis_adapter : public in_memory_adapter {
     // --- sending -----------------------------------------------------------------------------
 
     void publish_broadcast(const parser::packet& packet, const broadcast_options& opts) {
-      std::string payload = redis::msgpack_codec::encode(sio::array{uid_, packet_value(packet), opts_value(opts, true)});
+      std::string payload =
+          redis::msgpack_codec::encode(sio::array{uid_, redis::packet_value(packet, nsp_), redis::opts_value(opts, true)});
       std::string channel = opts.rooms.size() == 1 ? broadcast_channel_ + opts.rooms.front() + "#" : broadcast_channel_;
       asio::post(bus_.executor(), [self = shared_from_this(), channel = std::move(channel), payload = std::move(payload)]() mutable {
         self->bus_.publish(channel, std::move(payload));
@@ -196,12 +198,14 @@ class redis_adapter : public in_memory_adapter {
     void publish_rooms_request(request_type type, const broadcast_options& opts, const std::vector<room_id>& rooms) {
       publish_json(
           request_channel_,
-          sio::object{{"uid", uid_}, {"type", static_cast<int>(type)}, {"opts", opts_value(opts, false)}, {"rooms", strings(rooms)}});
+          sio::object{
+              {"uid", uid_}, {"type", static_cast<int>(type)}, {"opts", redis::opts_value(opts, false)}, {"rooms", redis::strings(rooms)}});
     }
     void publish_disconnect(const broadcast_options& opts, bool close) {
       publish_json(
           request_channel_,
-          sio::object{{"uid", uid_}, {"type", static_cast<int>(remote_disconnect)}, {"opts", opts_value(opts, false)}, {"close", close}});
+          sio::object{
+              {"uid", uid_}, {"type", static_cast<int>(remote_disconnect)}, {"opts", redis::opts_value(opts, false)}, {"close", close}});
     }
 
     void server_side_emit(const std::string& event, const std::vector<value>& args, request_timeout timeout, server_replies_handler done) {
@@ -216,7 +220,7 @@ class redis_adapter : public in_memory_adapter {
       std::string payload = sio::json::stringify(
           sio::object{{"uid", uid_}, {"requestId", id}, {"type", static_cast<int>(server_side_emit_request)}, {"data", std::move(data)}});
       ask(
-          std::move(id), std::move(payload), timeout, [replies](const value& body) { replies->push_back(member(body, "data")); },
+          std::move(id), std::move(payload), timeout, [replies](const value& body) { replies->push_back(redis::member(body, "data")); },
           [replies, done = std::move(done)](std::error_code ec) { done(ec, std::move(*replies)); });
     }
 
@@ -229,12 +233,12 @@ class redis_adapter : public in_memory_adapter {
           auto found = std::make_shared<std::vector<socket_details>>(std::move(local));
           std::string id = make_id();
           std::string payload = sio::json::stringify(sio::object{
-              {"uid", self->uid_}, {"requestId", id}, {"type", static_cast<int>(remote_fetch)}, {"opts", opts_value(opts, false)}});
+              {"uid", self->uid_}, {"requestId", id}, {"type", static_cast<int>(remote_fetch)}, {"opts", redis::opts_value(opts, false)}});
           self->ask(
               std::move(id), std::move(payload), timeout,
               [found](const value& body) {
-                if (const auto* list = member(body, "sockets").get_if<sio::array>())
-                  for (const auto& s : *list) found->push_back(details_from_value(s));
+                if (const auto* list = redis::member(body, "sockets").get_if<sio::array>())
+                  for (const auto& s : *list) found->push_back(redis::details_from_value(s));
               },
               [found, done = std::move(done)](std::error_code ec) { done(ec, std::move(*found)); });
         });
@@ -252,7 +256,7 @@ class redis_adapter : public in_memory_adapter {
       ask(
           std::move(id), std::move(payload), timeout,
           [rooms](const value& body) {
-            if (const auto* list = member(body, "rooms").get_if<sio::array>())
+            if (const auto* list = redis::member(body, "rooms").get_if<sio::array>())
               for (const auto& r : *list)
                 if (r.is_string()) rooms->insert(r.as_string());
           },
@@ -265,8 +269,8 @@ class redis_adapter : public in_memory_adapter {
       std::string payload = redis::msgpack_codec::encode(sio::object{{"uid", uid_},
                                                                      {"requestId", id},
                                                                      {"type", static_cast<int>(broadcast_request)},
-                                                                     {"packet", packet_value(packet)},
-                                                                     {"opts", opts_value(opts, true)}});
+                                                                     {"packet", redis::packet_value(packet, nsp_)},
+                                                                     {"opts", redis::opts_value(opts, true)}});
       asio::post(bus_.executor(), [self = shared_from_this(), id = std::move(id), payload = std::move(payload),
                                    client_count = std::move(client_count), on_ack = std::move(on_ack)]() mutable {
         auto a = std::make_shared<ack_request>(self->bus_.executor());
@@ -404,19 +408,19 @@ class redis_adapter : public in_memory_adapter {
       const auto* parts = decoded ? decoded->get_if<sio::array>() : nullptr;
       if (!parts || parts->size() < 3 || !(*parts)[0].is_string() || (*parts)[0].as_string() == uid_) return;
       parser::packet packet;
-      if (!packet_from_value((*parts)[1], packet)) return;
-      owner_->host_.broadcast_local(packet, opts_from_value((*parts)[2]));
+      if (!redis::packet_from_value((*parts)[1], nsp_, "/", packet)) return;
+      owner_->host_.broadcast_local(packet, redis::opts_from_value((*parts)[2]));
     }
 
     void on_request(const redis::message& m) {
-      auto body = parse_body(m.payload);
+      auto body = redis::parse_body(m.payload);
       if (!body.is_object()) return;
-      const auto& type_value = member(body, "type");
+      const auto& type_value = redis::member(body, "type");
       if (!type_value.is_int64()) return;
       auto type = type_value.as_int64();
-      const value& uid = member(body, "uid");
+      const value& uid = redis::member(body, "uid");
       bool mine = uid.is_string() && uid.as_string() == uid_;
-      std::string request_id = member(body, "requestId").is_string() ? member(body, "requestId").as_string() : std::string();
+      std::string request_id = redis::member(body, "requestId").is_string() ? redis::member(body, "requestId").as_string() : std::string();
       std::lock_guard<std::mutex> lock(mutex_);
       if (!owner_) return;
       redis_adapter& a = *owner_;
@@ -424,34 +428,36 @@ class redis_adapter : public in_memory_adapter {
         case sockets: {
           if (request_id.empty() || requests_.count(request_id)) return;
           broadcast_options opts;
-          opts.rooms = strings_of(member(body, "rooms"));
+          opts.rooms = redis::strings_of(redis::member(body, "rooms"));
           opts.local = true;
-          publish_json(response_channel_, sio::object{{"requestId", request_id}, {"sockets", strings(a.select(opts))}});
+          publish_json(response_channel_, sio::object{{"requestId", request_id}, {"sockets", redis::strings(a.select(opts))}});
           return;
         }
         case all_rooms_request:
           if (request_id.empty() || requests_.count(request_id)) return;
-          publish_json(response_channel_, sio::object{{"requestId", request_id}, {"rooms", strings(a.in_memory_adapter::all_rooms())}});
+          publish_json(response_channel_,
+                       sio::object{{"requestId", request_id}, {"rooms", redis::strings(a.in_memory_adapter::all_rooms())}});
           return;
         case remote_join:
         case remote_leave:
         case remote_disconnect: {
           if (mine) return;  // applied here when it was sent
           broadcast_options opts;
-          bool legacy = !member(body, "opts").is_object();
+          bool legacy = !redis::member(body, "opts").is_object();
           if (legacy) {  // the single-socket form of older Node adapters, answered
-            if (!member(body, "sid").is_string()) return;
-            opts.rooms = {member(body, "sid").as_string()};
+            if (!redis::member(body, "sid").is_string()) return;
+            opts.rooms = {redis::member(body, "sid").as_string()};
           } else {
-            opts = opts_from_value(member(body, "opts"));
+            opts = redis::opts_from_value(redis::member(body, "opts"));
           }
           opts.local = true;
           if (type == remote_disconnect) {
-            a.host_.disconnect_local(opts, member(body, "close").is_bool() && member(body, "close").as_bool());
+            a.host_.disconnect_local(opts, redis::member(body, "close").is_bool() && redis::member(body, "close").as_bool());
           } else {
-            std::vector<room_id> rooms = legacy ? (member(body, "room").is_string() ? std::vector<room_id>{member(body, "room").as_string()}
-                                                                                    : std::vector<room_id>{})
-                                                : strings_of(member(body, "rooms"));
+            std::vector<room_id> rooms =
+                legacy ? (redis::member(body, "room").is_string() ? std::vector<room_id>{redis::member(body, "room").as_string()}
+                                                                  : std::vector<room_id>{})
+                       : redis::strings_of(redis::member(body, "rooms"));
             if (type == remote_join)
               a.host_.join_local(opts, rooms);
             else
@@ -462,20 +468,20 @@ class redis_adapter : public in_memory_adapter {
         }
         case remote_fetch: {
           if (request_id.empty() || requests_.count(request_id)) return;
-          auto opts = opts_from_value(member(body, "opts"));
+          auto opts = redis::opts_from_value(redis::member(body, "opts"));
           opts.local = true;
           a.host_.local_socket_details(opts, [weak = weak_from_this(), request_id](std::vector<socket_details> found) {
             auto self = weak.lock();
             if (!self) return;
             sio::array list;
-            for (const auto& d : found) list.push_back(details_value(d));
+            for (const auto& d : found) list.push_back(redis::details_value(d));
             self->publish_json(self->response_channel_, sio::object{{"requestId", request_id}, {"sockets", std::move(list)}});
           });
           return;
         }
         case server_side_emit_request: {
           if (mine) return;
-          const auto* data = member(body, "data").get_if<sio::array>();
+          const auto* data = redis::member(body, "data").get_if<sio::array>();
           if (!data || data->empty() || !data->front().is_string()) return;
           std::vector<value> args(data->begin() + 1, data->end());
           if (request_id.empty()) return a.host_.server_side_event(data->front().as_string(), std::move(args));
@@ -493,8 +499,8 @@ class redis_adapter : public in_memory_adapter {
         case broadcast_request: {
           if (mine || request_id.empty() || acks_.count(request_id)) return;
           parser::packet packet;
-          if (!packet_from_value(member(body, "packet"), packet)) return;
-          auto opts = opts_from_value(member(body, "opts"));
+          if (!redis::packet_from_value(redis::member(body, "packet"), nsp_, "/", packet)) return;
+          auto opts = redis::opts_from_value(redis::member(body, "opts"));
           std::weak_ptr<link> weak = weak_from_this();
           a.host_.broadcast_local_with_ack(
               packet, opts,
@@ -522,22 +528,22 @@ class redis_adapter : public in_memory_adapter {
     }
 
     void on_response(const redis::message& m) {
-      auto body = parse_body(m.payload);
-      if (!body.is_object() || !member(body, "requestId").is_string()) return;
-      const std::string& id = member(body, "requestId").as_string();
+      auto body = redis::parse_body(m.payload);
+      if (!body.is_object() || !redis::member(body, "requestId").is_string()) return;
+      const std::string& id = redis::member(body, "requestId").as_string();
       if (auto it = acks_.find(id); it != acks_.end()) {
         auto a = it->second;
-        const auto& type = member(body, "type");
+        const auto& type = redis::member(body, "type");
         if (!type.is_int64()) return;
         if (type.as_int64() == broadcast_client_count) {
           if (a->counted) return;
-          const auto& n = member(body, "clientCount");
+          const auto& n = redis::member(body, "clientCount");
           // A count beyond any real server's sockets is someone's garbage: it must not wrap.
           if (n.is_int64() && n.as_int64() > 0) a->clients += static_cast<std::size_t>(std::min<std::int64_t>(n.as_int64(), 1 << 30));
           if (++a->counts >= a->expected_counts && a->expected_counts) finish_count(id, *a);
         } else if (type.as_int64() == broadcast_ack) {
           ++a->acks;
-          if (a->on_ack) a->on_ack({member(body, "packet")});
+          if (a->on_ack) a->on_ack({redis::member(body, "packet")});
           if (a->counted && a->acks >= a->clients) {
             a->timer.cancel();
             acks_.erase(id);
@@ -559,151 +565,6 @@ class redis_adapter : public in_memory_adapter {
       asio::post(bus_.executor(), [self = shared_from_this(), channel, payload = std::move(payload)]() mutable {
         self->bus_.publish(channel, std::move(payload));
       });
-    }
-    // JSON when it starts with '{' (what Node checks), msgpack otherwise.
-    static value parse_body(const std::string& payload) {
-      if (!payload.empty() && payload.front() == '{') {
-        value v;
-        if (sio::json::parse(payload, v) != sio::json::json_error::none) return {};
-        return v;
-      }
-      auto v = redis::msgpack_codec::decode(payload);
-      return v ? std::move(*v) : value();
-    }
-    static const value& member(const value& object, std::string_view name) {
-      static const value none;
-      if (const auto* o = object.get_if<sio::object>())
-        for (const auto& [key, v] : *o)
-          if (key == name) return v;
-      return none;
-    }
-    static sio::array strings(const std::vector<std::string>& list) { return sio::array(list.begin(), list.end()); }
-    static std::vector<std::string> strings_of(const value& v) {
-      std::vector<std::string> out;
-      if (const auto* list = v.get_if<sio::array>())
-        for (const auto& s : *list)
-          if (s.is_string()) out.push_back(s.as_string());
-      return out;
-    }
-
-    // {type: 2, data, (id), nsp}: the type stays EVENT on Redis, binaries or not.
-    value packet_value(const parser::packet& packet) const {
-      sio::object o{{"type", 2}, {"data", packet.data}};
-      if (packet.id) o.emplace_back("id", *packet.id);
-      o.emplace_back("nsp", nsp_);
-      return o;
-    }
-    bool packet_from_value(const value& v, parser::packet& out) const {
-      const auto& nsp = member(v, "nsp");
-      if (!v.is_object() || (nsp.is_string() ? nsp.as_string() : std::string("/")) != nsp_) return false;
-      const auto& data = member(v, "data");
-      if (!data.is_array() || data.as_array().empty()) return false;
-      out.type = parser::packet_type::event;
-      out.nsp = nsp_;
-      out.data = data;
-      const auto& id = member(v, "id");
-      if (id.is_int64() && id.as_int64() >= 0) out.id = static_cast<std::uint64_t>(id.as_int64());
-      if (id.is_uint64()) out.id = id.as_uint64();
-      return true;
-    }
-    // {rooms, except, flags}; requests other than broadcasts carry no flags.
-    static value opts_value(const broadcast_options& opts, bool with_flags) {
-      sio::array except;
-      std::set<std::string_view> seen;
-      for (const auto& r : opts.except)
-        if (seen.insert(r).second) except.emplace_back(r);
-      sio::object o{{"rooms", strings(opts.rooms)}, {"except", std::move(except)}};
-      if (with_flags) {
-        sio::object flags;
-        if (opts.is_volatile) flags.emplace_back("volatile", true);
-        if (!opts.compress) flags.emplace_back("compress", false);
-        o.emplace_back("flags", std::move(flags));
-      }
-      return o;
-    }
-    static broadcast_options opts_from_value(const value& v) {
-      broadcast_options opts;
-      opts.rooms = strings_of(member(v, "rooms"));
-      opts.except = strings_of(member(v, "except"));
-      const auto& flags = member(v, "flags");
-      opts.is_volatile = member(flags, "volatile").is_bool() && member(flags, "volatile").as_bool();
-      opts.compress = !(member(flags, "compress").is_bool() && !member(flags, "compress").as_bool());
-      opts.local = true;
-      return opts;
-    }
-
-    // What Node's fetchSockets reply holds for one socket: {id, handshake, rooms, data}.
-    static value details_value(const socket_details& d) {
-      const auto& h = d.handshake;
-      sio::object headers, query;
-      for (const auto& [name, v] : h.headers) headers.emplace_back(lower(name), v);
-      for (const auto& [name, v] : h.query) query.emplace_back(name, v);
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(h.time.time_since_epoch()).count();
-      sio::object handshake{{"headers", std::move(headers)},
-                            {"time", js_date_string(h.time)},
-                            {"address", h.address},
-                            {"xdomain", h.xdomain},
-                            {"secure", h.secure},
-                            {"issued", static_cast<std::int64_t>(ms)},
-                            {"url", h.url},
-                            {"query", std::move(query)},
-                            {"auth", h.auth.is_null() ? value(sio::object{}) : h.auth}};
-      return sio::object{{"id", d.id}, {"handshake", std::move(handshake)}, {"rooms", strings(d.rooms)}, {"data", d.data}};
-    }
-    static socket_details details_from_value(const value& v) {
-      socket_details d;
-      if (member(v, "id").is_string()) d.id = member(v, "id").as_string();
-      d.rooms = strings_of(member(v, "rooms"));
-      d.data = member(v, "data");
-      const auto& h = member(v, "handshake");
-      if (const auto* headers = member(h, "headers").get_if<sio::object>())
-        for (const auto& [name, hv] : *headers)
-          if (hv.is_string()) d.handshake.headers.add(name, hv.as_string());
-      std::string query;
-      if (const auto* params = member(h, "query").get_if<sio::object>())
-        for (const auto& [name, qv] : *params)
-          if (qv.is_string()) query += (query.empty() ? "" : "&") + percent_encode(name) + "=" + percent_encode(qv.as_string());
-      d.handshake.query = transport::query_params(query);
-      d.handshake.auth = member(h, "auth").is_object() ? member(h, "auth") : value(sio::object{});
-      if (member(h, "address").is_string()) d.handshake.address = member(h, "address").as_string();
-      if (member(h, "url").is_string()) d.handshake.url = member(h, "url").as_string();
-      d.handshake.secure = member(h, "secure").is_bool() && member(h, "secure").as_bool();
-      d.handshake.xdomain = member(h, "xdomain").is_bool() && member(h, "xdomain").as_bool();
-      // Milliseconds since 1970, within what a system_clock time point holds.
-      const auto& issued = member(h, "issued");
-      double ms = issued.is_number() ? issued.as_double() : 0;
-      if (ms > 0 && ms < 1e15)
-        d.handshake.time = std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(static_cast<std::int64_t>(ms))));
-      return d;
-    }
-    static std::string lower(std::string s) {
-      for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      return s;
-    }
-    static std::string percent_encode(const std::string& s) {
-      static const char hex[] = "0123456789ABCDEF";
-      std::string out;
-      for (unsigned char c : s) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~') {
-          out.push_back(static_cast<char>(c));
-        } else {
-          out.push_back('%');
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 15]);
-        }
-      }
-      return out;
-    }
-    // JavaScript's Date#toString in UTC, as Node writes handshake.time on a UTC machine.
-    static std::string js_date_string(std::chrono::system_clock::time_point t) {
-      std::time_t secs = std::chrono::system_clock::to_time_t(t);
-      std::tm tm{};
-      gmtime_r(&secs, &tm);
-      char text[96];
-      std::size_t n = std::strftime(text, sizeof text, "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
-      return std::string(text, n);
     }
     // Glob characters in a key or namespace must match themselves in PSUBSCRIBE.
     static std::string escape_glob(const std::string& s) {

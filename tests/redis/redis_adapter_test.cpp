@@ -20,102 +20,33 @@
 #include <sio/redis_emitter.hpp>
 #include <sio/server.hpp>
 
-#include "../integration/test_client.hpp"
-#include "redis_server.hpp"
+#include "adapter_test_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using redis_server = sio::server<sio::transport::any>;
+using sio_test::acks_with;
+using sio_test::eventually;
+using sio_test::is_event;
 const std::string test_key = "sio-test";
 
-/// One sio server with the Redis adapter, its io_context on a thread of its own.
-struct node {
-  explicit node(const std::string& url, std::chrono::milliseconds request_timeout = 5s) : guard(ctx.get_executor()) {
-    sio::redis_adapter_options opts;
-    opts.url = url;
-    opts.key = test_key;
-    opts.request_timeout = request_timeout;
-    opts.on_error = [this](std::error_code, const std::string&) { ++errors; };
-    io = std::make_unique<redis_server>(ctx, sio::server_options{}, sio::redis_adapter::create(ctx, opts));
-  }
-  void start() {
-    io->listen(0, "127.0.0.1");
-    thread = std::thread([this] {
-      ctx.run();
-      std::lock_guard<std::mutex> lock(mutex);
-      finished = true;
-      done.notify_all();
-    });
-  }
-  /// Closes the server and its Redis connections; the io_context must then run out of work.
-  bool shut_down(std::chrono::milliseconds limit = 10s) {
-    if (stopped) return true;
-    stopped = true;
-    io->close();
-    guard.reset();
-    std::unique_lock<std::mutex> lock(mutex);
-    bool drained = done.wait_for(lock, limit, [this] { return finished; });
-    lock.unlock();
-    if (!drained) ctx.stop();
-    if (thread.joinable()) thread.join();
-    return drained;
-  }
-  ~node() { shut_down(); }
-  unsigned short port() const { return io->port(); }
-
-  asio::io_context ctx;
-  asio::executor_work_guard<asio::io_context::executor_type> guard;
-  std::unique_ptr<redis_server> io;
-  std::atomic<int> errors{0};
-  std::thread thread;
-  std::mutex mutex;
-  std::condition_variable done;
-  bool finished = false;
-  bool stopped = false;
+/// One sio server with the classic Redis adapter.
+struct node : sio_test::redis_node {
+  explicit node(const std::string& url, std::chrono::milliseconds request_timeout = 5s)
+      : redis_node([&](asio::io_context& ctx, sio_test::redis_error_handler on_error) {
+          sio::redis_adapter_options opts;
+          opts.url = url;
+          opts.key = test_key;
+          opts.request_timeout = request_timeout;
+          opts.on_error = std::move(on_error);
+          return sio::redis_adapter::create(ctx, opts);
+        }) {}
 };
 
 /// Waits until `n` connections subscribe to the request channel of "/" (each server subscribes
-/// once, and last: its other subscriptions are in place then). Polls Redis, bounded.
+/// once, and last: its other subscriptions are in place then).
 bool wait_servers(const sio_test::redis_process& redis, long long n, std::chrono::seconds limit = 10s) {
-  asio::io_context io;
-  auto conn = sio::redis::connection::create(io.get_executor(), sio::redis::url::parse(redis.url()));
-  conn->start();
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  bool ok = false;
-  while (!ok && std::chrono::steady_clock::now() < deadline) {
-    bool answered = false;
-    conn->command({"PUBSUB", "NUMSUB", test_key + "-request#/#"}, [&](std::error_code ec, sio::redis::reply r) {
-      answered = true;
-      ok = !ec && r.is_array() && r.elements().size() == 2 && r.elements()[1].integer() == n;
-    });
-    while (!answered && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
-    if (!ok) std::this_thread::sleep_for(20ms);  // between polls, not to wait for an event
-  }
-  conn->close();
-  io.run_for(100ms);
-  return ok;
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
-bool is_event(const std::string& p, const std::string& name) { return p.rfind("2[\"" + name + "\"", 0) == 0; }
-
-/// A client that acknowledges every event with its own name.
-sio_test::test_client::responder acks_with(std::string name) {
-  return [name](const std::string& p) -> std::string {
-    if (p.rfind("2", 0) != 0) return "";
-    std::string id = p.substr(1, p.find('[') - 1);
-    return id.empty() ? "" : "3" + id + "[\"" + name + "\"]";
-  };
+  return sio_test::wait_count(redis, {"PUBSUB", "NUMSUB", test_key + "-request#/#"}, n, limit);
 }
 
 }  // namespace
