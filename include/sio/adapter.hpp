@@ -134,8 +134,10 @@ class adapter_host {
     done({});
   }
   /// Delivers an event packet that asks for an ack to the local sockets `opts` selects, each
-  /// registering packet.id in its ack table (what another server's broadcast with ack needs):
-  /// `client_count` once with how many were sent it, then `on_ack` for each ack that comes.
+  /// registering an ack id of this namespace's in its ack table (packet.id is not used: Node's
+  /// sharded adapter sends none, and Node numbers the packet itself too). What another server's
+  /// broadcast with ack needs: `client_count` once with how many were sent it, then `on_ack` for
+  /// each ack that comes.
   virtual void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
                                         remote_ack_handler on_ack) {
     (void)packet;

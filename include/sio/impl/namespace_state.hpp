@@ -139,12 +139,16 @@ inline void namespace_state::broadcast_local_with_ack(const parser::packet& pack
                                                       client_count_handler client_count, remote_ack_handler on_ack) {
   auto targets = selected(opts);
   client_count(targets.size());
-  if (targets.empty() || !packet.id) return;
-  auto frames = detail::encode_frames(packet);
+  if (targets.empty()) return;
+  // Numbered by this namespace, whatever id came over the wire (Node's sharded adapter sends
+  // none), as Node's broadcastWithAck numbers it.
+  parser::packet numbered = packet;
+  numbered.id = next_ack_id();
+  auto frames = detail::encode_frames(numbered);
   // A socket that leaves, or has too many acks pending, never answers: the asking server's
   // timeout covers it, as in Node.
   for (auto& s : targets)
-    s->emit_frames_with_ack(*packet.id, frames, opts.is_volatile, [on_ack](std::error_code ec, arguments a) {
+    s->emit_frames_with_ack(*numbered.id, frames, opts.is_volatile, [on_ack](std::error_code ec, arguments a) {
       if (!ec) on_ack(std::move(a).values());
     });
 }
