@@ -111,7 +111,13 @@ class redis_sharded_adapter : public in_memory_adapter {
   }
   void fetch_sockets(const broadcast_options& opts, request_timeout timeout, fetch_sockets_handler done) override {
     if (opts.local) return in_memory_adapter::fetch_sockets(opts, timeout, std::move(done));
-    link_->fetch_sockets(opts, timeout, std::move(done));
+    // This server's sockets first, then the others' (asked without the link's lock: a handler of
+    // another server's message, which runs under it, may call this).
+    host_.local_socket_details(
+        opts, [weak = std::weak_ptr<link>(link_), opts, timeout, done = std::move(done)](std::vector<socket_details> local) mutable {
+          if (auto l = weak.lock()) return l->fetch_sockets(std::move(local), opts, timeout, std::move(done));
+          done({}, std::move(local));
+        });
   }
   void add_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) override {
     in_memory_adapter::add_sockets(opts, rooms);
@@ -265,27 +271,22 @@ class redis_sharded_adapter : public in_memory_adapter {
           [replies, done = std::move(done)](std::error_code ec) { done(ec, std::move(*replies)); });
     }
 
-    void fetch_sockets(const broadcast_options& opts, request_timeout timeout, fetch_sockets_handler done) {
-      std::weak_ptr<link> weak = shared_from_this();
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!owner_) return done({}, {});
-      owner_->host_.local_socket_details(opts, [weak, opts, timeout, done = std::move(done)](std::vector<socket_details> local) mutable {
-        auto self = weak.lock();
-        if (!self) return done({}, std::move(local));
-        auto found = std::make_shared<std::vector<socket_details>>(std::move(local));
-        std::string id = make_id();
-        std::optional<std::int64_t> timeout_flag;
-        if (timeout) timeout_flag = timeout->count();
-        std::string payload = self->encode(fetch_sockets_message,
-                                           sio::object{{"opts", redis::opts_value(opts, true, timeout_flag)}, {"requestId", id}}, false);
-        self->ask(
-            std::move(id), std::move(payload), timeout,
-            [found](const value& data) {
-              if (const auto* list = redis::member(data, "sockets").get_if<sio::array>())
-                for (const auto& s : *list) found->push_back(redis::details_from_value(s));
-            },
-            [found, done = std::move(done)](std::error_code ec) { done(ec, std::move(*found)); });
-      });
+    // Asks the other servers for the sockets `opts` selects, after this server's (`local`).
+    void fetch_sockets(std::vector<socket_details> local, const broadcast_options& opts, request_timeout timeout,
+                       fetch_sockets_handler done) {
+      auto found = std::make_shared<std::vector<socket_details>>(std::move(local));
+      std::string id = make_id();
+      std::optional<std::int64_t> timeout_flag;
+      if (timeout) timeout_flag = timeout->count();
+      std::string payload =
+          encode(fetch_sockets_message, sio::object{{"opts", redis::opts_value(opts, true, timeout_flag)}, {"requestId", id}}, false);
+      ask(
+          std::move(id), std::move(payload), timeout,
+          [found](const value& data) {
+            if (const auto* list = redis::member(data, "sockets").get_if<sio::array>())
+              for (const auto& s : *list) found->push_back(redis::details_from_value(s));
+          },
+          [found, done = std::move(done)](std::error_code ec) { done(ec, std::move(*found)); });
     }
 
     void broadcast_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,

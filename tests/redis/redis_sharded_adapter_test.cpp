@@ -446,8 +446,14 @@ TEST_CASE("server_side_emit with and without ack; a server that stops answering 
     if (event == "ping" || event == "quiet") reply(sio::value{sio::binary{4, 2}});  // a binary reply: msgpack
   });
   std::promise<sio::value> hello;
+  std::promise<std::pair<std::error_code, std::size_t>> fetched_in_handler;
   a.io->on_server_side_event([&](const std::string& event, sio::arguments args) {
     if (event == "hello") hello.set_value(args.get<sio::value>(0).value_or(sio::value()));
+    // A handler may ask the cluster in turn (it runs while the adapter handles b's message).
+    if (event == "fetch")
+      a.io->timeout(2s).fetch_sockets([&](std::error_code ec, std::vector<sio::remote_socket> found) {
+        fetched_in_handler.set_value({ec, found.size()});
+      });
   });
   a.start();
   b.start();
@@ -477,6 +483,11 @@ TEST_CASE("server_side_emit with and without ack; a server that stops answering 
   REQUIRE(heard.wait_for(10s) == std::future_status::ready);
   CHECK(heard.get() == sio::value(sio::binary{1, 2}));
 
+  b.io->server_side_emit("fetch");
+  auto in_handler = fetched_in_handler.get_future();
+  REQUIRE(in_handler.wait_for(10s) == std::future_status::ready);
+  CHECK(in_handler.get() == std::pair<std::error_code, std::size_t>{{}, 0});
+
   // c's io_context stops: Redis still counts its connections, but it answers nothing.
   c.ctx.stop();
   c.thread.join();
@@ -496,6 +507,45 @@ TEST_CASE("server_side_emit with and without ack; a server that stops answering 
   auto again = a.io->server_side_emit_with_ack("ping", 1, asio::use_future);
   REQUIRE(again.wait_for(10s) == std::future_status::ready);
   CHECK(again.get().size() == 1);
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+
+TEST_CASE("local delivery goes on while Redis is away; cross-server delivery resumes after it restarts") {
+  auto mode = GENERATE(redis_subscription_mode::dynamic, redis_subscription_mode::dynamic_private);
+  INFO("subscription mode " << mode_name(mode));
+  sio_test::redis_process redis;
+  node a(redis.url(), mode), b(redis.url(), mode);
+  std::atomic<int> connected{0};
+  a.io->on_connection([&](sio::socket) { ++connected; });
+  b.io->on_connection([&](sio::socket s) {
+    s.join("room");
+    ++connected;
+  });
+  a.start();
+  b.start();
+  REQUIRE(wait_servers(redis, 2));
+  sio_test::test_client client_a(a.port()), client_b(b.port());
+  client_a.connect();
+  client_b.connect();
+  REQUIRE(eventually([&] { return connected.load() == 2; }));
+  REQUIRE(wait_subscribers(redis, room_channel("room"), 1));
+
+  redis.stop();
+  a.io->emit("during", 1);
+  CHECK(client_a.next_matching([](const std::string& p) { return is_event(p, "during"); }) == "2[\"during\",1]");
+  std::promise<std::error_code> fetched;
+  a.io->timeout(300ms).fetch_sockets([&](std::error_code e, std::vector<sio::remote_socket>) { fetched.set_value(e); });
+  auto f = fetched.get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  CHECK(f.get() == sio::errc::ack_timeout);
+
+  // The shard subscriptions, room channels included, are taken again on the new link.
+  redis.start();
+  REQUIRE(wait_servers(redis, 2, 20s));
+  REQUIRE(wait_subscribers(redis, room_channel("room"), 1, 20s));
+  a.io->to("room").emit("after", 2);
+  CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "after"); }, 20s) == "2[\"after\",2]");
   CHECK(a.shut_down());
   CHECK(b.shut_down());
 }
