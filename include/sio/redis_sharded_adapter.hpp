@@ -24,9 +24,9 @@
 // Redis away: local delivery goes on; publishes wait in the connection's bounded queue (options
 // .connection) and are dropped and reported over it; requests to other servers time out.
 //
-// Differences from the adapter interface's defaults: all_rooms() gives this server's rooms only —
-// the rooms of the whole cluster are classic-only (sio::redis_adapter::fetch_all_rooms), as in
-// Node, whose sharded adapter has no allRooms. server_count() is the last count seen.
+// The rooms of the whole cluster are classic-only (sio::redis_adapter): here all_rooms() and
+// fetch_all_rooms() give this server's rooms, as Node's sharded adapter's allRooms() does (it has
+// no request for them). server_count() is the last count seen; fetch_server_count() asks Redis.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -142,11 +142,10 @@ class redis_sharded_adapter : public in_memory_adapter {
                                  server_replies_handler done) override {
     link_->server_side_emit(event, args, timeout, std::move(done));
   }
+  /// PUBSUB SHARDNUMSUB of the namespace's channel, asked now (1 when Redis cannot answer).
+  void fetch_server_count(server_count_handler done) override { link_->fetch_server_count(std::move(done)); }
   /// This server's id in the cluster (16 hex digits, like Node's ClusterAdapter).
   const std::string& uid() const noexcept { return link_->uid(); }
-  /// The room channels this namespace holds now (dynamic modes), for tests and diagnostics:
-  /// completes on the adapter's strand.
-  void room_channels(std::function<void(std::vector<std::string>)> done) const { link_->room_channels(std::move(done)); }
 
  private:
   void rooms_changed(const socket_id& id, const std::vector<room_id>& rooms) {
@@ -234,14 +233,6 @@ class redis_sharded_adapter : public in_memory_adapter {
         }
       });
     }
-    void room_channels(std::function<void(std::vector<std::string>)> done) {
-      asio::post(bus_.executor(), [self = shared_from_this(), done = std::move(done)] {
-        std::vector<std::string> out;
-        for (const auto& r : self->room_channels_) out.push_back(self->room_channel(r));
-        done(std::move(out));
-      });
-    }
-
     // --- sending -----------------------------------------------------------------------------
 
     void publish_broadcast(const parser::packet& packet, const broadcast_options& opts) {
@@ -316,6 +307,14 @@ class redis_sharded_adapter : public in_memory_adapter {
       });
     }
 
+    void fetch_server_count(server_count_handler done) {
+      asio::post(bus_.executor(), [self = shared_from_this(), done = std::move(done)]() mutable {
+        self->bus_.shardnumsub(self->channel_, [self, done = std::move(done)](std::error_code ec, std::size_t n) {
+          if (!ec) self->server_count_ = n;
+          done(ec, std::max<std::size_t>(1, n));
+        });
+      });
+    }
     void refresh_server_count() {
       asio::post(bus_.executor(), [weak = weak_from_this()] {
         auto self = weak.lock();

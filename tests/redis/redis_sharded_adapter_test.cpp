@@ -423,7 +423,7 @@ TEST_CASE("a broadcast with acks counts the other server's clients and gets thei
   CHECK(names == std::vector<std::string>{"a", "b1", "b2"});
 
   // To one room (with an ack it still goes to the namespace channel: every server must count).
-  b.io->sockets_join({"pair"});
+  b.io->local().sockets_join({"pair"});  // b's two clients only
   REQUIRE(eventually([&] { return b.io->in("pair").sockets().size() == 2; }));
   auto room = a.io->to("pair").timeout(5s).emit_with_ack("ask", 2, asio::use_future);
   REQUIRE(room.wait_for(10s) == std::future_status::ready);
@@ -460,6 +460,18 @@ TEST_CASE("server_side_emit with and without ack; a server that stops answering 
   c.start();
   REQUIRE(wait_servers(redis, 3));
 
+  // Counted now by SHARDNUMSUB; the rooms are this server's only (Node's sharded adapter has no
+  // cluster-wide list).
+  auto servers = a.io->fetch_server_count(asio::use_future);
+  REQUIRE(servers.wait_for(10s) == std::future_status::ready);
+  CHECK(servers.get() == 3);
+  sio_test::test_client client_b(b.port());
+  client_b.connect();  // b has a room now: its socket's own
+  REQUIRE(eventually([&] { return b.io->sockets().size() == 1; }));
+  auto rooms = a.io->fetch_all_rooms(asio::use_future);
+  REQUIRE(rooms.wait_for(10s) == std::future_status::ready);
+  CHECK(rooms.get().empty());
+
   auto replies = a.io->server_side_emit_with_ack("ping", 5, asio::use_future);
   REQUIRE(replies.wait_for(10s) == std::future_status::ready);
   auto got = replies.get();
@@ -486,7 +498,9 @@ TEST_CASE("server_side_emit with and without ack; a server that stops answering 
   b.io->server_side_emit("fetch");
   auto in_handler = fetched_in_handler.get_future();
   REQUIRE(in_handler.wait_for(10s) == std::future_status::ready);
-  CHECK(in_handler.get() == std::pair<std::error_code, std::size_t>{{}, 0});
+  auto [handler_ec, handler_found] = in_handler.get();
+  CHECK_FALSE(handler_ec);
+  CHECK(handler_found == 1);  // client_b's socket
 
   // c's io_context stops: Redis still counts its connections, but it answers nothing.
   c.ctx.stop();
