@@ -21,8 +21,12 @@
 // the namespace channel; sio's ids have 20 characters like Node's); `dynamic_private` does so for
 // every room; `static_channels` never does.
 //
-// Redis away: local delivery goes on; publishes wait in the connection's bounded queue (options
-// .connection) and are dropped and reported over it; requests to other servers time out.
+// The transport is sio::redis::cluster (redis/shard_bus.hpp): the URL names one redis-server or
+// any node of a Redis Cluster, whose MOVED/ASK it follows.
+//
+// Redis away: local delivery goes on; publishes wait, bounded (options.connection, and the
+// cluster client's max_waiting_commands), and over the bounds are dropped and reported; requests
+// to other servers time out.
 //
 // The rooms of the whole cluster are classic-only (sio::redis_adapter): here all_rooms() and
 // fetch_all_rooms() give this server's rooms, as Node's sharded adapter's allRooms() does (it has

@@ -1,9 +1,9 @@
 #pragma once
 // The sharded pub/sub under one server's sio::redis_sharded_adapter (docs/redis-wire.md §3): SPUBLISH,
-// SSUBSCRIBE, SUNSUBSCRIBE and PUBSUB SHARDNUMSUB, nothing else. This is the seam where the Redis
-// Cluster client (sio::redis::cluster: slots, MOVED/ASK, counts summed over masters) slots in; for
-// now two connections to one redis-server (7.0 or newer, which takes sharded pub/sub without
-// cluster mode): `pub` for SPUBLISH and the counts, `sub` for the subscriptions.
+// SSUBSCRIBE, SUNSUBSCRIBE and PUBSUB SHARDNUMSUB, nothing else, through sio::redis::cluster:
+// on a Redis Cluster each channel lives at the master owning its slot (MOVED/ASK followed,
+// subscriptions moved with their slot, counts summed over masters); a redis-server without
+// cluster mode (7.0+ takes sharded pub/sub) is a cluster of one node.
 //
 // One per server, never shared between servers: Node counts servers by the subscriber connections
 // on the namespace's channel, so two servers on one connection would be counted once.
@@ -20,7 +20,7 @@
 
 #include <asio.hpp>
 
-#include "sio/redis/connection.hpp"
+#include "sio/redis/cluster.hpp"
 #include "sio/redis/message.hpp"
 #include "sio/redis/sharded_adapter_options.hpp"
 #include "sio/redis/url.hpp"
@@ -40,60 +40,49 @@ class shard_bus : public std::enable_shared_from_this<shard_bus> {
   shard_bus& operator=(const shard_bus&) = delete;
   // The connections outlive the bus only to close on their strand.
   ~shard_bus() {
-    if (pub_ || sub_)
-      asio::post(strand_, [pub = pub_, sub = sub_] {
-        if (pub) pub->close();
-        if (sub) sub->close();
-      });
+    if (redis_) asio::post(strand_, [redis = redis_] { redis->close(); });
   }
 
   const redis_sharded_adapter_options& options() const noexcept { return options_; }
   const asio::any_io_executor& executor() const noexcept { return strand_; }
 
-  /// Closes both connections for good (posted to the strand): what is not sent is dropped,
+  /// Closes its connections for good (posted to the strand): what is not sent is dropped,
   /// requests time out, and the io_context can run out of work. Any thread.
   void close() {
     asio::post(strand_, [self = shared_from_this()] {
       self->closed_ = true;
-      self->listeners_.clear();
-      if (self->pub_) self->pub_->close();
-      if (self->sub_) self->sub_->close();
+      if (self->redis_) self->redis_->close();
     });
   }
 
-  /// SSUBSCRIBE `channel` (one channel per command, as a cluster needs); its messages go to `h`.
+  /// SSUBSCRIBE `channel` (where its slot lives, and again wherever it moves); its messages go to `h`.
   void ssubscribe(const std::string& channel, message_handler h) {
     if (!start()) return;
-    listeners_[channel] = std::move(h);
-    sub_->ssubscribe(channel, [weak = weak_from_this(), channel](std::error_code ec, const reply& r) {
+    redis_->ssubscribe(channel, std::move(h), [weak = weak_from_this(), channel](std::error_code ec, const reply& r) {
       auto self = weak.lock();
       if (self && (ec || r.is_error())) self->report(ec ? ec : std::make_error_code(std::errc::bad_message), "ssubscribe to " + channel);
     });
   }
   void sunsubscribe(const std::string& channel) {
-    if (closed_ || !sub_ || !listeners_.erase(channel)) return;
-    sub_->sunsubscribe({channel}, [](std::error_code, const reply&) {});
+    if (closed_ || !redis_) return;
+    redis_->sunsubscribe(channel);
   }
 
   /// SPUBLISH; a failure (Redis away, the write queue full) goes to options().on_error.
   void spublish(const std::string& channel, std::string payload) {
     if (!start()) return report(make_error_code(errc::closed), "spublish on " + channel);
-    pub_->command({"SPUBLISH", channel, payload}, [weak = weak_from_this(), channel](std::error_code ec, reply r) {
+    redis_->spublish(channel, payload, [weak = weak_from_this(), channel](std::error_code ec, reply r) {
       if (!ec && r.is_error()) ec = std::make_error_code(std::errc::bad_message);
       auto self = weak.lock();
       if (ec && self) self->report(ec, "spublish on " + channel + (r.is_error() ? ": " + r.str() : std::string()));
     });
   }
 
-  /// PUBSUB SHARDNUMSUB `channel`: how many connections hold a shard subscription to it.
+  /// PUBSUB SHARDNUMSUB `channel` (summed over the masters): how many connections hold a shard
+  /// subscription to it.
   void shardnumsub(const std::string& channel, count_handler done) {
     if (!start()) return asio::post(strand_, [done = std::move(done)] { done(make_error_code(errc::closed), 0); });
-    pub_->command({"PUBSUB", "SHARDNUMSUB", channel}, [done = std::move(done)](std::error_code ec, reply r) {
-      if (!ec && (!r.is_array() || r.elements().size() < 2)) ec = std::make_error_code(std::errc::bad_message);
-      if (ec) return done(ec, 0);
-      const auto& n = r.elements()[1];
-      done({}, n.is_integer() && n.integer() > 0 ? static_cast<std::size_t>(n.integer()) : 0);
-    });
+    redis_->shardnumsub(channel, std::move(done));
   }
 
   void report(std::error_code ec, const std::string& what) {
@@ -106,30 +95,21 @@ class shard_bus : public std::enable_shared_from_this<shard_bus> {
  private:
   bool start() {
     if (closed_) return false;
-    if (pub_) return true;
-    pub_ = connection::create(strand_, address_, options_.connection);
-    sub_ = connection::create(strand_, address_, options_.connection);
-    sub_->on_message([weak = weak_from_this()](message m) {
-      if (auto self = weak.lock()) self->dispatch(m);
-    });
-    pub_->start();
-    sub_->start();
+    if (redis_) return true;
+    cluster_options opts;
+    opts.connection = options_.connection;
+    opts.on_error = [weak = weak_from_this()](std::error_code ec, const std::string& what) {
+      if (auto self = weak.lock()) self->report(ec, what);
+    };
+    redis_ = cluster::create(strand_, {address_}, std::move(opts));
+    redis_->start();
     return true;
-  }
-
-  void dispatch(const message& m) {
-    auto it = listeners_.find(m.channel);
-    if (it == listeners_.end()) return;
-    if (m.kind == message::type::smessage) return it->second(m);
-    // The server ended the subscription on its own (a slot moved): take it again.
-    if (m.kind == message::type::sunsubscribe) ssubscribe(m.channel, it->second);
   }
 
   asio::any_io_executor strand_;
   redis_sharded_adapter_options options_;
   url address_;
-  std::shared_ptr<connection> pub_, sub_;
-  std::map<std::string, message_handler> listeners_;
+  std::shared_ptr<cluster> redis_;
   std::size_t failures_ = 0;
   bool closed_ = false;
 };

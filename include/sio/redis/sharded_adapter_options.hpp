@@ -19,7 +19,8 @@ enum class redis_subscription_mode {
 };
 
 struct redis_sharded_adapter_options {
-  /// redis:// or rediss:// (TLS), with user and password. Pub/sub ignores the db number: the
+  /// redis:// or rediss:// (TLS), with user and password: one redis-server (7.0+), or any node
+  /// of a Redis Cluster (the others are found from it). Pub/sub ignores the db number: the
   /// channel prefix is what keeps two clusters on one Redis apart.
   std::string url = "redis://127.0.0.1:6379";
   /// Node's channelPrefix: the same on every server of one cluster.
