@@ -24,6 +24,9 @@
 #include <sio/server.hpp>
 
 #include "adapter_test_support.hpp"
+#ifdef SIO_REDIS_CLI
+#include "redis_cluster.hpp"
+#endif
 
 namespace {
 
@@ -563,3 +566,57 @@ TEST_CASE("local delivery goes on while Redis is away; cross-server delivery res
   CHECK(a.shut_down());
   CHECK(b.shut_down());
 }
+
+#ifdef SIO_REDIS_CLI
+TEST_CASE("on a 3-master Redis Cluster: broadcasts to rooms, fetch_sockets and server-side emits cross servers") {
+  sio_test::redis_cluster cluster;
+  // Each server is given a different node: the others are found from it.
+  node a(cluster.url(0)), b(cluster.url(1));
+  std::atomic<int> connected{0};
+  a.io->on_connection([&](sio::socket) { ++connected; });
+  b.io->on_connection([&](sio::socket s) {
+    s.join("room-on-b");
+    ++connected;
+  });
+  b.io->on_server_side_event([](const std::string& event, sio::arguments, std::function<void(sio::value)> reply) {
+    if (event == "ping") reply(sio::value("pong"));
+  });
+  a.start();
+  b.start();
+  auto count = [&] {
+    auto n = a.io->fetch_server_count(asio::use_future);
+    return n.wait_for(10s) == std::future_status::ready ? n.get() : 0;
+  };
+  REQUIRE(eventually([&] { return count() == 2; }, 20s));  // SHARDNUMSUB summed over the masters
+  sio_test::test_client client_a(a.port()), client_b(b.port());
+  client_a.connect();
+  std::string id_b = client_b.connect();
+  REQUIRE(eventually([&] { return connected.load() == 2; }));
+
+  auto found = a.io->in("room-on-b").fetch_sockets(asio::use_future);
+  REQUIRE(found.wait_for(10s) == std::future_status::ready);
+  CHECK(found.get().size() == 1);
+  a.io->emit("all", 1);
+  CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "all"); }) == "2[\"all\",1]");
+  // Node's count of a channel: SHARDNUMSUB at every master, summed.
+  auto shard_subscribers = [&](const std::string& channel) {
+    long long total = 0;
+    for (int i = 0; i < sio_test::redis_cluster::size; ++i) {
+      auto out = cluster.cli(i, "PUBSUB SHARDNUMSUB '" + channel + "'");
+      total += std::stoll(out.substr(out.rfind('\n') + 1));
+    }
+    return total;
+  };
+  REQUIRE(eventually([&] { return shard_subscribers(room_channel("room-on-b")) == 1; }, 20s));
+  a.io->to("room-on-b").emit("room", 1);
+  CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "room"); }) == "2[\"room\",1]");
+  a.io->to(id_b).emit("direct", 2);
+  CHECK(client_b.next_matching([](const std::string& p) { return is_event(p, "direct"); }) == "2[\"direct\",2]");
+  auto replies = a.io->server_side_emit_with_ack("ping", asio::use_future);
+  REQUIRE(replies.wait_for(10s) == std::future_status::ready);
+  CHECK(replies.get() == std::vector<sio::value>{sio::value("pong")});
+  CHECK(a.errors.load() == 0);
+  CHECK(a.shut_down());
+  CHECK(b.shut_down());
+}
+#endif
