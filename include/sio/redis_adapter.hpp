@@ -86,7 +86,11 @@ class redis_adapter : public in_memory_adapter {
   }
   void fetch_sockets(const broadcast_options& opts, request_timeout timeout, fetch_sockets_handler done) override {
     if (opts.local) return in_memory_adapter::fetch_sockets(opts, timeout, std::move(done));
-    link_->fetch_sockets(opts, timeout, std::move(done));
+    // The local part here, not through the link: its lock may be held by this very thread (a
+    // server-side event handler that calls fetch_sockets).
+    host_.local_socket_details(opts, [link = link_, opts, timeout, done = std::move(done)](std::vector<socket_details> local) mutable {
+      link->fetch_remote_sockets(opts, timeout, std::move(local), std::move(done));
+    });
   }
   void add_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) override {
     in_memory_adapter::add_sockets(opts, rooms);
@@ -113,7 +117,9 @@ class redis_adapter : public in_memory_adapter {
   }
   /// The rooms with a member anywhere in the cluster (Node's allRooms()): errc::ack_timeout with
   /// the rooms gathered when some server did not answer in time.
-  void fetch_all_rooms(request_timeout timeout, rooms_handler done) override { link_->fetch_all_rooms(timeout, std::move(done)); }
+  void fetch_all_rooms(request_timeout timeout, rooms_handler done) override {
+    link_->fetch_all_rooms(in_memory_adapter::all_rooms(), timeout, std::move(done));
+  }
   /// PUBSUB NUMSUB of the namespace's request channel, asked now (1 when Redis cannot answer).
   void fetch_server_count(server_count_handler done) override { link_->fetch_server_count(std::move(done)); }
   /// This server's id in the cluster (6 characters, like Node's).
@@ -224,32 +230,24 @@ class redis_adapter : public in_memory_adapter {
           [replies, done = std::move(done)](std::error_code ec) { done(ec, std::move(*replies)); });
     }
 
-    void fetch_sockets(const broadcast_options& opts, request_timeout timeout, fetch_sockets_handler done) {
-      std::weak_ptr<link> weak = shared_from_this();
-      with_owner([&](redis_adapter& a) {
-        a.host_.local_socket_details(opts, [weak, opts, timeout, done = std::move(done)](std::vector<socket_details> local) mutable {
-          auto self = weak.lock();
-          if (!self) return done({}, std::move(local));
-          auto found = std::make_shared<std::vector<socket_details>>(std::move(local));
-          std::string id = make_id();
-          std::string payload = sio::json::stringify(sio::object{
-              {"uid", self->uid_}, {"requestId", id}, {"type", static_cast<int>(remote_fetch)}, {"opts", redis::opts_value(opts, false)}});
-          self->ask(
-              std::move(id), std::move(payload), timeout,
-              [found](const value& body) {
-                if (const auto* list = redis::member(body, "sockets").get_if<sio::array>())
-                  for (const auto& s : *list) found->push_back(redis::details_from_value(s));
-              },
-              [found, done = std::move(done)](std::error_code ec) { done(ec, std::move(*found)); });
-        });
-      });
+    // Adds the other servers' sockets to `local` (this server's, gathered by the adapter).
+    void fetch_remote_sockets(const broadcast_options& opts, request_timeout timeout, std::vector<socket_details> local,
+                              fetch_sockets_handler done) {
+      auto found = std::make_shared<std::vector<socket_details>>(std::move(local));
+      std::string id = make_id();
+      std::string payload = sio::json::stringify(sio::object{
+          {"uid", uid_}, {"requestId", id}, {"type", static_cast<int>(remote_fetch)}, {"opts", redis::opts_value(opts, false)}});
+      ask(
+          std::move(id), std::move(payload), timeout,
+          [found](const value& body) {
+            if (const auto* list = redis::member(body, "sockets").get_if<sio::array>())
+              for (const auto& s : *list) found->push_back(redis::details_from_value(s));
+          },
+          [found, done = std::move(done)](std::error_code ec) { done(ec, std::move(*found)); });
     }
 
-    void fetch_all_rooms(request_timeout timeout, std::function<void(std::error_code, std::vector<room_id>)> done) {
-      auto rooms = std::make_shared<std::set<room_id>>();
-      with_owner([&](redis_adapter& a) {
-        for (auto& r : a.in_memory_adapter::all_rooms()) rooms->insert(r);
-      });
+    void fetch_all_rooms(const std::vector<room_id>& local, request_timeout timeout, rooms_handler done) {
+      auto rooms = std::make_shared<std::set<room_id>>(local.begin(), local.end());
       std::string id = make_id();
       std::string payload =
           sio::json::stringify(sio::object{{"uid", uid_}, {"requestId", id}, {"type", static_cast<int>(all_rooms_request)}});
@@ -582,12 +580,6 @@ class redis_adapter : public in_memory_adapter {
       std::string id(6, ' ');
       for (auto& c : id) c = alphabet[rng() % 64];
       return id;
-    }
-
-    template <class Fn>
-    void with_owner(Fn&& fn) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (owner_) fn(*owner_);
     }
 
     std::mutex mutex_;  // owner_, against detach(); held while a received message reaches the host

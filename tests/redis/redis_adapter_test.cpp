@@ -252,8 +252,14 @@ TEST_CASE("server_side_emit with and without ack; a server that stops answering 
     if (event == "ping" || event == "quiet") reply(sio::value{"pong from c"});
   });
   std::promise<int> hello;
+  std::promise<std::pair<std::error_code, std::size_t>> fetched_in_handler;
   a.io->on_server_side_event([&](const std::string& event, sio::arguments args) {
     if (event == "hello") hello.set_value(args.get<int>(0).value_or(-1));
+    // A handler may ask the cluster in turn (it runs while the adapter handles b's message).
+    if (event == "fetch")
+      a.io->timeout(2s).fetch_sockets([&](std::error_code ec, std::vector<sio::remote_socket> found) {
+        fetched_in_handler.set_value({ec, found.size()});
+      });
   });
   a.start();
   b.start();
@@ -282,6 +288,13 @@ TEST_CASE("server_side_emit with and without ack; a server that stops answering 
   auto heard = hello.get_future();
   REQUIRE(heard.wait_for(10s) == std::future_status::ready);
   CHECK(heard.get() == 9);
+
+  b.io->server_side_emit("fetch");
+  auto in_handler = fetched_in_handler.get_future();
+  REQUIRE(in_handler.wait_for(10s) == std::future_status::ready);
+  auto [handler_ec, handler_found] = in_handler.get();
+  CHECK_FALSE(handler_ec);
+  CHECK(handler_found == 0);  // no client anywhere: every server answered with none
 
   // c's io_context stops: Redis still counts its connections, but it answers nothing.
   c.ctx.stop();
