@@ -30,7 +30,7 @@ using redis_error_handler = std::function<void(std::error_code, const std::strin
 /// One sio server whose adapter `make_adapter(ctx, on_error)` makes, its io_context on a thread.
 struct redis_node {
   template <class MakeAdapter>
-  explicit redis_node(MakeAdapter&& make_adapter) : guard(ctx.get_executor()) {
+  explicit redis_node(MakeAdapter&& make_adapter) {
     redis_error_handler on_error = [this](std::error_code, const std::string&) { ++errors; };
     io = std::make_unique<redis_sio_server>(ctx, sio::server_options{}, make_adapter(ctx, std::move(on_error)));
   }
@@ -60,7 +60,7 @@ struct redis_node {
   unsigned short port() const { return io->port(); }
 
   asio::io_context ctx;
-  asio::executor_work_guard<asio::io_context::executor_type> guard;
+  asio::executor_work_guard<asio::io_context::executor_type> guard{ctx.get_executor()};  // after ctx
   std::unique_ptr<redis_sio_server> io;
   std::atomic<int> errors{0};
   std::thread thread;
