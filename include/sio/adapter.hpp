@@ -133,8 +133,9 @@ class adapter_host {
     (void)opts;
     done({});
   }
-  /// Delivers an event packet that asks for an ack to the local sockets `opts` selects, each
-  /// registering packet.id in its ack table (what another server's broadcast with ack needs):
+  /// Delivers an event packet that asks for an ack to the local sockets `opts` selects, under an
+  /// ack id of this namespace (packet.id is not used; Node's adapter sends none), each registering
+  /// it in its ack table (what another server's broadcast with ack needs):
   /// `client_count` once with how many were sent it, then `on_ack` for each ack that comes.
   virtual void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
                                         remote_ack_handler on_ack) {

@@ -139,12 +139,16 @@ inline void namespace_state::broadcast_local_with_ack(const parser::packet& pack
                                                       client_count_handler client_count, remote_ack_handler on_ack) {
   auto targets = selected(opts);
   client_count(targets.size());
-  if (targets.empty() || !packet.id) return;
-  auto frames = detail::encode_frames(packet);
+  if (targets.empty()) return;
+  // An ack id of this namespace, whatever came over the wire (Node's adapter sends none, and
+  // another server's id could be one that this namespace's sockets are already waiting for).
+  parser::packet own = packet;
+  own.id = next_ack_id();
+  auto frames = detail::encode_frames(own);
   // A socket that leaves, or has too many acks pending, never answers: the asking server's
   // timeout covers it, as in Node.
   for (auto& s : targets)
-    s->emit_frames_with_ack(*packet.id, frames, opts.is_volatile, [on_ack](std::error_code ec, arguments a) {
+    s->emit_frames_with_ack(*own.id, frames, opts.is_volatile, [on_ack](std::error_code ec, arguments a) {
       if (!ec) on_ack(std::move(a).values());
     });
 }
