@@ -19,6 +19,7 @@
 //   do-disconnect {to, except, close}                         → "ok"
 //   do-serverSideEmit {event, args, ack, timeout}             → "ok", or {replies, error?}
 //   do-broadcastWithAck {to, except, event, args, timeout}    → {responses, error?}
+//   do-allRooms                     → the rooms of the whole cluster, sorted, or {error}
 // Server-side events from other nodes are passed to this node's clients as
 // "sse" {node, event, args}; with an ack the node replies {node, args}.
 #include <algorithm>
@@ -148,7 +149,7 @@ sio::value error_result(std::error_code ec, const char* name, sio::value list) {
   return out;
 }
 
-void install(sio::socket socket, const std::string& node) {
+void install(sio::socket socket, const std::string& node, sio::redis_adapter* const& main_adapter) {
   sio::namespace_ nsp = socket.nsp();
   socket.data<sio::value>() = sio::object{};
 
@@ -209,6 +210,12 @@ void install(sio::socket socket, const std::string& node) {
           ack(error_result(ec, "responses", std::move(responses)));
         });
   });
+  socket.on("do-allRooms", [&main_adapter](sio::ack_sender ack) {
+    main_adapter->fetch_all_rooms({}, [ack](std::error_code ec, std::vector<sio::room_id> rooms) {
+      if (ec) return ack({{"error", ec.message()}});
+      ack(sorted(std::move(rooms)));
+    });
+  });
 }
 
 }  // namespace
@@ -219,9 +226,15 @@ int main(int argc, char** argv) {
     std::cerr << "cluster_node " << name << ": redis: " << what << ": " << ec.message() << "\n";
   };
   asio::io_context ctx;
-  sio::server<sio::transport::any> io(ctx, {}, sio::redis_adapter::create(ctx, s.redis));
+  // The main namespace's adapter, for what only the Redis adapter offers (the rooms of the cluster).
+  sio::redis_adapter* main_adapter = nullptr;
+  sio::server<sio::transport::any> io(ctx, {}, [&main_adapter, make = sio::redis_adapter::create(ctx, s.redis)](sio::adapter_host& host) {
+    auto adapter = make(host);
+    if (host.name() == "/") main_adapter = static_cast<sio::redis_adapter*>(adapter.get());
+    return adapter;
+  });
 
-  io.on_connection([name = s.name](sio::socket socket) { install(socket, name); });
+  io.on_connection([name = s.name, &main_adapter](sio::socket socket) { install(socket, name, main_adapter); });
   io.on_server_side_event([&io, name = s.name](const std::string& event, sio::arguments args, std::function<void(sio::value)> reply) {
     sio::array list(args.begin(), args.end());
     io.local().emit("sse", {{"node", name}, {"event", event}, {"args", list}});

@@ -238,6 +238,7 @@ describe("a cluster of two sio nodes and one Node node on one redis-server (clas
       await s.request("do-broadcast", { event: "two-rooms", to: ["odd", "nobody"], args: [from] });
       await s.request("do-broadcast", { event: "even", except: ["odd"], args: [from] });
       await s.request("do-broadcast", { event: "none", to: ["nobody"], args: [from] });
+      await s.request("do-broadcast", { event: "not-me", except: [s.id], args: [from] }); // socket.broadcast
       await s.request("do-broadcast", { event: "bin", args: [from, bin] });
       await marker(from);
       // Volatile crosses too: every client has read all of the above, so the sockets are idle and
@@ -253,6 +254,7 @@ describe("a cluster of two sio nodes and one Node node on one redis-server (clas
         assert.equal(got("even").length, c.n === 1 ? 0 : 1, `except a room: ${what}`);
         assert.equal(got("vol").length, 1, `volatile: ${what}`);
         assert.equal(got("none").length, 0, `to a room without members: ${what}`);
+        assert.equal(got("not-me").length, c === s ? 0 : 1, `except the sender's id: ${what}`);
         assert.equal(got("bin").length, 1, `binary: ${what}`);
         assert.ok(Buffer.from(got("bin")[0][1]).equals(bin), `binary payload intact: ${what}`);
       }
@@ -303,6 +305,14 @@ describe("a cluster of two sio nodes and one Node node on one redis-server (clas
         clients.filter((c) => c.n === 2).map((c) => c.id).sort(),
         `${name}: fetchSockets except a room`,
       );
+    }
+  });
+
+  test("the rooms of the whole cluster (allRooms), asked from each node", async () => {
+    const expected = ["odd", ...clients.map((c) => c.id)].sort();
+    for (const name of NODE_NAMES) {
+      const rooms = await nodes[name].clients[0].request("do-allRooms");
+      assert.deepEqual(rooms, expected, `${name}: allRooms`);
     }
   });
 
@@ -411,6 +421,34 @@ describe("a cluster of two sio nodes and one Node node on one redis-server (clas
       const [got] = await c.next("sse", (a) => a[0].args[0] === tag);
       assert.deepEqual(got, { node: c.node.name, event: "sse", args: [tag] }, `emitter serverSideEmit → ${c.node.name}`);
     }
+  });
+
+  test("a frozen sio node (SIGSTOP, still counted by Redis): requests from sio and Node end at their timeout with what came", async () => {
+    process.kill(nodes.B.server.proc.pid, "SIGSTOP");
+    nodes.B.frozen = true;
+    const answering = ["a1", "a2", "n1", "n2"];
+    await Promise.all(
+      ["A", "N"].map(async (name) => {
+        const s = nodes[name].clients[0];
+        const timed = async (what, request) => {
+          const started = Date.now();
+          const result = await request();
+          const ms = Date.now() - started;
+          assert.ok(ms >= REQUEST_TIMEOUT_MS - 50 && ms < REQUEST_TIMEOUT_MS + 1000, `${name}: ${what} ended after ${ms} ms`);
+          return result;
+        };
+        const [fetched, sse, acks] = await Promise.all([
+          timed("fetchSockets", () => s.request("do-fetch", {})),
+          timed("serverSideEmit with ack", () => s.request("do-serverSideEmit", { event: "sse", ack: true, args: ["frozen"] })),
+          timed("broadcast with ack", () => s.request("do-broadcastWithAck", { event: "ask", args: [name], timeout: REQUEST_TIMEOUT_MS })),
+        ]);
+        assert.equal(typeof fetched.error, "string", `${name}: fetchSockets fails: ${JSON.stringify(fetched).slice(0, 200)}`);
+        assert.equal(typeof sse.error, "string", `${name}: serverSideEmit with ack times out`);
+        assert.deepEqual(sse.replies.map((r) => r.node), ["A", "N"].filter((n) => n !== name), `${name}: the other live node replied`);
+        assert.equal(typeof acks.error, "string", `${name}: broadcast with ack times out`);
+        assert.deepEqual(acks.responses.sort(), answering, `${name}: the acks of the live nodes' clients`);
+      }),
+    );
   });
 
   test("a sio node killed with SIGKILL: the others go on, its sockets leave fetchSockets, no request outlives its timeout", async () => {

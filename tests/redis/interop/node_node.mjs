@@ -99,6 +99,13 @@ io.on("connection", (socket) => {
   socket.on("do-broadcastWithAck", (request, ack) => {
     select(request).emit(request.event, ...(request.args ?? []), (err, responses) => ack(result(err, "responses", responses)));
   });
+  socket.on("do-allRooms", async (ack) => {
+    try {
+      ack(sorted(await io.of("/").adapter.allRooms()));
+    } catch (err) {
+      ack({ error: err.message });
+    }
+  });
 });
 
 // Server-side events from the other nodes: passed to this node's clients, and answered.
