@@ -20,6 +20,7 @@
 //   do-serverSideEmit {event, args, ack, timeout}             → "ok", or {replies, error?}
 //   do-broadcastWithAck {to, except, event, args, timeout}    → {responses, error?}
 //   do-allRooms                     → the rooms of the whole cluster, sorted, or {error}
+//   do-remoteEmit {to, except, event, args}                   → fetchSockets, then emit to each: their count
 // Server-side events from other nodes are passed to this node's clients as
 // "sse" {node, event, args}; with an ack the node replies {node, args}.
 #include <algorithm>
@@ -176,6 +177,13 @@ void install(sio::socket socket, const std::string& node, sio::redis_adapter* co
         list.push_back(
             sio::object{{"id", s.id()}, {"rooms", sorted(s.rooms())}, {"data", s.data()}, {"handshake", handshake_value(s.handshake())}});
       ack(sio::value(std::move(list)));
+    });
+  });
+  socket.on("do-remoteEmit", [nsp](sio::value request, sio::ack_sender ack) {
+    select(nsp, request).fetch_sockets([ack, request](std::error_code ec, std::vector<sio::remote_socket> found) {
+      if (ec) return ack({{"error", ec.message()}});
+      for (const auto& s : found) s.emit(event_of(request), sio::arguments(args_of(request)));
+      ack(static_cast<std::uint64_t>(found.size()));
     });
   });
   socket.on("do-join", [nsp](sio::value request, sio::ack_sender ack) {

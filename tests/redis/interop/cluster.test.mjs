@@ -311,6 +311,29 @@ describe("a cluster of two sio nodes and one Node node on one redis-server (clas
     }
   });
 
+  test("a socket of another node, fetched, receives what its RemoteSocket emits, and binary data crosses as Node's JSON does", async () => {
+    for (const [from, to] of pairs()) {
+      const [target, other] = [nodes[to].clients[1], nodes[to].clients[0]];
+      const count = await nodes[from].clients[0].request("do-remoteEmit", { to: [target.id], event: "direct", args: [from] });
+      assert.equal(count, 1, `${from} → ${to}: fetched one socket`);
+      await target.next("direct", (a) => a[0] === from);
+      await marker(from);
+      assert.equal(other.argsOf("direct").filter((a) => a[0] === from).length, 0, `${from} → ${to}: only the fetched socket`);
+    }
+    // Requests and replies are JSON in the classic mode: a Buffer in socket.data becomes
+    // {type: "Buffer", data: [...]} for every other node, sio or Node.
+    for (const c of clients.filter((x) => x.n === 2)) await c.request("set-data", { name: c.name, n: c.n, bin: Buffer.from([7, 8]) });
+    for (const from of NODE_NAMES) {
+      const found = await nodes[from].clients[0].request("do-fetch", { except: ["odd"] });
+      for (const view of found) {
+        const c = clients.find((x) => x.id === view.id);
+        if (c.node.name === from) continue;
+        assert.deepEqual(view.data, { name: c.name, n: c.n, bin: { type: "Buffer", data: [7, 8] } }, `${from} asking about ${c.name}`);
+      }
+    }
+    for (const c of clients.filter((x) => x.n === 2)) await c.request("set-data", { name: c.name, n: c.n });
+  });
+
   test("the rooms of the whole cluster (allRooms), asked from each node", async () => {
     const expected = ["odd", ...clients.map((c) => c.id)].sort();
     for (const name of NODE_NAMES) {
@@ -365,11 +388,13 @@ describe("a cluster of two sio nodes and one Node node on one redis-server (clas
     for (const from of NODE_NAMES) {
       const s = nodes[from].clients[0];
       const tag = `sse-${from}-${Math.random()}`;
-      await s.request("do-serverSideEmit", { event: "sse", args: [tag, { from }] });
+      // A Buffer argument crosses as Node's JSON.stringify writes it.
+      await s.request("do-serverSideEmit", { event: "sse", args: [tag, { from }, Buffer.from([1, 2])] });
       for (const to of others(from)) {
         for (const c of nodes[to].clients) {
           const [got] = await c.next("sse", (a) => a[0].args[0] === tag);
-          assert.deepEqual(got, { node: to, event: "sse", args: [tag, { from }] }, `${from} → ${to}`);
+          const args = [tag, { from }, { type: "Buffer", data: [1, 2] }];
+          assert.deepEqual(got, { node: to, event: "sse", args }, `${from} → ${to}`);
         }
       }
       const acked = `sse-ack-${from}-${Math.random()}`;

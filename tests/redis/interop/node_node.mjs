@@ -80,6 +80,15 @@ io.on("connection", (socket) => {
       ack({ error: err.message });
     }
   });
+  socket.on("do-remoteEmit", async (request, ack) => {
+    try {
+      const found = await select(request).fetchSockets();
+      for (const s of found) s.emit(request.event, ...(request.args ?? []));
+      ack(found.length);
+    } catch (err) {
+      ack({ error: err.message });
+    }
+  });
   socket.on("do-join", (request, ack) => {
     select(request).socketsJoin(request.rooms);
     ack?.("ok");
