@@ -1,23 +1,42 @@
 // sio's benchmark server: the contract every server of the benchmark implements (bench/README.md).
 //
-//   sio_bench_server PORT
+//   sio_bench_server PORT [--redis URL [--key KEY]]
 //
 // Listens on 127.0.0.1:PORT at /socket.io/ with both transports (polling, WebSocket, upgrade),
 // joins every socket to room "bench", acks "echo" with its argument and answers "bcast" with
 // io.to("bench").emit("bcast", data), the sender included. Public API only, written the way a
 // user would write it; one thread, like the Node peer. Prints "listening PORT" when ready and
 // stops cleanly on SIGINT/SIGTERM.
+//
+// --redis makes it one node of a cluster (sio::redis_adapter, classic pub/sub; bench/cluster.sh):
+// the broadcast then reaches the room on every node. Without it the server is exactly the
+// single-node one that bench/run.sh measures.
 #include <sys/resource.h>
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include <sio/server.hpp>
+#ifdef SIO_BENCH_WITH_REDIS
+#include <sio/redis_adapter.hpp>
+#endif
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: sio_bench_server PORT\n";
+  std::string redis_url, key = "socket.io";
+  bool usage_error = argc < 2 || argc % 2 != 0;  // PORT, then option-value pairs
+  for (int i = 2; !usage_error && i + 1 < argc; i += 2) {
+    const std::string name = argv[i];
+    if (name == "--redis")
+      redis_url = argv[i + 1];
+    else if (name == "--key")
+      key = argv[i + 1];
+    else
+      usage_error = true;
+  }
+  if (usage_error) {
+    std::cerr << "usage: sio_bench_server PORT [--redis URL [--key KEY]]\n";
     return 2;
   }
   // Up to the hard limit: the idle-connections scenario holds as many sockets as it may.
@@ -34,7 +53,24 @@ int main(int argc, char** argv) {
   // The echo scenarios send as fast as acks come back (thousands of events a second per client),
   // as the Node peer allows: no per-socket event rate limit.
   opts.max_events_per_second = 0;
-  sio::server<> io{ctx, opts};
+  std::unique_ptr<sio::server<>> server;
+  if (redis_url.empty()) {
+    server = std::make_unique<sio::server<>>(ctx, opts);
+  } else {
+#ifdef SIO_BENCH_WITH_REDIS
+    sio::redis_adapter_options cluster;
+    cluster.url = redis_url;
+    cluster.key = key;
+    cluster.on_error = [](std::error_code ec, const std::string& what) {
+      std::cerr << "redis: " << what << ": " << ec.message() << std::endl;
+    };
+    server = std::make_unique<sio::server<>>(ctx, opts, sio::redis_adapter::create(ctx, cluster));
+#else
+    std::cerr << "sio_bench_server was built without sio::redis (hiredis, msgpack-cxx): no --redis\n";
+    return 2;
+#endif
+  }
+  sio::server<>& io = *server;
   io.on_connection([&io](sio::socket s) {
     s.join("bench");
     s.on("echo", [](sio::value data, sio::ack_sender ack) { ack(std::move(data)); });

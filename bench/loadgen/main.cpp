@@ -4,6 +4,7 @@
 // status 1. Timing never fails a run.
 //
 //   sio_bench_loadgen --scenario connect|echo|bcast|poll-echo --port P [options]
+//   sio_bench_loadgen --scenario bcast --ports P1,P2 --pids PID1,PID2,... [options]   (a cluster)
 //
 // Prints one JSON object on stdout (the figures) and a one-line summary on stderr.
 // See bench/README.md for the scenarios and every option.
@@ -37,8 +38,8 @@ struct config {
   std::string scenario;
   std::string mode = "sio";  ///< sio | raw
   std::string host = "127.0.0.1";
-  unsigned short port = 0;
-  std::string path;  ///< default: /socket.io/ (sio) or / (raw)
+  std::vector<unsigned short> ports;  ///< --port P, or --ports P1,P2: clients round-robin over them
+  std::string path;                   ///< default: /socket.io/ (sio) or / (raw)
   int clients = 100;
   double warmup = 1.0;
   double duration = 5.0;
@@ -50,14 +51,25 @@ struct config {
   double settle = 0.5;
   double timeout = 30.0;  ///< longest wait for anything (a connection, a reply, the drain)
   int src_ips = 0;        ///< 0: as many 127.0.0.x source addresses as the connection count needs
+  std::vector<int> pids;  ///< more processes (a cluster's nodes, Redis) whose CPU time is reported
 };
+
+template <class T>
+std::vector<T> comma_list(const std::string& text) {
+  std::vector<T> out;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(static_cast<T>(std::stoi(item)));
+  return out;
+}
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "sio_bench_loadgen: " << why << "\n"
             << "usage: sio_bench_loadgen --scenario connect|echo|bcast|poll-echo --port P\n"
                "       [--mode sio|raw] [--host 127.0.0.1] [--path /socket.io/] [--clients N]\n"
                "       [--warmup S] [--duration S] [--window W] [--payload BYTES] [--pid SERVER_PID]\n"
-               "       [--inflight N] [--warmup-conns N] [--settle S] [--timeout S] [--src-ips K]\n";
+               "       [--inflight N] [--warmup-conns N] [--settle S] [--timeout S] [--src-ips K]\n"
+               "       [--ports P1,P2,... instead of --port] [--pids PID1,PID2,...]\n";
   std::exit(2);
 }
 
@@ -77,7 +89,11 @@ config parse_args(int argc, char** argv) {
       else if (a == "--host")
         c.host = next();
       else if (a == "--port")
-        c.port = static_cast<unsigned short>(std::stoi(next()));
+        c.ports = {static_cast<unsigned short>(std::stoi(next()))};
+      else if (a == "--ports")
+        c.ports = comma_list<unsigned short>(next());
+      else if (a == "--pids")
+        c.pids = comma_list<int>(next());
       else if (a == "--path")
         c.path = next();
       else if (a == "--clients")
@@ -112,7 +128,7 @@ config parse_args(int argc, char** argv) {
     usage("--scenario must be connect, echo, bcast or poll-echo");
   if (c.mode != "sio" && c.mode != "raw") usage("--mode must be sio or raw");
   if (c.mode == "raw" && c.scenario == "poll-echo") usage("poll-echo needs --mode sio");
-  if (c.port == 0) usage("--port is required");
+  if (c.ports.empty() || std::count(c.ports.begin(), c.ports.end(), 0) > 0) usage("--port or --ports is required");
   if (c.clients < 1 || c.window < 1 || c.payload < 0 || c.inflight < 1 || c.duration <= 0 || c.warmup < 0 || c.timeout <= 0)
     usage("counts and times must be positive");
   auto addr = asio::ip::make_address(c.host);
@@ -192,11 +208,19 @@ void append_padding(std::string& out, std::uint64_t salt, int n) {
 class runner final : public client_events {
  public:
   explicit runner(config cfg) : cfg_(std::move(cfg)), ctx_(1), tick_(ctx_), rng_(0x5105EEDull ^ static_cast<std::uint64_t>(getpid())) {
-    ep_.server = asio::ip::tcp::endpoint{asio::ip::make_address(cfg_.host), cfg_.port};
-    ep_.host_header = cfg_.host + ":" + std::to_string(cfg_.port);
-    ep_.path = cfg_.path;
-    ep_.socketio = cfg_.mode == "sio";
-    ep_.buffered_reads = cfg_.scenario != "connect";  // idle clients hold no read buffer
+    // Sized once: clients keep a reference to their endpoint.
+    eps_.resize(cfg_.ports.size());
+    for (std::size_t i = 0; i < eps_.size(); ++i) {
+      auto& ep = eps_[i];
+      ep.server = asio::ip::tcp::endpoint{asio::ip::make_address(cfg_.host), cfg_.ports[i]};
+      ep.host_header = cfg_.host + ":" + std::to_string(cfg_.ports[i]);
+      ep.path = cfg_.path;
+      ep.socketio = cfg_.mode == "sio";
+      ep.buffered_reads = cfg_.scenario != "connect";  // idle clients hold no read buffer
+    }
+    socketio_ = cfg_.mode == "sio";
+    port_measured_.assign(eps_.size(), 0);
+    port_latencies_.resize(eps_.size());
   }
 
   int run() {
@@ -250,9 +274,13 @@ class runner final : public client_events {
 
   // ---- connections ----------------------------------------------------------------------
 
+  /// Which of the ports a client uses: round-robin, so client 0 (the broadcaster) is on the first.
+  std::size_t port_of(int index) const noexcept { return static_cast<std::size_t>(index) % eps_.size(); }
+
   std::unique_ptr<client_base> make_client(int index) {
-    if (cfg_.scenario == "poll-echo") return std::make_unique<poll_client>(ctx_, *this, ep_, index);
-    return std::make_unique<ws_client>(ctx_, *this, ep_, index, rng_);
+    const auto& ep = eps_[port_of(index)];
+    if (cfg_.scenario == "poll-echo") return std::make_unique<poll_client>(ctx_, *this, ep, index);
+    return std::make_unique<ws_client>(ctx_, *this, ep, index, rng_);
   }
 
   void open_batch(int n) {
@@ -360,14 +388,20 @@ class runner final : public client_events {
     measure_start_ns_ = now_ns();
     phase_end_ns_ = measure_start_ns_ + static_cast<std::uint64_t>(cfg_.duration * 1e9);
     measure_begin_ = sample_process(cfg_.pid);
+    pids_begin_.clear();
+    for (int pid : cfg_.pids) pids_begin_.push_back(sample_process(pid));
     gen_cpu_begin_ = self_cpu_s();
     measured_ = 0;
     latencies_.clear();
+    port_measured_.assign(eps_.size(), 0);
+    for (auto& l : port_latencies_) l.clear();
   }
 
   void end_measure() {
     measure_end_ns_ = now_ns();
     measure_end_ = sample_process(cfg_.pid);
+    pids_end_.clear();
+    for (int pid : cfg_.pids) pids_end_.push_back(sample_process(pid));
     gen_cpu_end_ = self_cpu_s();
     phase_ = phase::drain;
   }
@@ -393,7 +427,7 @@ class runner final : public client_events {
   void send_echo(client_base& c) {
     std::uint64_t id = c.next_id++;
     std::string msg;
-    if (ep_.socketio) {
+    if (socketio_) {
       msg = "42" + std::to_string(id) + "[\"echo\"," + echo_payload(c.index(), id) + "]";
     } else {
       msg = "e" + echo_payload(c.index(), id);
@@ -408,7 +442,7 @@ class runner final : public client_events {
       return fail("client " + std::to_string(c.index()) + ": reply without a request: " + std::string{text.substr(0, 80)});
     auto sent = c.outstanding.front();
     std::string expected;
-    if (ep_.socketio) {
+    if (socketio_) {
       expected = "43" + std::to_string(sent.id) + "[" + echo_payload(c.index(), sent.id) + "]";
     } else {
       expected = "e" + echo_payload(c.index(), sent.id);
@@ -418,11 +452,17 @@ class runner final : public client_events {
                   std::string{text.substr(0, 120)});
     c.outstanding.pop_front();
     ++total_replies_;
-    if (phase_ == phase::measure) {
-      ++measured_;
-      latencies_.push_back(t - sent.t_ns);
-    }
+    if (phase_ == phase::measure) count_measured(c, t - sent.t_ns);
     if (sending()) send_echo(c);
+  }
+
+  void count_measured(const client_base& c, std::uint64_t latency_ns) {
+    ++measured_;
+    latencies_.push_back(latency_ns);
+    if (eps_.size() > 1) {
+      ++port_measured_[port_of(c.index())];
+      port_latencies_[port_of(c.index())].push_back(latency_ns);
+    }
   }
 
   // ---- broadcast ------------------------------------------------------------------------
@@ -438,7 +478,7 @@ class runner final : public client_events {
     std::string data = "{\"s\":" + std::to_string(seq) + ",\"p\":\"";
     append_padding(data, seq, cfg_.payload);
     data += "\"}";
-    std::string msg = ep_.socketio ? "42[\"bcast\"," + data + "]" : "b" + data;
+    std::string msg = socketio_ ? "42[\"bcast\"," + data + "]" : "b" + data;
     broadcasts_.push_back({now_ns(), 0, msg});
     ++broadcasts_in_flight_;
     clients_.front()->send_message(msg);
@@ -467,10 +507,7 @@ class runner final : public client_events {
                   " differs: " + std::string{text.substr(0, 120)});
     ++c.next_seq;
     ++total_replies_;
-    if (phase_ == phase::measure) {
-      ++measured_;
-      latencies_.push_back(t - rec.t_emit);
-    }
+    if (phase_ == phase::measure) count_measured(c, t - rec.t_emit);
     if (++rec.received == clients_.size()) {
       --broadcasts_in_flight_;
       if (sending()) emit_broadcast();
@@ -536,6 +573,29 @@ class runner final : public client_events {
     }
     if (base_.ok && connected_.ok)
       o << ",\"conns_per_s\":" << cfg_.clients / (static_cast<double>(connect_end_ns_ - connect_start_ns_) / 1e9);
+    if (eps_.size() > 1) {
+      // Per port: with a broadcast from client 0, every port but the first received it through
+      // the cluster (another server).
+      o << ",\"ports\":[";
+      for (std::size_t i = 0; i < eps_.size(); ++i) {
+        const auto n = static_cast<double>(port_measured_[i]);
+        o << (i ? "," : "") << "{\"port\":" << cfg_.ports[i]
+          << ",\"clients\":" << (cfg_.clients + static_cast<int>(eps_.size() - i) - 1) / static_cast<int>(eps_.size())
+          << ",\"messages\":" << port_measured_[i] << ",\"per_s\":" << n / secs << ",\"p50_us\":" << percentile_us(port_latencies_[i], 0.50)
+          << ",\"p99_us\":" << percentile_us(port_latencies_[i], 0.99) << "}";
+      }
+      o << "]";
+    }
+    if (!cfg_.pids.empty()) {
+      // CPU seconds of each --pids process over the measured interval (-1: it could not be read).
+      o << ",\"pids\":[";
+      for (std::size_t i = 0; i < cfg_.pids.size(); ++i) {
+        const bool ok = pids_begin_[i].ok && pids_end_[i].ok;
+        o << (i ? "," : "") << "{\"pid\":" << cfg_.pids[i] << ",\"cpu_s\":" << (ok ? pids_end_[i].cpu_s - pids_begin_[i].cpu_s : -1.0)
+          << ",\"rss_kib\":" << pids_end_[i].rss_kib << "}";
+      }
+      o << "]";
+    }
     o << "}";
     std::cout << o.str() << std::endl;
     std::cerr << cfg_.scenario << " " << cfg_.clients << " clients: " << static_cast<long>(rate) << " " << rate_name << ", p50 " << p50
@@ -573,7 +633,8 @@ class runner final : public client_events {
   asio::io_context ctx_;
   asio::steady_timer tick_;
   fast_rng rng_;
-  endpoint_config ep_;
+  std::vector<endpoint_config> eps_;  ///< one per port
+  bool socketio_ = true;
   rlim_t fd_limit_ = 0;
   std::vector<asio::ip::address> sources_;
   std::size_t source_rr_ = 0;
@@ -598,6 +659,9 @@ class runner final : public client_events {
   std::uint64_t measured_ = 0;
   std::uint64_t total_replies_ = 0;
   std::vector<std::uint64_t> latencies_;
+  std::vector<std::uint64_t> port_measured_;                ///< measured replies per port (--ports)
+  std::vector<std::vector<std::uint64_t>> port_latencies_;  ///< their latencies
+  std::vector<proc_sample> pids_begin_, pids_end_;          ///< --pids, over the measured interval
   std::vector<broadcast_record> broadcasts_;
   std::size_t broadcasts_in_flight_ = 0;
   int exit_code_ = 1;
