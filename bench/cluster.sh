@@ -260,7 +260,7 @@ cat >"$work/machine.json" <<EOF
  "load_start":"$start_load","load_end":"$end_load","load_runs":"${loads[*]}",
  "busy_at_start":"$busy_at_start","compilers_at_start":$compilers_at_start}
 EOF
-node "$root/bench/cluster_report.mjs" "$results" "$work/machine.json" >"$out"
+node "$root/bench/cluster_report.mjs" "$results" "$work/machine.json" "$(basename "${out%.md}")" >"$out"
 cp "$results" "${out%.md}.jsonl"
 cp "$work/machine.json" "${out%.md}.machine.json"  # node bench/cluster_report.mjs X.jsonl X.machine.json regenerates X.md
 echo "== wrote $out"

@@ -4,7 +4,8 @@
 // within each repetition (the two clusters measured seconds apart).
 import { readFileSync } from "node:fs";
 
-const [resultsFile, machineFile] = process.argv.slice(2);
+// The third argument names the files as cluster.sh saves them beside the table (default CLUSTER).
+const [resultsFile, machineFile, stem = "CLUSTER"] = process.argv.slice(2);
 const rows = readFileSync(resultsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const machine = JSON.parse(readFileSync(machineFile, "utf8"));
 
@@ -174,5 +175,5 @@ for (const r of rows)
       `${fmt(r.p99)} | ${fmt(r.p99_cross)} | ${fmt(r.cpu_nodes, 2)} | ${fmt(r.cpu_redis, 3)} | ${fmt(r.pct_gen)} |`
   );
 out.push("");
-out.push("Raw results: `bench/CLUSTER.jsonl` (one generator JSON per run), machine: `bench/CLUSTER.machine.json`.");
+out.push(`Raw results: \`${stem}.jsonl\` (one generator JSON per run), machine: \`${stem}.machine.json\`, beside this file.`);
 console.log(out.join("\n"));
