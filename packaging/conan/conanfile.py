@@ -20,6 +20,10 @@ class SioConan(ConanFile):
     topics = ("socket.io", "engine.io", "websocket", "asio", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
+    # redis=True adds sio::redis (sio/redis_adapter.hpp, sio/redis_emitter.hpp): hiredis for RESP
+    # and msgpack-cxx for the adapters' messages. msgpack-cxx needs no Boost for what sio uses.
+    options = {"redis": [True, False]}
+    default_options = {"redis": False, "msgpack-cxx/*:use_boost": False}
     no_copy_source = True
 
     @property
@@ -45,6 +49,10 @@ class SioConan(ConanFile):
         self.requires("asio/[>=1.22.1 <2]", transitive_headers=True)
         self.requires("rapidjson/1.1.0", transitive_headers=True)
         self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
+        if self.options.redis:
+            # hiredis's reader and formatter only: sio does the I/O (and TLS) on Asio.
+            self.requires("hiredis/[>=1.0 <2]", transitive_headers=True, transitive_libs=True)
+            self.requires("msgpack-cxx/[>=4.1 <8]", transitive_headers=True)
 
     def validate(self):
         check_min_cppstd(self, 17)
@@ -59,11 +67,22 @@ class SioConan(ConanFile):
 
     def package_info(self):
         self.cpp_info.set_property("cmake_file_name", "sio")
-        self.cpp_info.set_property("cmake_target_name", "sio::sio")
         self.cpp_info.set_property("pkg_config_name", "sio")
         self.cpp_info.bindirs = []
         self.cpp_info.libdirs = []
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "sio::sio")
+        core.requires = ["asio::asio", "rapidjson::rapidjson", "openssl::openssl"]
+        core.bindirs = []
+        core.libdirs = []
         # The same defines as the CMake target and sio.pc: consumers never set them by hand.
-        self.cpp_info.defines = ["ASIO_STANDALONE", "RAPIDJSON_HAS_STDSTRING=1"]
+        core.defines = ["ASIO_STANDALONE", "RAPIDJSON_HAS_STDSTRING=1"]
         if self.settings.os in ("Linux", "FreeBSD"):
-            self.cpp_info.system_libs = ["pthread"]
+            core.system_libs = ["pthread"]
+        if self.options.redis:
+            # find_package(sio CONFIG REQUIRED COMPONENTS redis), as with sio's own sioConfig.cmake.
+            redis = self.cpp_info.components["redis"]
+            redis.set_property("cmake_target_name", "sio::redis")
+            redis.requires = ["core", "hiredis::hiredis", "msgpack-cxx::msgpack-cxx"]
+            redis.bindirs = []
+            redis.libdirs = []

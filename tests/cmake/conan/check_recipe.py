@@ -5,7 +5,8 @@ Byte-compiles the recipe and its test_package, then runs the recipe's methods ag
 stand-in for the `conan` Python API (defined here, never in the recipe) and checks what they do:
 the version comes from include/sio/version.hpp, export_sources + package produce every header and
 the licence, requirements carry transitive_headers, Asio's range starts at 1.22 and has no 1.32
-cap, nothing names websocketpp, and package_info names sio::sio with the defines. What this cannot check: that Conan Center's
+cap, nothing names websocketpp, and package_info names sio::sio with the defines; the redis option adds hiredis, msgpack-cxx
+and sio::redis. What this cannot check: that Conan Center's
 packages resolve and build, i.e. `conan create` itself.
 
 Usage: check_recipe.py <sio repository root> <scratch directory>
@@ -47,12 +48,29 @@ class Options(dict):
         return value
 
 
+class CppInfo(types.SimpleNamespace):
+    """cpp_info and each of its components: properties, defines, requires, ..."""
+
+    def __init__(self, with_components=True):
+        super().__init__(properties={}, defines=[], system_libs=[], requires=[], bindirs=None, libdirs=None)
+        if with_components:
+            self.components = Components()
+
+    def set_property(self, key, value):
+        self.properties[key] = value
+
+
+class Components(dict):
+    def __missing__(self, key):
+        value = self[key] = CppInfo(with_components=False)
+        return value
+
+
 class ConanFile:
     def __init__(self):
         self.options = Options()
         self.settings = types.SimpleNamespace(os="Linux")
-        self.cpp_info = types.SimpleNamespace(properties={}, defines=[], system_libs=[], bindirs=None, libdirs=None)
-        self.cpp_info.set_property = lambda k, v: self.cpp_info.properties.__setitem__(k, v)
+        self.cpp_info = CppInfo()
         self.info = types.SimpleNamespace(cleared=False)
         self.info.clear = lambda: setattr(self.info, "cleared", True)
         self.requirements_seen = []
@@ -108,6 +126,10 @@ recipe = load_recipe(os.path.join(recipe_dir, "conanfile.py"), "sio_recipe")
 cls = next(v for v in vars(recipe).values() if isinstance(v, type) and issubclass(v, ConanFile) and v is not ConanFile)
 cf = cls()
 cf.recipe_folder = recipe_dir
+check(getattr(cls, "options", {}).get("redis") == [True, False] and cls.default_options.get("redis") is False,
+      "option redis (True/False), off by default")
+check(cls.default_options.get("msgpack-cxx/*:use_boost") is False, "msgpack-cxx without Boost")
+cf.options = types.SimpleNamespace(redis=False)
 
 with open(os.path.join(root, "include", "sio", "version.hpp"), encoding="utf-8") as f:
     header_version = re.search(r'#define SIO_VERSION_STRING "([^"]+)"', f.read()).group(1)
@@ -146,6 +168,17 @@ asio_range = re.fullmatch(r"asio/\[>=(\d+)\.(\d+)(?:\.(\d+))? <(\d+)\]", asio_re
 check(asio_range is not None and (int(asio_range[1]), int(asio_range[2])) == (1, 22) and int(asio_range[4]) >= 2,
       f"asio range from 1.22 with no cap below 2 ({asio_ref}): 1.22 and the newest Asio are built in CI")
 
+cf.requirements_seen = []
+cf.options.redis = True
+cf.requirements()
+redis_reqs = {ref.split("/")[0]: (ref, traits) for ref, traits in cf.requirements_seen}
+check(set(redis_reqs) == {"asio", "rapidjson", "openssl", "hiredis", "msgpack-cxx"},
+      f"redis=True adds exactly hiredis and msgpack-cxx ({sorted(redis_reqs)})")
+check(all(redis_reqs[n][1].get("transitive_headers") for n in ("hiredis", "msgpack-cxx") if n in redis_reqs),
+      "hiredis and msgpack-cxx have transitive_headers=True")
+check(redis_reqs.get("hiredis", ("", {}))[1].get("transitive_libs") is True, "hiredis has transitive_libs=True")
+cf.options.redis = False
+
 cf.validate()
 check(("check_min_cppstd", "17") in calls, "validate() requires C++17")
 cf.package_id()
@@ -153,11 +186,24 @@ check(cf.info.cleared, "package_id() clears settings (one package for every conf
 
 cf.package_info()
 props = cf.cpp_info.properties
-check(props.get("cmake_file_name") == "sio" and props.get("cmake_target_name") == "sio::sio",
-      f"package_info: find_package(sio) -> sio::sio ({props})")
-check({"ASIO_STANDALONE", "RAPIDJSON_HAS_STDSTRING=1"} <= set(cf.cpp_info.defines),
-      f"package_info defines {cf.cpp_info.defines}")
-check(cf.cpp_info.libdirs == [] and cf.cpp_info.bindirs == [], "no lib/bin directories (header-only)")
+core = cf.cpp_info.components.get("core")
+check(props.get("cmake_file_name") == "sio" and core is not None and core.properties.get("cmake_target_name") == "sio::sio",
+      f"package_info: find_package(sio) -> sio::sio ({props}, {core and core.properties})")
+check(core is not None and {"ASIO_STANDALONE", "RAPIDJSON_HAS_STDSTRING=1"} <= set(core.defines),
+      f"package_info defines {core and core.defines}")
+check(core is not None and set(core.requires) == {"asio::asio", "rapidjson::rapidjson", "openssl::openssl"},
+      f"sio::sio requires asio, rapidjson and openssl ({core and core.requires})")
+check(cf.cpp_info.libdirs == [] and cf.cpp_info.bindirs == [] and core.libdirs == [] and core.bindirs == [],
+      "no lib/bin directories (header-only)")
+check("redis" not in cf.cpp_info.components, "no sio::redis without the redis option")
+
+cf.cpp_info = CppInfo()
+cf.options.redis = True
+cf.package_info()
+redis = cf.cpp_info.components.get("redis")
+check(redis is not None and redis.properties.get("cmake_target_name") == "sio::redis"
+      and set(redis.requires) == {"core", "hiredis::hiredis", "msgpack-cxx::msgpack-cxx"},
+      f"redis=True: sio::redis on sio::sio, hiredis and msgpack-cxx ({redis and redis.properties}, {redis and redis.requires})")
 
 # --- 4. The test_package recipe builds the package's consumer with CMake and runs it.
 tp = load_recipe(os.path.join(recipe_dir, "test_package", "conanfile.py"), "sio_test_package")

@@ -67,6 +67,9 @@ report(/^[0-9a-f]{40}$/.test(example["builtin-baseline"] ?? ""), "the manifest e
 // sio needs no websocketpp, so no overlay port for it and no Asio override (websocketpp capped Asio).
 const portDeps = port.dependencies.map((d) => (typeof d === "string" ? d : d.name));
 report(!portDeps.includes("websocketpp"), `ports/sio does not depend on websocketpp (${portDeps.join(", ")})`);
+// sio[redis]: sio::redis needs hiredis (RESP) and msgpack-cxx (vcpkg's port "msgpack").
+const redisDeps = (port.features?.redis?.dependencies ?? []).map((d) => (typeof d === "string" ? d : d.name)).sort();
+report(redisDeps.join(",") === "hiredis,msgpack", `ports/sio's feature redis depends on hiredis and msgpack (${redisDeps.join(", ")})`);
 report(!/websocketpp/i.test([port.description].flat().join(" ")), "ports/sio's description does not mention websocketpp");
 report(!fs.existsSync(path.join(root, "packaging", "vcpkg", "ports", "websocketpp")), "no websocketpp overlay port");
 report(!("overrides" in example), "the manifest example has no overrides (no Asio pin)");
