@@ -48,6 +48,9 @@ struct broadcast_options {
   bool is_volatile = false;     ///< drop for clients that cannot take it now
   bool local = false;           ///< this server only (matters for multi-server adapters)
   bool compress = true;
+  /// The timeout() of a broadcast with ack: how long a multi-server adapter keeps gathering other
+  /// servers' acks for it (Node's flags.timeout); unset, the adapter's request timeout.
+  std::optional<std::chrono::milliseconds> ack_timeout;
 };
 
 /// One socket as fetch_sockets reports it, wherever it lives: what io.fetchSockets() gives in Node

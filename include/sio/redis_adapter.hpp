@@ -264,16 +264,19 @@ class redis_adapter : public in_memory_adapter {
     void broadcast_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
                             remote_ack_handler on_ack) {
       std::string id = make_id();
-      std::string payload = redis::msgpack_codec::encode(sio::object{{"uid", uid_},
-                                                                     {"requestId", id},
-                                                                     {"type", static_cast<int>(broadcast_request)},
-                                                                     {"packet", redis::packet_value(packet, nsp_)},
-                                                                     {"opts", redis::opts_value(opts, true)}});
-      asio::post(bus_.executor(), [self = shared_from_this(), id = std::move(id), payload = std::move(payload),
+      const std::chrono::milliseconds wait = opts.ack_timeout.value_or(bus_.options().request_timeout);
+      std::string payload =
+          redis::msgpack_codec::encode(sio::object{{"uid", uid_},
+                                                   {"requestId", id},
+                                                   {"type", static_cast<int>(broadcast_request)},
+                                                   {"packet", redis::packet_value(packet, nsp_)},
+                                                   {"opts", redis::opts_value(opts, true, static_cast<std::int64_t>(wait.count()))}});
+      asio::post(bus_.executor(), [self = shared_from_this(), id = std::move(id), payload = std::move(payload), wait,
                                    client_count = std::move(client_count), on_ack = std::move(on_ack)]() mutable {
         auto a = std::make_shared<ack_request>(self->bus_.executor());
         a->client_count = std::move(client_count);
         a->on_ack = std::move(on_ack);
+        a->wait = wait;
         self->acks_[id] = a;
         self->arm_ack_timer(id, a);
         self->bus_.numsub(self->request_channel_, [self, id, a, payload = std::move(payload)](std::error_code ec, std::size_t n) mutable {
@@ -323,6 +326,7 @@ class redis_adapter : public in_memory_adapter {
       std::size_t clients = 0;
       std::size_t acks = 0;
       bool counted = false;
+      std::chrono::milliseconds wait{};  // each phase: the servers' counts, then their acks
       client_count_handler client_count;
       remote_ack_handler on_ack;
       asio::steady_timer timer;
@@ -362,7 +366,7 @@ class redis_adapter : public in_memory_adapter {
     }
 
     void arm_ack_timer(const std::string& id, const std::shared_ptr<ack_request>& a) {
-      a->timer.expires_after(bus_.options().request_timeout);
+      a->timer.expires_after(a->wait);
       a->timer.async_wait([weak = weak_from_this(), id](std::error_code ec) {
         auto self = weak.lock();
         if (!self || ec) return;

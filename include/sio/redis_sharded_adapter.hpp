@@ -287,17 +287,20 @@ class redis_sharded_adapter : public in_memory_adapter {
     void broadcast_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
                             remote_ack_handler on_ack) {
       std::string id = make_id();
+      const std::chrono::milliseconds wait = opts.ack_timeout.value_or(bus_.options().request_timeout);
       // No ack id: Node publishes before its local adapter numbers the packet, and every
       // receiver numbers it for its own sockets anyway.
-      std::string payload = encode(
-          broadcast_message,
-          sio::object{{"packet", redis::packet_value(packet, {}, false)}, {"requestId", id}, {"opts", redis::opts_value(opts, true)}},
-          true);
-      asio::post(bus_.executor(), [self = shared_from_this(), id = std::move(id), payload = std::move(payload),
+      std::string payload = encode(broadcast_message,
+                                   sio::object{{"packet", redis::packet_value(packet, {}, false)},
+                                               {"requestId", id},
+                                               {"opts", redis::opts_value(opts, true, static_cast<std::int64_t>(wait.count()))}},
+                                   true);
+      asio::post(bus_.executor(), [self = shared_from_this(), id = std::move(id), payload = std::move(payload), wait,
                                    client_count = std::move(client_count), on_ack = std::move(on_ack)]() mutable {
         auto a = std::make_shared<ack_request>(self->bus_.executor());
         a->client_count = std::move(client_count);
         a->on_ack = std::move(on_ack);
+        a->wait = wait;
         self->acks_[id] = a;
         self->arm_ack_timer(id, a);
         // Every server answers with its count, so it goes to the namespace channel they all hold.
@@ -347,6 +350,7 @@ class redis_sharded_adapter : public in_memory_adapter {
       std::size_t clients = 0;
       std::size_t acks = 0;
       bool counted = false;
+      std::chrono::milliseconds wait{};  // each phase: the servers' counts, then their acks
       client_count_handler client_count;
       remote_ack_handler on_ack;
       asio::steady_timer timer;
@@ -420,7 +424,7 @@ class redis_sharded_adapter : public in_memory_adapter {
     }
 
     void arm_ack_timer(const std::string& id, const std::shared_ptr<ack_request>& a) {
-      a->timer.expires_after(bus_.options().request_timeout);
+      a->timer.expires_after(a->wait);
       a->timer.async_wait([weak = weak_from_this(), id](std::error_code ec) {
         auto self = weak.lock();
         if (!self || ec) return;

@@ -223,9 +223,8 @@ TEST_CASE("the bytes on Redis are what Node's sharded adapter publishes for the 
   std::vector<std::string> expected{
       with_uid(R"({"type":7,"data":{"opts":{"rooms":[],"except":[],"flags":{"timeout":1000}},"requestId":"R"},)"
                R"("uid":"0123456789abcdef","nsp":"/"})"),
-      // Node's flags hold {"timeout":1000} here: the adapter interface does not give the ack
-      // timeout to the adapter, and receivers do not read it.
-      with_uid(R"({"type":3,"data":{"packet":{"type":2,"data":["ack",1]},"requestId":"R","opts":{"rooms":[],"except":[],"flags":{}}},)"
+      with_uid(R"({"type":3,"data":{"packet":{"type":2,"data":["ack",1]},"requestId":"R",)"
+               R"("opts":{"rooms":[],"except":[],"flags":{"timeout":1000}}},)"
                R"("uid":"0123456789abcdef","nsp":"/"})"),
       with_uid(R"({"type":9,"data":{"requestId":"R","packet":["w",1]},"uid":"0123456789abcdef","nsp":"/"})"),
   };

@@ -332,8 +332,10 @@ inline void broadcast_operator::emit_with_ack_erased(std::string event, argument
   for (auto& s : targets)
     s->emit_frames_with_ack(id, frames, opts_.is_volatile,
                             [collector](std::error_code ec, arguments a) { collector->add_local(ec, std::move(a)); });
+  broadcast_options opts = opts_;
+  opts.ack_timeout = timeout_;
   nsp_->get_adapter().broadcast_with_ack(
-      packet, opts_, [collector](std::size_t n) { collector->set_remote_count(n); },
+      packet, opts, [collector](std::size_t n) { collector->set_remote_count(n); },
       [collector](std::vector<value> a) { collector->add_remote(std::move(a)); });
 }
 
