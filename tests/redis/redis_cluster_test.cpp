@@ -823,7 +823,7 @@ TEST_CASE(
   io.run_for(200ms);
 }
 
-TEST_CASE("cluster: close fails what waits; a node whose slot map is unusable is reported and asked again") {
+TEST_CASE("cluster: close fails what waits; a node whose slot map is unusable is reported and asked again; what waits is bounded") {
   redis_cluster redis;
   harness h(redis);
   auto c = h.make(0);
@@ -841,6 +841,8 @@ TEST_CASE("cluster: close fails what waits; a node whose slot map is unusable is
   auto reports = std::make_shared<std::vector<error_report>>();
   sio::redis::cluster_options opts;
   opts.on_error = [reports](std::error_code ec, const std::string& what) { reports->push_back({ec, what}); };
+  opts.max_waiting_commands = 3;
+  opts.connection.max_write_queue_bytes = 1000;
   auto lone = cluster::create(h.io.get_executor(), {url::parse("redis://127.0.0.1:" + std::to_string(mute.port()))}, opts);
   lone->start();
   auto waits = h.send(lone, {"GET", "x"});
@@ -848,9 +850,24 @@ TEST_CASE("cluster: close fails what waits; a node whose slot map is unusable is
   CHECK(reports->front().ec == cluster_errc::bad_slot_map);
   CHECK_FALSE(waits->done);  // it waits for a map
   CHECK(lone->waiting_commands() == 1);
+  CHECK(lone->waiting_bytes() == 4);  // "GET" "x"
+
+  // What waits is bounded in bytes (connection.max_write_queue_bytes) and in count.
+  auto big = h.send(lone, {"SET", "x", std::string(1000, 'v')});
+  REQUIRE(run_until(h.io, [&] { return big->done; }));
+  CHECK(big->ec == cluster_errc::too_many_waiting);
+  auto fits = h.send(lone, {"SET", "x", std::string(900, 'v')});
+  auto third = h.send(lone, {"GET", "y"});
+  auto over_count = h.send(lone, {"GET", "z"});
+  REQUIRE(run_until(h.io, [&] { return over_count->done; }));
+  CHECK(over_count->ec == cluster_errc::too_many_waiting);
+  CHECK(lone->waiting_commands() == 3);
+  CHECK(lone->waiting_bytes() == 4 + 904 + 4);
   lone->close();
-  REQUIRE(run_until(h.io, [&] { return waits->done; }));
+  REQUIRE(run_until(h.io, [&] { return waits->done && fits->done && third->done; }));
   CHECK(waits->ec == errc::closed);
+  CHECK(fits->ec == errc::closed);
+  CHECK(lone->waiting_bytes() == 0);
 }
 
 TEST_CASE("cluster: a redis-server without cluster support is a cluster of one, db included") {

@@ -16,8 +16,9 @@
 //   max_redirects redirects per command, then cluster_errc::too_many_redirects. An empty host in a
 //   redirect names the node that answered.
 // - Commands wait in the cluster (at most max_waiting_commands) while the map is unknown or while
-//   their node's link is down; they are sent when it comes up or when a new map sends their slot
-//   elsewhere. Nothing times them out, as with connection. A command already sent when a link
+//   their node's link is down, at most connection.max_write_queue_bytes of arguments in all; they
+//   are sent when it comes up or when a new map sends their slot elsewhere. Nothing times them
+//   out, as with connection. A command already sent when a link
 //   drops fails with errc::connection_lost.
 // - Sharded pub/sub: one subscriber connection per node; each channel is SSUBSCRIBEd at the master
 //   owning its slot, and again at the new owner when the server ends it (an unsolicited
@@ -82,7 +83,8 @@ class cluster_error_category_impl : public std::error_category {
   std::string message(int e) const override {
     switch (static_cast<cluster_errc>(e)) {
       case cluster_errc::too_many_redirects: return "too many Redis Cluster redirects (max_redirects)";
-      case cluster_errc::too_many_waiting: return "too many commands wait for the Redis Cluster (max_waiting_commands)";
+      case cluster_errc::too_many_waiting:
+        return "too many commands wait for the Redis Cluster (max_waiting_commands, or max_write_queue_bytes of arguments)";
       case cluster_errc::bad_slot_map: return "no Redis Cluster node answered CLUSTER SLOTS usably";
       case cluster_errc::handler_threw: return "a Redis Cluster handler threw";
     }
@@ -155,7 +157,8 @@ struct cluster_options {
   /// MOVED and ASK replies followed for one command (or one SSUBSCRIBE) before it fails.
   unsigned max_redirects = 5;
   /// Commands held by the cluster itself: while the slot map is not known yet, or while the link
-  /// to their node is down. Over it: cluster_errc::too_many_waiting.
+  /// to their node is down. Over it, or over connection.max_write_queue_bytes of their arguments
+  /// in all: cluster_errc::too_many_waiting.
   std::size_t max_waiting_commands = 65536;
   /// How long one node may take to answer CLUSTER SLOTS before the next one is asked.
   std::chrono::milliseconds slot_map_timeout{2000};
@@ -197,6 +200,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
     std::vector<reply_handler> failed;
     for (auto& q : waiting_) failed.push_back(std::move(q->done));
     waiting_.clear();
+    waiting_bytes_ = 0;
     auto after_map = std::move(after_map_);
     after_map_.clear();
     subscriptions_.clear();
@@ -304,6 +308,8 @@ class cluster : public std::enable_shared_from_this<cluster> {
   std::size_t redirects_followed() const noexcept { return redirects_followed_; }
   /// Commands the cluster holds (not handed to a connection yet).
   std::size_t waiting_commands() const noexcept { return waiting_.size(); }
+  /// Bytes of arguments of those commands.
+  std::size_t waiting_bytes() const noexcept { return waiting_bytes_; }
 
  private:
   struct node {
@@ -319,6 +325,11 @@ class cluster : public std::enable_shared_from_this<cluster> {
     std::string ask;    // the next send goes there, after ASKING
     unsigned redirects = 0;
     reply_handler done;
+    std::size_t bytes() const {
+      std::size_t n = 0;
+      for (const auto& a : args) n += a.size();
+      return n;
+    }
   };
 
   struct subscription {
@@ -647,7 +658,11 @@ class cluster : public std::enable_shared_from_this<cluster> {
   }
 
   void wait(std::shared_ptr<request> q) {
-    if (waiting_.size() >= options_.max_waiting_commands) return post_error(std::move(q->done), cluster_errc::too_many_waiting);
+    // Bounded in bytes too: what waits may be broadcasts of peers' payloads while Redis is away.
+    std::size_t bytes = q->bytes();
+    if (waiting_.size() >= options_.max_waiting_commands || waiting_bytes_ + bytes > options_.connection.max_write_queue_bytes)
+      return post_error(std::move(q->done), cluster_errc::too_many_waiting);
+    waiting_bytes_ += bytes;
     waiting_.push_back(std::move(q));
   }
 
@@ -656,6 +671,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
     if (waiting_.empty() || closed_) return;
     auto ready = std::move(waiting_);
     waiting_.clear();
+    waiting_bytes_ = 0;
     for (auto& q : ready) route(std::move(q));
   }
 
@@ -794,6 +810,7 @@ class cluster : public std::enable_shared_from_this<cluster> {
   std::vector<int> slot_owner_;       // slot -> index in masters_, -1 when no master serves it
   std::map<std::string, node> nodes_;
   std::deque<std::shared_ptr<request>> waiting_;
+  std::size_t waiting_bytes_ = 0;                                // arguments of waiting_
   std::vector<std::function<void(std::error_code)>> after_map_;  // counts asked before the first map
   std::map<std::string, subscription, std::less<>> subscriptions_;
 };
