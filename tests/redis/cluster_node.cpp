@@ -4,6 +4,11 @@
 // operation with a "do-*" event; the node performs it and acknowledges the result.
 //
 //   sio_redis_cluster_node --port 0 --redis redis://127.0.0.1:6379 --key K --name A [--request-timeout MS]
+//                          [--sharded dynamic|static|dynamic-private]
+//
+// Without --sharded the node uses sio::redis_adapter (classic pub/sub, K is the key); with it,
+// sio::redis_sharded_adapter in that subscription mode (K is the channel prefix, --redis any node
+// of a Redis Cluster).
 //
 // Prints `listening <port>` once ready. On SIGTERM it closes the server (and so its Redis
 // connections) and exits with status 0 once the io_context has run out of work (1 after 5 s).
@@ -20,6 +25,7 @@
 //   do-serverSideEmit {event, args, ack, timeout}             → "ok", or {replies, error?}
 //   do-broadcastWithAck {to, except, event, args, timeout}    → {responses, error?}
 //   do-allRooms                     → the rooms of the whole cluster, sorted, or {error}
+//   do-serverCount                  → the number of nodes, or {error}
 //   do-remoteEmit {to, except, event, args}                   → fetchSockets, then emit to each: their count
 // Server-side events from other nodes are passed to this node's clients as
 // "sse" {node, event, args}; with an ack the node replies {node, args}.
@@ -28,10 +34,12 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <sio/redis_adapter.hpp>
+#include <sio/redis_sharded_adapter.hpp>
 #include <sio/server.hpp>
 
 #include "../../examples/common/shutdown_deadline.hpp"
@@ -43,7 +51,16 @@ struct settings {
   std::string host = "127.0.0.1";
   std::string name = "sio";
   sio::redis_adapter_options redis;
+  std::optional<sio::redis_subscription_mode> sharded;
 };
+
+sio::redis_subscription_mode subscription_mode(const std::string& name) {
+  if (name == "dynamic") return sio::redis_subscription_mode::dynamic;
+  if (name == "static") return sio::redis_subscription_mode::static_channels;
+  if (name == "dynamic-private") return sio::redis_subscription_mode::dynamic_private;
+  std::cerr << "cluster_node: unknown subscription mode " << name << "\n";
+  std::exit(2);
+}
 
 settings parse_args(int argc, char** argv) {
   settings s;
@@ -66,6 +83,8 @@ settings parse_args(int argc, char** argv) {
       s.name = v;
     else if (a == "--request-timeout")
       s.redis.request_timeout = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--sharded")
+      s.sharded = subscription_mode(v);
     else {
       std::cerr << "cluster_node: unknown argument " << a << "\n";
       std::exit(2);
@@ -224,6 +243,23 @@ void install(sio::socket socket, const std::string& node) {
       ack(sorted(std::move(rooms)));
     });
   });
+  socket.on("do-serverCount", [nsp](sio::ack_sender ack) {
+    nsp.fetch_server_count([ack](std::error_code ec, std::size_t count) {
+      if (ec) return ack({{"error", ec.message()}});
+      ack(static_cast<std::uint64_t>(count));
+    });
+  });
+}
+
+sio::adapter_factory adapter_of(asio::io_context& ctx, const settings& s) {
+  if (!s.sharded) return sio::redis_adapter::create(ctx, s.redis);
+  sio::redis_sharded_adapter_options o;
+  o.url = s.redis.url;
+  o.channel_prefix = s.redis.key;
+  o.subscription_mode = *s.sharded;
+  o.request_timeout = s.redis.request_timeout;
+  o.on_error = s.redis.on_error;
+  return sio::redis_sharded_adapter::create(ctx, std::move(o));
 }
 
 }  // namespace
@@ -234,7 +270,7 @@ int main(int argc, char** argv) {
     std::cerr << "cluster_node " << name << ": redis: " << what << ": " << ec.message() << "\n";
   };
   asio::io_context ctx;
-  sio::server<sio::transport::any> io(ctx, {}, sio::redis_adapter::create(ctx, s.redis));
+  sio::server<sio::transport::any> io(ctx, {}, adapter_of(ctx, s));
 
   io.on_connection([name = s.name](sio::socket socket) { install(socket, name); });
   io.on_server_side_event([&io, name = s.name](const std::string& event, sio::arguments args, std::function<void(sio::value)> reply) {

@@ -3,15 +3,19 @@
 // sio's tests/redis/cluster_node.cpp (see there), so that cluster.test.mjs drives both alike.
 //
 //   node node_node.mjs --port 0 --redis redis://127.0.0.1:6379 --key K --name N [--request-timeout MS]
+//                      [--sharded dynamic|static|dynamic-private]
+//
+// With --sharded: createShardedAdapter in that subscriptionMode on a node-redis createCluster
+// (--redis is one node of the Redis Cluster, K the channel prefix).
 //
 // Prints `listening <port>`; exits with status 0 on SIGTERM once the server and Redis clients
 // are closed.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
-import { createClient } from "redis";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { createClient, createCluster } from "redis";
 
-const settings = { port: 0, host: "127.0.0.1", redis: "redis://127.0.0.1:6379", key: "socket.io", name: "node", requestTimeout: 5000 };
+const settings = { port: 0, host: "127.0.0.1", redis: "redis://127.0.0.1:6379", key: "socket.io", name: "node", requestTimeout: 5000, sharded: null };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   const [name, value] = [argv[i], argv[i + 1]];
@@ -22,12 +26,13 @@ for (let i = 0; i < argv.length; i += 2) {
   else if (name === "--key") settings.key = value;
   else if (name === "--name") settings.name = value;
   else if (name === "--request-timeout") settings.requestTimeout = Number(value);
+  else if (name === "--sharded") settings.sharded = value;
   else throw new Error(`node_node: unknown argument ${name}`);
 }
 
 // Reconnect quickly after a Redis restart (the default backoff grows to 500 ms as well).
 const redisOptions = { url: settings.redis, socket: { reconnectStrategy: (retries) => Math.min(50 * (retries + 1), 500) } };
-const pubClient = createClient(redisOptions);
+const pubClient = settings.sharded ? createCluster({ rootNodes: [redisOptions] }) : createClient(redisOptions);
 const subClient = pubClient.duplicate();
 // node-redis emits "error" on every lost connection; unhandled, it would end the process.
 for (const [role, client] of [["pub", pubClient], ["sub", subClient]]) {
@@ -40,7 +45,9 @@ process.on("unhandledRejection", (err) => process.stderr.write(`node_node ${sett
 
 const http = createServer();
 const io = new Server(http, {
-  adapter: createAdapter(pubClient, subClient, { key: settings.key, requestsTimeout: settings.requestTimeout }),
+  adapter: settings.sharded
+    ? createShardedAdapter(pubClient, subClient, { channelPrefix: settings.key, subscriptionMode: settings.sharded })
+    : createAdapter(pubClient, subClient, { key: settings.key, requestsTimeout: settings.requestTimeout }),
 });
 
 /** The broadcast operator a request selects: to/except its rooms, volatile and timeout if asked. */
@@ -110,6 +117,13 @@ io.on("connection", (socket) => {
   });
   socket.on("do-broadcastWithAck", (request, ack) => {
     select(request).emit(request.event, ...(request.args ?? []), (err, responses) => ack(result(err, "responses", responses)));
+  });
+  socket.on("do-serverCount", async (ack) => {
+    try {
+      ack(await io.of("/").adapter.serverCount());
+    } catch (err) {
+      ack({ error: err.message });
+    }
   });
   socket.on("do-allRooms", async (ack) => {
     try {
