@@ -32,13 +32,13 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <sio/redis_adapter.hpp>
+#include <sio/redis/wire_values.hpp>
 #include <sio/redis_sharded_adapter.hpp>
 #include <sio/server.hpp>
 
@@ -130,39 +130,6 @@ sio::value sorted(std::vector<std::string> list) {
   return sio::to_value(list);
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
-// JavaScript's Date#toString in UTC (the driver runs the Node nodes with TZ=UTC).
-std::string js_date_string(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char text[96];
-  std::size_t n = std::strftime(text, sizeof text, "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
-  return std::string(text, n);
-}
-
-/// socket.handshake as Node's RemoteSocket shows it (header names in lower case).
-sio::value handshake_value(const sio::handshake_info& h) {
-  sio::object headers, query;
-  for (const auto& [name, v] : h.headers) headers.emplace_back(lower(std::string(name)), std::string(v));
-  for (const auto& [name, v] : h.query) query.emplace_back(std::string(name), std::string(v));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(h.time.time_since_epoch()).count();
-  return sio::object{{"headers", std::move(headers)},
-                     {"time", js_date_string(h.time)},
-                     {"address", h.address},
-                     {"xdomain", h.xdomain},
-                     {"secure", h.secure},
-                     {"issued", static_cast<std::int64_t>(ms)},
-                     {"url", h.url},
-                     {"query", std::move(query)},
-                     {"auth", h.auth.is_null() ? sio::value(sio::object{}) : h.auth}};
-}
-
 sio::value error_result(std::error_code ec, const char* name, sio::value list) {
   sio::object out{{name, std::move(list)}};
   if (ec) out.emplace_back("error", ec.message());
@@ -193,8 +160,8 @@ void install(sio::socket socket, const std::string& node) {
       if (ec) return ack({{"error", ec.message()}});
       sio::array list;
       for (const auto& s : found)
-        list.push_back(
-            sio::object{{"id", s.id()}, {"rooms", sorted(s.rooms())}, {"data", s.data()}, {"handshake", handshake_value(s.handshake())}});
+        list.push_back(sio::object{
+            {"id", s.id()}, {"rooms", sorted(s.rooms())}, {"data", s.data()}, {"handshake", sio::redis::handshake_value(s.handshake())}});
       ack(sio::value(std::move(list)));
     });
   });

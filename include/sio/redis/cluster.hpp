@@ -18,8 +18,8 @@
 // - Commands wait in the cluster (at most max_waiting_commands) while the map is unknown or while
 //   their node's link is down, at most connection.max_write_queue_bytes of arguments in all; they
 //   are sent when it comes up or when a new map sends their slot elsewhere. Nothing times them
-//   out, as with connection. A command already sent when a link
-//   drops fails with errc::connection_lost.
+//   out, as with connection. A command already sent when a link drops fails with
+//   errc::connection_lost.
 // - Sharded pub/sub: one subscriber connection per node; each channel is SSUBSCRIBEd at the master
 //   owning its slot, and again at the new owner when the server ends it (an unsolicited
 //   sunsubscribe: the slot moved, a failover) or when that node's link drops. smessage payloads

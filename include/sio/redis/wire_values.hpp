@@ -154,23 +154,26 @@ inline std::string js_date_string(std::chrono::system_clock::time_point t) {
   return std::string(text, n);
 }
 
-/// What Node's fetchSockets reply holds for one socket: {id, handshake, rooms, data}.
-inline value details_value(const socket_details& d) {
-  const auto& h = d.handshake;
+/// socket.handshake as Node's RemoteSocket shows it (header names in lower case).
+inline value handshake_value(const handshake_info& h) {
   sio::object headers, query;
   for (const auto& [name, v] : h.headers) headers.emplace_back(lower(name), v);
   for (const auto& [name, v] : h.query) query.emplace_back(name, v);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(h.time.time_since_epoch()).count();
-  sio::object handshake{{"headers", std::move(headers)},
-                        {"time", js_date_string(h.time)},
-                        {"address", h.address},
-                        {"xdomain", h.xdomain},
-                        {"secure", h.secure},
-                        {"issued", static_cast<std::int64_t>(ms)},
-                        {"url", h.url},
-                        {"query", std::move(query)},
-                        {"auth", h.auth.is_null() ? value(sio::object{}) : h.auth}};
-  return sio::object{{"id", d.id}, {"handshake", std::move(handshake)}, {"rooms", strings(d.rooms)}, {"data", d.data}};
+  return sio::object{{"headers", std::move(headers)},
+                     {"time", js_date_string(h.time)},
+                     {"address", h.address},
+                     {"xdomain", h.xdomain},
+                     {"secure", h.secure},
+                     {"issued", static_cast<std::int64_t>(ms)},
+                     {"url", h.url},
+                     {"query", std::move(query)},
+                     {"auth", h.auth.is_null() ? value(sio::object{}) : h.auth}};
+}
+
+/// What Node's fetchSockets reply holds for one socket: {id, handshake, rooms, data}.
+inline value details_value(const socket_details& d) {
+  return sio::object{{"id", d.id}, {"handshake", handshake_value(d.handshake)}, {"rooms", strings(d.rooms)}, {"data", d.data}};
 }
 
 inline socket_details details_from_value(const value& v) {

@@ -19,7 +19,6 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -29,7 +28,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 import { createClient, createCluster } from "redis";
 import { io as connectClient } from "socket.io-client";
 import { spawnListening } from "../../lib/server.mjs";
-import { RedisCluster } from "./redis_cluster.mjs";
+import { RedisCluster, freePort } from "./redis_cluster.mjs";
 
 // Node writes handshake.time in the local time zone, sio in UTC: one zone for every process.
 process.env.TZ = "UTC";
@@ -49,16 +48,6 @@ const WAIT_MS = 8000; // the bound of every wait for something that must happen
 // What a request that ends at the request timeout may take beyond it, seen from the test (round
 // trips through a client, sanitizers, a busy machine): less than a second timeout would add.
 const SLACK_MS = 1500;
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Resolves with what `check()` gives once truthy: checked now and after every `on(notify)`, bounded. */
 function until(check, ms, what, subscribe) {

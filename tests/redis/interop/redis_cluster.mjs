@@ -9,7 +9,8 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-const freePort = () =>
+/** A port free on 127.0.0.1 now (the kernel picks it). */
+export const freePort = () =>
   new Promise((resolve, reject) => {
     const server = net.createServer();
     server.on("error", reject);
