@@ -33,6 +33,7 @@
 
 #include "sio/engine/packet.hpp"
 #include "sio/handshake.hpp"
+#include "sio/options.hpp"
 #include "sio/parser/packet.hpp"
 
 namespace sio {
@@ -73,21 +74,36 @@ struct persisted_session {
   value data;                  ///< socket.data
 };
 
-/// A packet kept for replay: an event broadcast after it was tagged with `offset` (the last
-/// argument the clients got), with the options it was sent with, so a replay can filter it by the
-/// restored socket's rooms and except. Adapters that keep them decide for how long.
+/// A packet missed by a restored socket: its encoded form, offset included (see with_offset).
 struct kept_packet {
   std::string offset;
-  parser::packet packet;
-  broadcast_options opts;
+  frame_list frames;
 };
 
-/// What restore_session completes with: the session and the packets missed since the offset the
-/// client presented, oldest first.
-struct restored_session {
-  persisted_session session;
-  std::vector<kept_packet> missed;
-};
+/// Whether connection state recovery keeps (and numbers) this packet, as Node decides: an event
+/// that asks for no ack and is not volatile.
+inline bool is_recoverable(const parser::packet& packet, const broadcast_options& opts) noexcept {
+  return (packet.type == parser::packet_type::event || packet.type == parser::packet_type::binary_event) && !packet.id && !opts.is_volatile;
+}
+
+/// `frames` (an encoded event packet) with `offset` appended as its last argument: what the
+/// client keeps to ask for the packets after it. Attachments are shared, not copied. The offset
+/// must need no JSON escaping (digits, letters, '-').
+inline frame_list with_offset(const frame_list& frames, std::string_view offset) {
+  auto out = std::make_shared<std::vector<engine::frame>>(*frames);
+  const std::string& text = *frames->front().bytes;
+  std::string tagged;
+  tagged.reserve(text.size() + offset.size() + 3);
+  std::size_t close = text.rfind(']');
+  tagged.append(text, 0, close);
+  if (text[close - 1] != '[') tagged.push_back(',');
+  tagged.push_back('"');
+  tagged.append(offset);
+  tagged.push_back('"');
+  tagged.append(text, close, std::string::npos);
+  out->front().bytes = std::make_shared<const std::string>(std::move(tagged));
+  return out;
+}
 
 /// Called once by a broadcast with an ack, before any ack, with how many clients will answer.
 using client_count_handler = std::function<void(std::size_t)>;
@@ -105,6 +121,21 @@ class adapter_host {
   virtual asio::any_io_executor executor() const = 0;
   /// The namespace's name ("/", "/chat"): what a cluster adapter names its channels after.
   virtual const std::string& name() const noexcept = 0;
+  /// The server's connection_state_recovery options, or null when recovery is off.
+  virtual const connection_state_recovery_options* recovery() const noexcept { return nullptr; }
+  /// Encodes a packet for the wire (what a replay of a packet read back from elsewhere needs).
+  virtual frame_list encode(const parser::packet& packet) const {
+    (void)packet;
+    return std::make_shared<const std::vector<engine::frame>>();
+  }
+  /// restore_session found a session (see adapter::restore_session): from now on the host queues
+  /// what is delivered to session.sid behind `missed` (oldest first, already filtered by the
+  /// session's rooms), until the restored socket has written them. Called by the adapter before
+  /// it delivers anything newer to that id; never calls back into the adapter.
+  virtual void resume(const persisted_session& session, std::vector<kept_packet> missed) {
+    (void)session;
+    (void)missed;
+  }
   /// Delivers a packet another server broadcast to the local sockets `opts` selects: encodes it
   /// once and hands it to adapter::broadcast with opts.local set, so it goes no further.
   virtual void broadcast_local(const parser::packet& packet, broadcast_options opts) {
@@ -172,8 +203,8 @@ using rooms_handler = std::function<void(std::error_code, std::vector<room_id>)>
 using server_count_handler = std::function<void(std::error_code, std::size_t)>;
 /// How long to wait for other servers: empty means the adapter's own request timeout.
 using request_timeout = std::optional<std::chrono::milliseconds>;
-/// Completion of restore_session: nothing when the session is unknown or expired.
-using restore_session_handler = std::function<void(std::error_code, std::optional<restored_session>)>;
+/// Completion of restore_session: the session, or nothing when it cannot be restored.
+using restore_session_handler = std::function<void(std::error_code, std::optional<persisted_session>)>;
 
 class adapter {
  public:
@@ -269,11 +300,18 @@ class adapter {
     done({}, {});
   }
 
-  /// Connection state recovery (#14). persist_session keeps what a socket that went away needs to
-  /// come back; restore_session looks it up by private id and gathers the packets broadcast since
-  /// `offset` that the session's rooms select. Without storage (the default): nothing is kept and
-  /// restore completes with no session, so the client gets a fresh one.
+  /// Connection state recovery (#14).
+  /// Whether broadcast keeps recoverable packets (is_recoverable): it then gives each an offset,
+  /// delivers it tagged with with_offset, and keeps it for restore_session. A socket's own emits
+  /// go through broadcast (rooms = {its id}) when this is true, so that they are kept too.
+  virtual bool keeps_packets() const noexcept { return false; }
+  /// Keeps what a socket that went away needs to come back (its pid is the key).
   virtual void persist_session(const persisted_session& session) { (void)session; }
+  /// Takes the session `pid` names: a pid restores once. Completes with nothing when the session
+  /// is unknown, expired, or when a packet after `offset` is no longer kept (a new session then,
+  /// never a partial replay). Found, the adapter first puts session.sid in its rooms (and its own
+  /// id room), then calls adapter_host::resume with the session and what it missed, before it
+  /// delivers anything newer to that id, and then completes. The default keeps nothing.
   virtual void restore_session(const std::string& pid, const std::string& offset, restore_session_handler done) {
     (void)pid;
     (void)offset;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,27 @@ enum class rate_limit_policy {
   disconnect,  ///< reported, then socket.disconnect()
 };
 
+/// Connection state recovery (Node's connectionStateRecovery): a client whose connection drops
+/// comes back within max_disconnection_duration with the same socket id, rooms and data, and gets
+/// the events it missed, in order, before new ones. What is kept is bounded; a client the bounds
+/// no longer cover gets a new session, never a partial replay.
+struct connection_state_recovery_options {
+  /// How long a session that went away stays restorable, and how long a kept packet is kept.
+  std::chrono::milliseconds max_disconnection_duration{2 * 60 * 1000};
+  /// A restored socket does not go through the namespace middleware again (Node's default). When
+  /// false, the middleware runs first, on a new socket (new id, recovered() false), and the
+  /// session is looked up only once it let the client in.
+  bool skip_middlewares = true;
+  /// Packets kept for replay per namespace (the in-memory adapter; the Redis Streams adapter is
+  /// bounded by its stream's MAXLEN instead): the oldest go first. Each is stored once however
+  /// many sockets it went to, and filtered by the restored socket's rooms at replay.
+  std::size_t max_packets = 10000;
+  /// Bytes of those packets (as encoded for the wire), per namespace.
+  std::size_t max_bytes = 16u * 1024u * 1024u;
+  /// Sessions kept per namespace: past it the one that went away first is forgotten.
+  std::size_t max_sessions = 100000;
+};
+
 struct server_options : engine::options {
   server_options() { path = "/socket.io/"; }
   /// Time a client has to connect to a namespace after the Engine.IO handshake.
@@ -122,6 +144,8 @@ struct server_options : engine::options {
   /// Remove a dynamically created namespace when its last socket leaves (or its only connecting
   /// socket is refused). Without it, empty children stay until max_dynamic_namespaces is reached.
   bool cleanup_empty_child_namespaces = false;
+  /// Set: connection state recovery is on (see connection_state_recovery_options).
+  std::optional<connection_state_recovery_options> connection_state_recovery;
 
   // ---- errors in user code ---------------------------------------------------------------------
   // Nothing user code throws (handlers, middleware, acks callbacks, conversions, hooks) reaches
