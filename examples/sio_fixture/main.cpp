@@ -62,6 +62,8 @@ settings parse_args(int argc, char** argv) {
       s.options.cors.credentials = v == "true";
     else if (a == "--threads")
       s.threads = std::max(1, std::stoi(v));
+    else if (a == "--recovery")  // connection state recovery with this max_disconnection_duration (ms)
+      s.options.connection_state_recovery.emplace().max_disconnection_duration = std::chrono::milliseconds{std::stoll(v)};
     else {
       std::cerr << "sio_fixture: unknown argument " << a << "\n";
       std::exit(2);
@@ -76,6 +78,8 @@ std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
+
+asio::io_context* fixture_context = nullptr;  ///< for the timers of "stream"
 
 /// The events every accepting namespace shares.
 void install(sio::socket socket) {
@@ -140,6 +144,31 @@ void install(sio::socket socket) {
     ack(sio::value{std::move(out)});
   });
 
+  // Connection state recovery: what the socket is now, its data, and a stream of numbered events
+  // that goes on while its connection is down (socket.emit on a socket that went away is kept for
+  // its replay, as in Node).
+  socket.on("state", [socket](sio::ack_sender ack) {
+    ack({{"id", socket.id()}, {"recovered", socket.recovered()}, {"rooms", rooms_of(socket)}, {"data", socket.data<sio::value>()}});
+  });
+  socket.on("set-data", [socket](sio::value v, sio::ack_sender ack) {
+    socket.data<sio::value>() = std::move(v);
+    ack();
+  });
+  socket.on("stream", [socket](std::string event, int n, int every_ms) {
+    auto timer = std::make_shared<asio::steady_timer>(*fixture_context);
+    auto tick = std::make_shared<std::function<void(int)>>();
+    // The pending wait owns the tick; the tick sees itself weakly, so nothing is left once it ends.
+    *tick = [socket, event, n, every_ms, timer, weak = std::weak_ptr<std::function<void(int)>>{tick}](int i) {
+      if (i == n) return;
+      socket.emit(event, i);
+      timer->expires_after(std::chrono::milliseconds{every_ms});
+      timer->async_wait([next = weak.lock(), i](std::error_code ec) {
+        if (!ec && next) (*next)(i + 1);
+      });
+    };
+    (*tick)(0);
+  });
+
   socket.on("burst", [socket](int n) {
     for (int i = 0; i < n; ++i) socket.emit("burst", i);
   });
@@ -165,6 +194,7 @@ void install(sio::socket socket) {
 int main(int argc, char** argv) {
   settings s = parse_args(argc, argv);
   asio::io_context ctx;
+  fixture_context = &ctx;
   sio::server<> io{ctx, s.options};
 
   io.on_connection(install);

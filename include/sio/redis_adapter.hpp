@@ -63,7 +63,7 @@ class redis_adapter : public in_memory_adapter {
   }
 
   redis_adapter(adapter_host& host, std::shared_ptr<redis::adapter_bus> bus)
-      : in_memory_adapter(host), link_(std::make_shared<link>(*this, std::move(bus))) {
+      : in_memory_adapter(host, false), link_(std::make_shared<link>(*this, std::move(bus))) {
     link_->start();
   }
   ~redis_adapter() override { link_->detach(); }

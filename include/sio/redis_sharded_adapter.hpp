@@ -70,7 +70,7 @@ class redis_sharded_adapter : public in_memory_adapter {
   }
 
   redis_sharded_adapter(adapter_host& host, std::shared_ptr<redis::shard_bus> bus)
-      : in_memory_adapter(host), mode_(bus->options().subscription_mode), link_(std::make_shared<link>(*this, std::move(bus))) {
+      : in_memory_adapter(host, false), mode_(bus->options().subscription_mode), link_(std::make_shared<link>(*this, std::move(bus))) {
     link_->start();
   }
   ~redis_sharded_adapter() override { link_->detach(); }

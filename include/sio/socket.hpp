@@ -55,6 +55,10 @@ class socket {
   const handshake_info& handshake() const noexcept { return state_->handshake(); }
   /// True from the connection handler until the socket disconnects.
   bool connected() const noexcept { return state_->connected(); }
+  /// True when connection state recovery restored this socket (socket.recovered): same id, rooms
+  /// and data as before the connection dropped, and the packets it missed were sent before any new
+  /// one. Set before the connection handlers run.
+  bool recovered() const noexcept { return state_->recovered(); }
   /// The namespace the socket belongs to (socket.nsp).
   namespace_ nsp() const;
   /// The Engine.IO connection under the socket (socket.conn): its transport, upgrade and close

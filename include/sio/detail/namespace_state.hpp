@@ -15,6 +15,8 @@
 
 #include "sio/adapter.hpp"
 #include "sio/broadcast_operator.hpp"
+#include "sio/detail/replay_queue.hpp"
+#include "sio/engine/fanout.hpp"
 #include "sio/error.hpp"
 #include "sio/handlers.hpp"
 #include "sio/options.hpp"
@@ -30,8 +32,10 @@ namespace detail {
 
 class namespace_state : public std::enable_shared_from_this<namespace_state>, public adapter_host {
  public:
-  namespace_state(std::string name, asio::any_io_executor executor, const adapter_factory& make_adapter)
-      : name_(std::move(name)), executor_(std::move(executor)), adapter_(make_adapter(*this)) {}
+  /// `recovery`: the server's connection_state_recovery options (null: off); outlives this.
+  namespace_state(std::string name, asio::any_io_executor executor, const adapter_factory& make_adapter,
+                  const connection_state_recovery_options* recovery = nullptr)
+      : name_(std::move(name)), executor_(std::move(executor)), recovery_(recovery), adapter_(make_adapter(*this)) {}
 
   // ---- what the handle forwards (configured before clients arrive) ----------------------------
   const std::string& name() const noexcept override { return name_; }
@@ -67,6 +71,12 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   void join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) override;
   void disconnect_local(const broadcast_options& opts, bool close) override;
   void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) override;
+  const connection_state_recovery_options* recovery() const noexcept override { return recovery_; }
+  frame_list encode(const parser::packet& packet) const override;
+  void resume(const persisted_session& session, std::vector<kept_packet> missed) override;
+  /// A restored socket wrote everything queued behind its replay: deliveries go to its connection
+  /// again. False when more came meanwhile (the socket writes that first). On the strand.
+  bool end_replay(socket_state& s);
   /// Runs the middleware, then connects the socket (or refuses it); on the client's strand.
   void connect(std::shared_ptr<socket_state> s);
   void remove(const socket_state& s);
@@ -126,15 +136,27 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   void run_middleware(std::size_t index, std::shared_ptr<socket_state> s);
   void refuse(const std::shared_ptr<socket_state>& s, const connect_error& error);
   void accept(std::shared_ptr<socket_state> s);
+  /// Asks the adapter for the session the client's CONNECT named; then `next` (a new session) or
+  /// accept_restored. On the strand.
+  void restore(std::shared_ptr<socket_state> s, std::function<void(std::shared_ptr<socket_state>)> next);
+  void accept_restored(std::shared_ptr<socket_state> s, persisted_session session);
+  void welcome(const std::shared_ptr<socket_state>& s);
+  /// Where a delivery to `s` goes: its connection, or its replay queue while it catches up. Needs
+  /// the lock.
+  void deliver_locked(socket_state& s, const frame_list& frames, bool is_volatile, engine::fanout* out);
 
   std::string name_;
-  asio::any_io_executor executor_;  // before adapter_: the adapter may ask for it when made
+  asio::any_io_executor executor_;                     // before adapter_: the adapter may ask for it when made
+  const connection_state_recovery_options* recovery_;  // the same
   std::unique_ptr<adapter> adapter_;
   std::vector<middleware> middleware_;
   std::vector<connection_handler> on_connection_;
   server_side_handler on_server_side_event_;
   mutable std::mutex mutex_;
   std::unordered_map<socket_id, std::shared_ptr<socket_state>> sockets_;
+  /// Restored sockets between adapter_host::resume and their CONNECT reply: what reaches them
+  /// meanwhile waits behind their missed packets.
+  std::unordered_map<socket_id, std::shared_ptr<replay_queue>> restoring_;
   std::size_t occupants_ = 0;
   std::atomic<std::uint64_t> ack_ids_{0};
   std::vector<std::weak_ptr<namespace_state>> children_;

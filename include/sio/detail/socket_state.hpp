@@ -25,6 +25,7 @@
 #include "sio/adapter.hpp"
 #include "sio/arguments.hpp"
 #include "sio/detail/event_handler.hpp"
+#include "sio/detail/replay_queue.hpp"
 #include "sio/detail/socket_data.hpp"
 #include "sio/engine/session.hpp"
 #include "sio/error.hpp"
@@ -109,7 +110,30 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   broadcast_operator broadcast() const;
   void disconnect(bool close);
 
+  /// socket.recovered: this socket is a session restored by connection state recovery.
+  bool recovered() const noexcept { return recovered_; }
+
   // ---- used by the client and the namespace ------------------------------------------------
+  /// Connection state recovery: the private id its CONNECT reply carries, and the session the
+  /// client asked to restore (its CONNECT auth's pid and offset).
+  void prepare_recovery(std::string pid, std::optional<std::pair<std::string, std::string>> restore_request) {
+    pid_ = std::move(pid);
+    restore_request_ = std::move(restore_request);
+  }
+  bool restore_requested() const noexcept { return restore_request_.has_value(); }
+  std::pair<std::string, std::string> take_restore_request() {
+    auto r = std::move(*restore_request_);
+    restore_request_.reset();
+    return r;
+  }
+  /// Becomes the restored session (before it is connected): its id, pid and data; the adapter has
+  /// put it in its rooms already.
+  void adopt(const persisted_session& session);
+  /// What this socket has still to write of its replay; set while it catches up. Read and
+  /// changed under its namespace's lock (and on the strand for the changes).
+  std::shared_ptr<replay_queue>& replay() noexcept { return replay_; }
+  /// Writes the replay as fast as the connection drains; on the strand.
+  void pump_replay();
   void send_connect_reply();
   void handle_packet(parser::packet&& p);
   void handle_close(disconnect_reason reason);
@@ -170,6 +194,11 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
     }
   };
   void emit_with_ack_erased(std::string event, arguments args, std::optional<std::chrono::milliseconds> timeout, ack_handler fn);
+  /// Writes a packet of this socket's own (ack, disconnect, emit with ack): behind the replay while
+  /// there is one.
+  void write(const frame_list& frames, bool is_volatile);
+  /// Keeps what a restore needs when the socket goes for a reason recovery covers.
+  void persist(disconnect_reason reason);
 
   std::shared_ptr<namespace_state> nsp_;
   std::shared_ptr<client> client_;
@@ -180,6 +209,12 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   bool holds_nsp_slot_ = true;          ///< counted in its namespace's occupants (see namespace_state::reserve)
   std::atomic<bool> abandoned_{false};  ///< left its rooms for good: a later join undoes itself
   socket_data data_;
+  std::string pid_;  ///< empty: recovery off
+  std::optional<std::pair<std::string, std::string>> restore_request_;
+  bool recovered_ = false;
+  bool persisted_ = false;  ///< went away with its session kept: emits still reach the adapter
+  std::shared_ptr<replay_queue> replay_;
+  bool watching_drain_ = false;  ///< pump_replay's drain listener is registered
 
   // Incoming event rate: a token bucket counted in steady_clock ticks. An event costs
   // event_interval_; the bucket holds at most event_capacity_ (the burst). It is refilled only

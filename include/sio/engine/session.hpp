@@ -135,6 +135,14 @@ class session : public std::enable_shared_from_this<session> {
     });
   }
 
+  /// Closes the session as a slow consumer, for a caller that queues output for it elsewhere
+  /// (a restored socket catching up) and found it over max_buffered_bytes. Any thread.
+  void close_slow_consumer() {
+    asio::dispatch(strand(), [self = shared_from_this()] {
+      if (!self->overflowed_) self->overflowed();
+    });
+  }
+
   /// Whether a volatile frame would be written now rather than queued.
   bool writable() const noexcept {
     if (upgrade_.active() || state_ != state::open) return false;

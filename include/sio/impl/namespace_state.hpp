@@ -12,27 +12,91 @@
 namespace sio {
 namespace detail {
 
-inline void namespace_state::deliver(const socket_id& id, const frame_list& frames, bool is_volatile) {
-  std::shared_ptr<socket_state> s;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = sockets_.find(id);
-    if (it == sockets_.end()) return;
-    s = it->second;
+inline void namespace_state::deliver_locked(socket_state& s, const frame_list& frames, bool is_volatile, engine::fanout* out) {
+  if (auto& replay = s.replay(); replay) {
+    if (!replay->push(frames, is_volatile, s.owner().options().max_buffered_bytes)) s.owner().engine_session().close_slow_consumer();
+    return;
   }
-  s->owner().write(frames, is_volatile);
+  if (out) return out->add(s.owner().session_handle());
+  s.owner().write(frames, is_volatile);
+}
+
+inline void namespace_state::deliver(const socket_id& id, const frame_list& frames, bool is_volatile) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = sockets_.find(id); it != sockets_.end()) return deliver_locked(*it->second, frames, is_volatile, nullptr);
+  if (auto it = restoring_.find(id); it != restoring_.end())
+    it->second->push(frames, is_volatile, 0);  // bounded by the socket's catch-up once it is accepted
 }
 
 inline void namespace_state::deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
   engine::fanout out(frames, is_volatile);
   // Under the lock: delivering only queues frames or posts, and never calls back.
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto* id : ids)
-    if (auto it = sockets_.find(*id); it != sockets_.end()) out.add(it->second->owner().session_handle());
+  for (const auto* id : ids) {
+    if (auto it = sockets_.find(*id); it != sockets_.end())
+      deliver_locked(*it->second, frames, is_volatile, &out);
+    else if (!restoring_.empty())
+      if (auto r = restoring_.find(*id); r != restoring_.end()) r->second->push(frames, is_volatile, 0);
+  }
   out.finish();
 }
 
-inline void namespace_state::connect(std::shared_ptr<socket_state> s) { run_middleware(0, std::move(s)); }
+inline frame_list namespace_state::encode(const parser::packet& packet) const { return detail::encode_frames(packet); }
+
+inline void namespace_state::resume(const persisted_session& session, std::vector<kept_packet> missed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  restoring_[session.sid] = std::make_shared<replay_queue>(std::move(missed));
+}
+
+inline bool namespace_state::end_replay(socket_state& s) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!s.replay()->empty()) return false;
+  s.replay().reset();
+  return true;
+}
+
+inline void namespace_state::connect(std::shared_ptr<socket_state> s) {
+  // A restored socket skips the middleware (Node's skipMiddlewares); otherwise the session is
+  // looked up once the middleware let the client in (accept).
+  if (s->restore_requested() && recovery_->skip_middlewares)
+    return restore(std::move(s), [self = shared_from_this()](std::shared_ptr<socket_state> fresh) { self->run_middleware(0, fresh); });
+  run_middleware(0, std::move(s));
+}
+
+inline void namespace_state::restore(std::shared_ptr<socket_state> s, std::function<void(std::shared_ptr<socket_state>)> next) {
+  auto [pid, offset] = s->take_restore_request();
+  adapter_->restore_session(
+      pid, offset, [self = shared_from_this(), s, next = std::move(next)](std::error_code ec, std::optional<persisted_session> found) {
+        asio::dispatch(s->strand(), [self, s, next, found = ec ? std::nullopt : std::move(found)]() mutable {
+          if (!found) return next(s);
+          self->accept_restored(s, std::move(*found));
+        });
+      });
+}
+
+inline void namespace_state::accept_restored(std::shared_ptr<socket_state> s, persisted_session session) {
+  if (!s->owner().session().is_open()) {
+    // Gone before it could be told: keep the session for its next attempt.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      restoring_.erase(session.sid);
+    }
+    adapter_->del_all(session.sid);
+    adapter_->persist_session(session);
+    return s->abandon();
+  }
+  s->adopt(session);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = restoring_.find(session.sid);
+    if (it != restoring_.end()) {
+      s->replay() = std::move(it->second);
+      restoring_.erase(it);
+    }
+    sockets_[s->id()] = s;
+  }
+  welcome(s);
+}
 
 inline void namespace_state::run_middleware(std::size_t index, std::shared_ptr<socket_state> s) {
   if (index == middleware_.size()) return accept(std::move(s));
@@ -71,14 +135,23 @@ inline void namespace_state::refuse(const std::shared_ptr<socket_state>& s, cons
 
 inline void namespace_state::accept(std::shared_ptr<socket_state> s) {
   if (!s->owner().session().is_open()) return s->abandon();
+  if (s->restore_requested())  // recovery after the middleware (skip_middlewares false)
+    return restore(std::move(s), [self = shared_from_this()](std::shared_ptr<socket_state> fresh) { self->accept(fresh); });
   {
     std::lock_guard<std::mutex> lock(mutex_);
     sockets_[s->id()] = s;
   }
   adapter_->add_all(s->id(), {s->id()});  // every socket is in the room named after it
+  welcome(s);
+}
+
+/// Connected: the CONNECT reply (then, for a restored socket, what it missed), then the
+/// connection handlers.
+inline void namespace_state::welcome(const std::shared_ptr<socket_state>& s) {
   s->mark_connected();
   s->owner().add_socket(name_, s);
   s->send_connect_reply();
+  if (s->replay()) s->pump_replay();
   for (auto& h : on_connection_) {
     if (!s->connected()) break;
     try {

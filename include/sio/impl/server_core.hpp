@@ -37,7 +37,8 @@ inline void server_core::report_limit(error_source source, const std::string& si
 }
 
 inline std::shared_ptr<namespace_state> server_core::make_namespace(const std::string& name) {
-  auto nsp = std::make_shared<namespace_state>(name, executor_, make_adapter_);
+  const auto& recovery = options().connection_state_recovery;
+  auto nsp = std::make_shared<namespace_state>(name, executor_, make_adapter_, recovery ? &*recovery : nullptr);
   nsp->report = [weak = weak_from_this()](const handler_error& e) {
     if (auto self = weak.lock()) self->report(e);
   };

@@ -161,13 +161,25 @@ inline void socket_state::run_outgoing_handlers(const std::string& event, const 
 
 inline emit_status socket_state::emit_arguments(std::string_view event, arguments args, bool is_volatile) {
   auto send = [self = shared_from_this(), is_volatile](const std::string& event, arguments args) {
-    if (!self->connected_) return emit_status::closed;
+    // Gone, but kept for recovery: the adapter keeps what is emitted meanwhile, as in Node.
+    if (!self->connected_ && (!self->persisted_ || is_volatile)) return emit_status::closed;
     if (self->any_outgoing_handlers_) {
       self->run_outgoing_handlers(event, args);
       if (!self->connected_) return emit_status::closed;
     }
-    return self->client_->write_now(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), std::nullopt)),
-                                    is_volatile);
+    auto packet = detail::event_packet(self->nsp_->name(), event, std::move(args), std::nullopt);
+    auto& adapter = self->nsp_->get_adapter();
+    if (!is_volatile && adapter.keeps_packets()) {
+      // As in Node: through the adapter, which numbers and keeps it for a replay.
+      broadcast_options only_me;
+      only_me.rooms.push_back(self->id_);
+      return adapter.broadcast(packet, detail::encode_frames(packet), only_me) ? emit_status::queued : emit_status::closed;
+    }
+    if (self->replay_) {
+      self->write(detail::encode_frames(packet), is_volatile);
+      return emit_status::queued;
+    }
+    return self->client_->write_now(detail::encode_frames(packet), is_volatile);
   };
   if (strand().running_in_this_thread()) return send(std::string{event}, std::move(args));
   asio::post(strand(),
@@ -216,7 +228,7 @@ inline void socket_state::emit_with_ack_erased(std::string event, arguments args
       });
     }
     self->acks_[id] = std::move(entry);
-    self->client_->write(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), id)), false);
+    self->write(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), id)), false);
   });
 }
 
@@ -226,7 +238,7 @@ inline void socket_state::emit_frames_with_ack(std::uint64_t id, frame_list fram
     std::size_t limit = self->options().max_pending_acks;
     if (limit && self->acks_.size() >= limit) return fn(make_error_code(errc::too_many_pending_acks), {});
     self->acks_[id] = pending_ack{std::move(fn), nullptr};
-    self->client_->write(frames, is_volatile);
+    self->write(frames, is_volatile);
   });
 }
 
@@ -237,15 +249,71 @@ inline void socket_state::send_ack(std::uint64_t id, arguments args) {
   p.nsp = nsp_->name();
   p.id = id;
   p.data = value(sio::array(std::move(args).values()));
-  client_->write(detail::encode_frames(p), false);
+  write(detail::encode_frames(p), false);
 }
 
 inline void socket_state::send_connect_reply() {
   parser::packet p;
   p.type = parser::packet_type::connect;
   p.nsp = nsp_->name();
-  p.data = value{sio::object{{"sid", value{id_}}}};
-  client_->write(detail::encode_frames(p), false);
+  sio::object body{{"sid", value{id_}}};
+  if (!pid_.empty()) body.emplace_back("pid", value{pid_});
+  p.data = value{std::move(body)};
+  client_->write(detail::encode_frames(p), false);  // ahead of any replay
+}
+
+inline void socket_state::write(const frame_list& frames, bool is_volatile) {
+  if (!replay_) return client_->write(frames, is_volatile);
+  if (!replay_->push(frames, is_volatile, options().max_buffered_bytes)) client_->engine_session().close_slow_consumer();
+}
+
+// ---- connection state recovery -----------------------------------------------------------------
+
+inline void socket_state::adopt(const persisted_session& session) {
+  id_ = session.sid;
+  pid_ = session.pid;
+  data_.assign(session.data);
+  recovered_ = true;
+}
+
+inline void socket_state::pump_replay() {
+  auto& session = client_->engine_session();
+  // Up to a quarter of the connection's bound at a time: room is left for what is sent meanwhile,
+  // and the rest follows as the client reads.
+  const std::size_t high_water = std::max<std::size_t>(options().max_buffered_bytes / 4, 1);
+  while (replay_ && connected_) {
+    if (session.buffered_memory() >= high_water) {
+      if (!std::exchange(watching_drain_, true))
+        session.on_drain([weak = weak_from_this()] {
+          if (auto s = weak.lock(); s && s->replay_) s->pump_replay();
+        });
+      return;
+    }
+    if (auto frames = replay_->pop()) {
+      if (client_->write_now(frames, false) != emit_status::queued) return;  // the connection is closing
+    } else if (nsp_->end_replay(*this)) {
+      return;
+    }
+  }
+}
+
+inline void socket_state::persist(disconnect_reason reason) {
+  if (pid_.empty()) return;
+  switch (reason) {  // Node's RECOVERABLE_DISCONNECT_REASONS, and a client that fell behind
+    case disconnect_reason::transport_error:
+    case disconnect_reason::transport_close:
+    case disconnect_reason::forced_close:
+    case disconnect_reason::ping_timeout:
+    case disconnect_reason::server_shutting_down:
+    case disconnect_reason::forced_server_close:
+    case disconnect_reason::slow_consumer: break;
+    default: return;
+  }
+  auto& adapter = nsp_->get_adapter();
+  auto rooms = adapter.socket_rooms(id_);
+  rooms.erase(std::remove(rooms.begin(), rooms.end(), id_), rooms.end());
+  adapter.persist_session(persisted_session{id_, pid_, nsp_->name(), std::move(rooms), data_value()});
+  persisted_ = true;
 }
 
 // ---- incoming ----------------------------------------------------------------------------------
@@ -423,7 +491,7 @@ inline void socket_state::disconnect(bool close) {
     parser::packet p;
     p.type = parser::packet_type::disconnect;
     p.nsp = self->nsp_->name();
-    self->client_->write(detail::encode_frames(p), false);
+    self->write(detail::encode_frames(p), false);
     self->handle_close(disconnect_reason::server_namespace_disconnect);
   });
 }
@@ -446,6 +514,7 @@ inline void socket_state::handle_close(disconnect_reason reason) {
       user_code_failed(error_source::disconnecting_handler, {}, std::current_exception());
     }
   }
+  persist(reason);  // rooms and data as the disconnecting handlers left them
   connected_ = false;
   auto acks = std::move(acks_);
   acks_.clear();
