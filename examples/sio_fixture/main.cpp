@@ -52,6 +52,8 @@ settings parse_args(int argc, char** argv) {
       s.options.ping_timeout = std::chrono::milliseconds{std::stol(v)};
     else if (a == "--connect-timeout")
       s.options.connect_timeout = std::chrono::milliseconds{std::stol(v)};
+    else if (a == "--max-buffered-bytes")
+      s.options.max_buffered_bytes = std::stoull(v);
     else if (a == "--max-payload")
       s.options.max_payload = std::stoul(v);
     else if (a == "--serve-client")
@@ -167,6 +169,12 @@ void install(sio::socket socket) {
       });
     };
     (*tick)(0);
+  });
+
+  // n events (i, then `pad` bytes of padding) to socket `id` through the adapter, at once.
+  socket.on("stream-to", [nsp](std::string id, std::string event, int n, std::size_t pad, sio::ack_sender ack) {
+    for (int i = 0; i < n; ++i) nsp.to(id).emit(event, i, std::string(pad, 'x'));
+    ack();
   });
 
   socket.on("burst", [socket](int n) {

@@ -212,6 +212,36 @@ describe("socket.io-client 4.8 interop: connection state recovery", () => {
   });
 });
 
+describe("socket.io-client 4.8 interop: connection state recovery, a replay larger than the send bound", () => {
+  // 64 KiB per connection; the replay below is 800 KiB.
+  const server = useSioServer([...SERVER_ARGS, "--max-buffered-bytes", String(64 * 1024)]);
+
+  for (const mode of Object.keys(MODES)) {
+    sioRule(`${mode}: the replay is paced by the connection, not cut as a slow consumer`, async () => {
+      const obs = await observer(server);
+      const s = createSocket(server, { mode });
+      await awaitConnect(s, { mode });
+      const id = s.id;
+      await ack(s, "join", unique("room")); // something to keep: a socket with no offset yet cannot recover
+      s.emit("stream", "warmup", 1, 1);
+      await gotCount(s, "warmup", 1);
+      s.emit("close-transport");
+      await obs.sawDisconnect(id);
+      await clientSawDisconnect(s);
+      const total = 200;
+      await ack(obs.socket, "stream-to", id, "big", total, 4096);
+      s.connect();
+      await awaitConnect(s, { mode });
+      assert.equal(s.recovered, true);
+      await gotCount(s, "big", total, 20000);
+      assert.deepEqual(numbers(s, "big"), range(total));
+      // Still connected: ask it a round trip, and it saw one disconnect only (the drop).
+      assert.equal((await ack1(s, "state")).id, id);
+      assert.equal(s.log.of("disconnect").length, 1);
+    });
+  }
+});
+
 describe("socket.io-client 4.8 interop: connection state recovery, past the window", () => {
   const windowMs = 300;
   const server = useSioServer(["--recovery", String(windowMs), "--ping-interval", "300", "--ping-timeout", "400"]);
