@@ -22,13 +22,15 @@ const SERVER_ARGS = ["--recovery", String(WINDOW_MS), "--ping-interval", "300", 
 async function cuttableProxy(server) {
   const target = new URL(server.url);
   const pairs = new Set();
+  const halfOpen = new Set(); // server sides left open by halfCut
   let down = false;
   const proxy = net.createServer((inbound) => {
     if (down) return inbound.resetAndDestroy();
     const outbound = net.connect(Number(target.port), target.hostname);
-    const pair = [inbound, outbound];
+    const pair = { inbound, outbound, half: false };
     pairs.add(pair);
     const drop = () => {
+      if (pair.half) return;
       pairs.delete(pair);
       inbound.destroy();
       outbound.destroy();
@@ -44,9 +46,22 @@ async function cuttableProxy(server) {
     /** The network goes down: every connection reset on both sides, no close handshake. */
     cut() {
       down = true;
-      for (const [a, b] of [...pairs]) {
-        a.resetAndDestroy();
-        b.resetAndDestroy();
+      for (const { inbound, outbound } of [...pairs]) {
+        inbound.resetAndDestroy();
+        outbound.resetAndDestroy();
+      }
+      pairs.clear();
+    },
+    /** The client's side drops, the server's stays open and silent (a half-open connection the
+     *  server has not noticed): what the server writes there goes nowhere. */
+    halfCut() {
+      down = true;
+      for (const pair of [...pairs]) {
+        pair.half = true;
+        pair.outbound.unpipe(pair.inbound);
+        pair.outbound.on("data", () => {});
+        pair.inbound.resetAndDestroy();
+        halfOpen.add(pair.outbound);
       }
       pairs.clear();
     },
@@ -54,7 +69,10 @@ async function cuttableProxy(server) {
     restore() {
       down = false;
     },
-    close: () => new Promise((resolve) => proxy.close(resolve)),
+    close: () => {
+      for (const o of halfOpen) o.destroy();
+      return new Promise((resolve) => proxy.close(resolve));
+    },
   };
 }
 
@@ -139,6 +157,37 @@ describe("socket.io-client 4.8 interop: connection state recovery", () => {
           for (const [, offset] of s.log.argsOf("num")) assert.equal(typeof offset, "string", "each kept event carries its offset");
         });
       }
+
+      sioRule(`${mode}: back before the server saw the drop: the pid takes the session over from the half-open connection`, async () => {
+        const obs = await observer(server);
+        const via = await proxyFor(server);
+        const s = createSocket(via, { mode });
+        await awaitConnect(s, { mode });
+        const id = s.id;
+        const room = unique("room");
+        await ack(s, "join", room);
+        const total = 60;
+        s.emit("stream", "num", total, 10);
+        await gotCount(s, "num", 10);
+        via.halfCut();
+        await clientSawDisconnect(s);
+        obs.emit("to-room", room, "gap", 0);
+        via.restore();
+        s.connect();
+        await awaitConnect(s, { mode });
+        // The old connection went when the client came back, with the reason of a server-side close.
+        // A polling client may also get its close packet through once the network is back
+        // ("transport close"): then it is a plain recovery, which must hold as well.
+        const reason = await obs.sawDisconnect(id);
+        if (mode === "polling") assert.ok(["forced close", "transport close"].includes(reason), reason);
+        else assert.equal(reason, "forced close");
+        assert.equal(s.recovered, true);
+        assert.equal(s.id, id);
+        await gotCount(s, "num", total);
+        await gotCount(s, "gap", 1);
+        assert.deepEqual(numbers(s, "num"), range(total), "what went into the half-open connection is replayed");
+        assert.deepEqual(numbers(s, "gap"), [0]);
+      });
 
       sioRule(`${mode}: several namespaces on one connection each recover`, async () => {
         const obs = await observer(server);

@@ -139,6 +139,10 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   /// Asks the adapter for the session the client's CONNECT named; then `next` (a new session) or
   /// accept_restored. On the strand.
   void restore(std::shared_ptr<socket_state> s, std::function<void(std::shared_ptr<socket_state>)> next);
+  void restore_attempt(std::shared_ptr<socket_state> s, std::string pid, std::string offset,
+                       std::function<void(std::shared_ptr<socket_state>)> next, bool may_take_over);
+  /// The connected socket holding private id `pid` here, or null.
+  std::shared_ptr<socket_state> holder_of(const std::string& pid) const;
   void accept_restored(std::shared_ptr<socket_state> s, persisted_session session);
   void welcome(const std::shared_ptr<socket_state>& s);
   /// Where a delivery to `s` goes: its connection, or its replay queue while it catches up. Needs
@@ -157,6 +161,9 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   /// Restored sockets between adapter_host::resume and their CONNECT reply: what reaches them
   /// meanwhile waits behind their missed packets.
   std::unordered_map<socket_id, std::shared_ptr<replay_queue>> restoring_;
+  /// Connected sockets by private id (recovery on): a client back before its old connection was
+  /// seen to drop takes its session over from it.
+  std::unordered_map<std::string, std::weak_ptr<socket_state>> by_pid_;
   std::size_t occupants_ = 0;
   std::atomic<std::uint64_t> ack_ids_{0};
   std::vector<std::weak_ptr<namespace_state>> children_;

@@ -121,6 +121,8 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
     restore_request_ = std::move(restore_request);
   }
   bool restore_requested() const noexcept { return restore_request_.has_value(); }
+  /// The private id (empty: recovery off). Set before the socket is connected, then fixed.
+  const std::string& pid() const noexcept { return pid_; }
   std::pair<std::string, std::string> take_restore_request() {
     auto r = std::move(*restore_request_);
     restore_request_.reset();

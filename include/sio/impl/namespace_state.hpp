@@ -65,13 +65,35 @@ inline void namespace_state::connect(std::shared_ptr<socket_state> s) {
 
 inline void namespace_state::restore(std::shared_ptr<socket_state> s, std::function<void(std::shared_ptr<socket_state>)> next) {
   auto [pid, offset] = s->take_restore_request();
-  adapter_->restore_session(
-      pid, offset, [self = shared_from_this(), s, next = std::move(next)](std::error_code ec, std::optional<persisted_session> found) {
-        asio::dispatch(s->strand(), [self, s, next, found = ec ? std::nullopt : std::move(found)]() mutable {
-          if (!found) return next(s);
-          self->accept_restored(s, std::move(*found));
+  restore_attempt(std::move(s), std::move(pid), std::move(offset), std::move(next), true);
+}
+
+inline void namespace_state::restore_attempt(std::shared_ptr<socket_state> s, std::string pid, std::string offset,
+                                             std::function<void(std::shared_ptr<socket_state>)> next, bool may_take_over) {
+  auto done = [self = shared_from_this(), s, pid, offset, next, may_take_over](std::error_code ec,
+                                                                               std::optional<persisted_session> found) mutable {
+    asio::dispatch(s->strand(), [self, s, pid, offset, next, may_take_over, found = ec ? std::nullopt : std::move(found)]() mutable {
+      if (found) return self->accept_restored(s, std::move(*found));
+      auto holder = may_take_over ? self->holder_of(pid) : nullptr;
+      if (!holder || holder == s) return next(s);
+      // The client is back on a new connection before its old one was seen to drop: the pid
+      // proves it is the same client. Its old connection is closed (which keeps the session, as
+      // any drop does, on the old connection's strand at once), then the session is restored.
+      holder->on_strand([self, s, holder, pid, offset, next]() mutable {
+        holder->owner().close_connection();
+        asio::dispatch(s->strand(), [self, s, pid, offset, next]() mutable {
+          self->restore_attempt(s, std::move(pid), std::move(offset), std::move(next), false);
         });
       });
+    });
+  };
+  adapter_->restore_session(pid, offset, std::move(done));
+}
+
+inline std::shared_ptr<socket_state> namespace_state::holder_of(const std::string& pid) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? nullptr : it->second.lock();
 }
 
 inline void namespace_state::accept_restored(std::shared_ptr<socket_state> s, persisted_session session) {
@@ -148,6 +170,10 @@ inline void namespace_state::accept(std::shared_ptr<socket_state> s) {
 /// Connected: the CONNECT reply (then, for a restored socket, what it missed), then the
 /// connection handlers.
 inline void namespace_state::welcome(const std::shared_ptr<socket_state>& s) {
+  if (!s->pid().empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    by_pid_[s->pid()] = s;
+  }
   s->mark_connected();
   s->owner().add_socket(name_, s);
   s->send_connect_reply();
@@ -165,6 +191,8 @@ inline void namespace_state::welcome(const std::shared_ptr<socket_state>& s) {
 inline void namespace_state::remove(const socket_state& s) {
   std::lock_guard<std::mutex> lock(mutex_);
   sockets_.erase(s.id());
+  if (!s.pid().empty())
+    if (auto it = by_pid_.find(s.pid()); it != by_pid_.end() && it->second.lock().get() == &s) by_pid_.erase(it);
 }
 
 inline std::vector<std::shared_ptr<socket_state>> namespace_state::selected(const broadcast_options& opts) const {
