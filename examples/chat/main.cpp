@@ -12,13 +12,18 @@
 //   "chat message"    (text)             to everyone in the sender's room, the sender included
 //   "typing"          (bool)             volatile, to the others in the room
 //   "join room"       (room, ack)        leaves the previous room, joins this one; ack(bool)
-//   "rejoin"          (name, room, ack)  after a reconnection: nickname and room back, quietly
+//   "rejoin"          (name, room, ack)  after a reconnection that did not recover the session (a
+//                                        server restart, a cluster node): nickname and room back
 //   "private message" (to_id, text, ack) to one socket, by id (on any node); ack(bool)
 // Events, server -> client: "chat message", "private message", "user list", "typing", "notice",
 //   "server shutdown" (time, ack) before the server closes on Ctrl-C.
 //
 // Who is who lives in each socket's data ({nickname, room, claimed_at}), so that fetch_sockets
 // finds it on every node; nicknames.hpp keeps the claims.
+//
+// A page whose link drops comes back with connection state recovery (one server): the same socket,
+// nickname and room, and the messages it missed; its nickname is held for it meanwhile and nobody
+// sees it leave.
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -110,6 +115,10 @@ int main(int argc, char** argv) {
       return usage(std::cerr, 2);
   }
   if (port > 65535) return usage(std::cerr, 2);
+  // One server keeps what a dropped page needs to come back (two minutes, as Node's default). The
+  // Redis pub/sub adapter of a cluster cannot, as in Node: there pages "rejoin".
+  const bool recovery = redis_url.empty();
+  if (recovery) opts.connection_state_recovery.emplace();
 
   asio::io_context ctx;
   asio::thread_pool file_reads{1};  // the page's files are read there, off the clients' strands
@@ -190,14 +199,27 @@ int main(int argc, char** argv) {
     });
   };
 
+  // Pages whose link dropped, by socket id, with the timer that lets their nickname go if they do
+  // not come back in time. Touched on the io_context's one thread only.
+  std::map<std::string, std::shared_ptr<asio::steady_timer>> away;
+
   io.on_connection([&, names](sio::socket socket) {
-    log() << "connected     " << socket.id() << " over " << socket.conn().transport() << " from " << socket.handshake().address
-          << std::endl;
+    log() << (socket.recovered() ? "recovered     " : "connected     ") << socket.id() << " over " << socket.conn().transport() << " from "
+          << socket.handshake().address << std::endl;
     socket.conn().on_upgrade(
         [id = socket.id()](std::string_view transport) { log() << "upgraded      " << id << " to " << transport << std::endl; });
-    profile(socket);
-    socket.join("general");
-    send_user_list(socket.id());  // who is here, before the newcomer picks a name
+    if (socket.recovered()) {
+      // Same socket, data and rooms; the messages it missed are on their way. Its name was held.
+      if (auto it = away.find(socket.id()); it != away.end()) {
+        it->second->cancel();
+        away.erase(it);
+      }
+      send_user_list("");
+    } else {
+      profile(socket);
+      socket.join("general");
+      send_user_list(socket.id());  // who is here, before the newcomer picks a name
+    }
 
     // The owner of this socket's nickname claims: the tab's token, so that the same tab coming
     // back (on any node, before its old connection timed out) gets its name back.
@@ -248,8 +270,8 @@ int main(int argc, char** argv) {
       });
     });
 
-    // A page that reconnects (dropped link, server restart) takes its nickname and room back
-    // with this, without a "joined" notice.
+    // A page that reconnects without its session (server restart, cluster) takes its nickname
+    // and room back with this, without a "joined" notice.
     socket.on("rejoin", [&, socket, take_nickname, enter_room, result](std::string nickname, std::string room, sio::ack_sender ack) {
       take_nickname(nickname, [&, socket, room, ack, enter_room, result](const std::string& error) {
         if (error.empty() && !room.empty() && room.size() <= 32) enter_room(room);
@@ -300,12 +322,26 @@ int main(int argc, char** argv) {
       if (nickname.empty()) return;
       // On Ctrl-C everyone goes at once: no "left" notices for connections that are closing anyway.
       bool tell = reason != sio::disconnect_reason::server_shutting_down;
-      names->release(nickname, owner, socket.id(), [&io, send_user_list, nickname, tell, id = socket.id()](bool released) {
-        // Not released: the same tab came back on a new connection, which holds the name now, so
-        // no notice; the list still loses this connection.
-        if (!tell) return;
-        if (released) io.emit("notice", nickname + " left", now_ms());
-        send_user_list("", id);
+      auto leave = [&io, names, send_user_list, nickname, owner, tell, id = socket.id()] {
+        names->release(nickname, owner, id, [&io, send_user_list, nickname, tell, id](bool released) {
+          // Not released: the same tab came back on a new connection, which holds the name now, so
+          // no notice; the list still loses this connection.
+          if (!tell) return;
+          if (released) io.emit("notice", nickname + " left", now_ms());
+          send_user_list("", id);
+        });
+      };
+      bool link_dropped = reason == sio::disconnect_reason::transport_close || reason == sio::disconnect_reason::transport_error ||
+                          reason == sio::disconnect_reason::ping_timeout || reason == sio::disconnect_reason::forced_close;
+      if (!recovery || !link_dropped) return leave();
+      // It may come back with its session: hold the name for as long as the server keeps that.
+      auto timer = std::make_shared<asio::steady_timer>(ctx, opts.connection_state_recovery->max_disconnection_duration);
+      away[socket.id()] = timer;
+      timer->async_wait([&away, leave, id = socket.id(), mine = timer.get()](std::error_code ec) {
+        auto it = away.find(id);
+        if (ec || it == away.end() || it->second.get() != mine) return;  // it came back
+        away.erase(it);
+        leave();
       });
     });
   });

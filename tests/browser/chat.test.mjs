@@ -227,25 +227,35 @@ for (const mode of ["default", "polling"]) {
       assert.equal(await alice.textContent("#user-count"), "3");
     });
 
-    it("a dropped link: the page says so, reconnects and keeps its nickname; the others see nothing", { timeout: TEST_MS }, async () => {
+    it("a dropped link: the page recovers its session (nickname, room, missed messages) without a rejoin; the others see nothing", { timeout: TEST_MS }, async () => {
       const { alice, carol } = pages;
       const oldId = await alice.evaluate(() => socket.id);
       const carolNotices = await carol.locator("#messages li.notice").allTextContents();
+      const claims = (server.stdout.match(/nickname +\S+ is alice/g) ?? []).length;
       const lost = await nextNotice(alice, "Connection lost");
       const back = await nextNotice(alice, "Reconnected", 15_000);
       await links.alice.cut();
-      // Over polling the page notices at its next request: make the server answer the pending GET.
-      if (mode === "polling") await send(carol, "are you there, alice?");
+      // Sent while alice is away (over polling this also makes the server answer the pending GET,
+      // so that the page notices the drop at its next request).
+      await send(carol, "are you there, alice?");
       await lost();
       assert.match((await notice(alice, "Connection lost").last().textContent()), mode === "polling" ? /transport error/ : /transport close/);
+      await send(carol, "still away?");
       await links.alice.restore();
       await back();
-      // The server still held the old connection: the rejoin took the nickname over and closed it
-      // at once (not after a ping timeout).
+      // The server had not seen the drop: the page's private id took the session over from the
+      // old connection, which closed at once (not after a ping timeout).
       const [, reason] = await waitForLog(server, new RegExp(`disconnected +${oldId} \\(([^)]*)\\)`));
-      assert.equal(reason, "server namespace disconnect");
+      assert.equal(reason, "forced close");
+      await waitForLog(server, new RegExp(`recovered +${oldId} `));
+      assert.deepEqual(await alice.evaluate(() => [socket.recovered, socket.id]), [true, oldId]);
       await assertTransport(alice);
       assert.equal(await alice.textContent("#me-name"), "alice");
+      // What it missed arrived, once each, in order.
+      await message(alice, "still away?").waitFor();
+      const got = (await texts(alice)).filter((t) => t === "are you there, alice?" || t === "still away?");
+      assert.deepEqual(got, ["are you there, alice?", "still away?"]);
+      assert.equal((server.stdout.match(/nickname +\S+ is alice/g) ?? []).length, claims, "no rejoin: the nickname was never claimed again");
       await send(alice, "alice is back");
       await message(carol, "alice is back").waitFor();
       assert.deepEqual(await carol.locator("#messages li.notice").allTextContents(), carolNotices, "no left/joined notices");

@@ -281,8 +281,11 @@ socket.on("connect", () => {
   const engine = socket.io.engine;
   showTransport(engine.transport.name);
   engine.once("upgrade", (transport) => showTransport(transport.name));
-  if (!me.nickname) return;
-  // Back after a drop (or a server restart): take the nickname and the room back.
+  // Back after a dropped link: the server restored this socket (same id, nickname and room) and
+  // sends the messages missed meanwhile. Nothing to do.
+  if (socket.recovered || !me.nickname) return;
+  // Back without the session (a server restart, a cluster without recovery): take the nickname
+  // and the room back.
   socket.timeout(5000).emit("rejoin", me.nickname, me.room, (err, res) => {
     if (!err && res.ok) return;
     notice(`Could not get your nickname back: ${err ? "no answer from the server" : res.error}`);
@@ -326,6 +329,10 @@ socket.on("private message", (m) => {
 });
 
 socket.on("typing", (nickname, typing) => setTyping(nickname, typing));
+
+// Leaving the page says goodbye: without it the server could not tell a closed tab from a dropped
+// link, and would hold this nickname for a while in case the page comes back.
+window.addEventListener("pagehide", () => socket.disconnect());
 
 updateComposer();
 renderRooms();
