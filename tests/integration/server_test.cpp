@@ -143,6 +143,96 @@ TEST_CASE("emits, room changes and broadcasts from many threads reach every clie
   CHECK(srv.shut_down());  // io.close() lets the io_context run out of work
 }
 
+TEST_CASE("connection state recovery under threads: sockets dropped and restored while three threads emit; nothing lost or doubled") {
+  sio::server_options opts;
+  opts.connection_state_recovery.emplace();
+  running_server srv(opts, 3);
+  std::mutex mutex;
+  std::map<std::string, sio::socket> sockets;  // by id: a restored socket replaces its old handle
+  std::atomic<int> gone{0}, recovered{0};
+  srv.io.on_connection([&](sio::socket s) {
+    if (s.recovered())
+      ++recovered;
+    else
+      s.join("all");
+    s.on_disconnect([&](sio::disconnect_reason) { ++gone; });
+    std::lock_guard<std::mutex> lock(mutex);
+    sockets.insert_or_assign(s.id(), s);
+  });
+  srv.start();
+
+  constexpr int clients = 4, threads = 3, per_thread = 400;
+  struct peer {
+    std::unique_ptr<sio_test::test_client> before, after;
+    std::string id, pid;
+  };
+  std::vector<peer> peers(clients);
+  for (auto& p : peers) {
+    p.before = std::make_unique<sio_test::test_client>(srv.port());
+    std::string reply;
+    p.id = p.before->connect("/", {}, &reply);
+    auto at = reply.find("\"pid\":\"");
+    REQUIRE(at != std::string::npos);
+    p.pid = reply.substr(at + 7, reply.find('"', at + 7) - at - 7);
+  }
+  REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return sockets.size() == clients;
+  }));
+
+  std::vector<std::thread> hammer;
+  for (int t = 0; t < threads; ++t) {
+    hammer.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        if (t == 0) srv.io.emit("t", t, i);
+        if (t == 1) srv.io.to("all").emit("t", t, i);
+        if (t == 2) {
+          std::vector<sio::socket> all;
+          {
+            std::lock_guard<std::mutex> lock(mutex);
+            for (auto& [id, s] : sockets) all.push_back(s);
+          }
+          for (auto& s : all) s.emit("t", t, i);  // on a socket that went away: kept for its replay
+        }
+      }
+    });
+  }
+  auto is_t = [](const std::string& p) { return is_event(p, "t"); };
+  // Each client drops after it got a few events, while the threads go on, and comes back.
+  for (auto& p : peers) {
+    p.before->wait_count(is_t, 5);
+    p.before->close();
+  }
+  REQUIRE(eventually([&] { return gone == clients; }));
+  for (auto& p : peers) {
+    auto got = p.before->wait_count(is_t, 0);
+    REQUIRE(!got.empty());
+    auto comma = got.back().rfind(",\"");
+    std::string offset = got.back().substr(comma + 2, got.back().size() - comma - 4);  // ...,"OFFSET"]
+    p.after = std::make_unique<sio_test::test_client>(srv.port());
+    std::string reply;
+    CHECK(p.after->connect("/", "{\"pid\":\"" + p.pid + "\",\"offset\":\"" + offset + "\"}", &reply) == p.id);
+    CHECK(reply.find("\"pid\":\"" + p.pid + "\"") != std::string::npos);
+  }
+  for (auto& h : hammer) h.join();
+  CHECK(recovered == clients);
+
+  for (auto& p : peers) {
+    auto before = p.before->wait_count(is_t, 0);
+    auto after = p.after->wait_count(is_t, static_cast<std::size_t>(threads * per_thread) - before.size());
+    std::map<int, int> next;  // thread -> next expected i
+    for (const auto* part : {&before, &after})
+      for (const auto& text : *part) {
+        int t = 0, i = 0;
+        REQUIRE(std::sscanf(text.c_str(), "2[\"t\",%d,%d,\"", &t, &i) == 2);
+        CHECK(i == next[t]);
+        next[t] = i + 1;
+      }
+    for (int t = 0; t < threads; ++t) CHECK(next[t] == per_thread);
+  }
+  CHECK(srv.shut_down());
+}
+
 TEST_CASE("emit_with_ack completes through asio::use_future from another thread, and times out") {
   running_server srv;
   std::promise<sio::socket> connected;

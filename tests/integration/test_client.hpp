@@ -64,6 +64,12 @@ class test_client {
     if (!upgrade_sid_.empty()) send_text("2probe");
   }
   ~test_client() {
+    close();
+    endpoint_.stop();
+    thread_.join();
+  }
+  /// Closes the WebSocket (a normal close) and waits for it; the packets received stay readable.
+  void close() {
     // close arms a timer that the client thread also touches: it runs there, as sends do.
     on_client_thread([this] {
       websocketpp::connection_hdl hdl;
@@ -76,15 +82,15 @@ class test_client {
       endpoint_.close(hdl, websocketpp::close::status::normal, "", ec);
     });
     wait_for([this] { return closed_; }, "close", std::chrono::seconds{5}, false);
-    endpoint_.stop();
-    thread_.join();
   }
 
-  /// Sends CONNECT for `nsp` and waits for the reply; returns the socket id.
-  std::string connect(const std::string& nsp = "/") {
-    send_sio(nsp == "/" ? "0" : "0" + nsp + ",");
+  /// Sends CONNECT for `nsp` (with `auth`, a JSON object, when given) and waits for the reply;
+  /// returns the socket id, and the whole reply in `reply` when asked.
+  std::string connect(const std::string& nsp = "/", const std::string& auth = {}, std::string* whole_reply = nullptr) {
+    send_sio((nsp == "/" ? "0" : "0" + nsp + ",") + auth);
     std::string prefix = nsp == "/" ? "0{" : "0" + nsp + ",{";
     std::string reply = next_matching([&](const std::string& p) { return p.rfind(prefix, 0) == 0 || p[0] == '4'; });
+    if (whole_reply) *whole_reply = reply;
     auto pos = reply.find("\"sid\":\"");
     if (pos == std::string::npos) throw std::runtime_error("test_client: connect refused: " + reply);
     return reply.substr(pos + 7, reply.find('"', pos + 7) - pos - 7);

@@ -16,14 +16,18 @@ class fanout {
  public:
   using frame_list = std::shared_ptr<const std::vector<frame>>;
 
-  fanout(frame_list frames, bool is_volatile) : frames_(std::move(frames)), is_volatile_(is_volatile) {}
+  /// `always_post`: sessions on the caller's strand wait their turn too, behind what was posted
+  /// there before. What carries a recovery offset needs that: a session must get such packets in
+  /// the order they were numbered, or a client's last offset would not say what it has.
+  fanout(frame_list frames, bool is_volatile, bool always_post = false)
+      : frames_(std::move(frames)), is_volatile_(is_volatile), always_post_(always_post) {}
   fanout(const fanout&) = delete;
   fanout& operator=(const fanout&) = delete;
   /// Posts what is left for other strands.
   ~fanout() { finish(); }
 
   void add(const session_ptr& s) {
-    if (s->strand().running_in_this_thread()) {
+    if (!always_post_ && s->strand().running_in_this_thread()) {
       s->send_on_strand(*frames_, is_volatile_);
       return;
     }
@@ -48,6 +52,7 @@ class fanout {
   };
   frame_list frames_;
   bool is_volatile_;
+  bool always_post_;
   std::vector<group> groups_;
 };
 

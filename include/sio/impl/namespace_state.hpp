@@ -18,7 +18,9 @@ inline void namespace_state::deliver_locked(socket_state& s, const frame_list& f
     return;
   }
   if (out) return out->add(s.owner().session_handle());
-  s.owner().write(frames, is_volatile);
+  if (!recovery_) return s.owner().write(frames, is_volatile);
+  // In order with the other deliveries posted there (see engine::fanout's always_post).
+  asio::post(s.strand(), [session = s.owner().session_handle(), frames, is_volatile] { session->send_on_strand(*frames, is_volatile); });
 }
 
 inline void namespace_state::deliver(const socket_id& id, const frame_list& frames, bool is_volatile) {
@@ -29,7 +31,7 @@ inline void namespace_state::deliver(const socket_id& id, const frame_list& fram
 }
 
 inline void namespace_state::deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
-  engine::fanout out(frames, is_volatile);
+  engine::fanout out(frames, is_volatile, recovery_ != nullptr);
   // Under the lock: delivering only queues frames or posts, and never calls back.
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto* id : ids) {
