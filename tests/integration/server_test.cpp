@@ -233,6 +233,44 @@ TEST_CASE("connection state recovery under threads: sockets dropped and restored
   CHECK(srv.shut_down());
 }
 
+TEST_CASE("connection state recovery and middleware: skipped by default; with skip_middlewares false it runs first, on a new socket") {
+  const bool skip = GENERATE(true, false);
+  sio::server_options opts;
+  opts.connection_state_recovery.emplace().skip_middlewares = skip;
+  running_server srv(opts, 1);
+  std::atomic<int> middleware_runs{0}, recovered_in_middleware{0};
+  srv.io.use([&](sio::socket s, sio::connect_next next) {
+    ++middleware_runs;
+    if (s.recovered()) ++recovered_in_middleware;
+    next();
+  });
+  std::atomic<int> recovered{0}, gone{0};
+  srv.io.on_connection([&](sio::socket s) {
+    if (s.recovered()) ++recovered;
+    s.on_disconnect([&](sio::disconnect_reason) { ++gone; });
+    s.emit("hello", 1);
+  });
+  srv.start();
+
+  sio_test::test_client before(srv.port());
+  std::string reply;
+  std::string id = before.connect("/", {}, &reply);
+  auto at = reply.find("\"pid\":\"");
+  REQUIRE(at != std::string::npos);
+  std::string pid = reply.substr(at + 7, reply.find('"', at + 7) - at - 7);
+  std::string hello = before.next_matching([](const std::string& p) { return is_event(p, "hello"); });
+  std::string offset = hello.substr(hello.rfind(",\"") + 2, hello.size() - hello.rfind(",\"") - 4);
+  before.close();
+  REQUIRE(eventually([&] { return gone == 1; }));
+
+  sio_test::test_client after(srv.port());
+  CHECK(after.connect("/", "{\"pid\":\"" + pid + "\",\"offset\":\"" + offset + "\"}") == id);
+  CHECK(recovered == 1);
+  CHECK(middleware_runs == (skip ? 1 : 2));
+  CHECK(recovered_in_middleware == 0);  // skipped, or run before the session was looked up
+  CHECK(srv.shut_down());
+}
+
 TEST_CASE("emit_with_ack completes through asio::use_future from another thread, and times out") {
   running_server srv;
   std::promise<sio::socket> connected;
