@@ -35,6 +35,7 @@
 #include "sio/handshake.hpp"
 #include "sio/options.hpp"
 #include "sio/parser/packet.hpp"
+#include "sio/transport/memory_budget.hpp"
 
 namespace sio {
 
@@ -123,6 +124,8 @@ class adapter_host {
   virtual const std::string& name() const noexcept = 0;
   /// The server's connection_state_recovery options, or null when recovery is off.
   virtual const connection_state_recovery_options* recovery() const noexcept { return nullptr; }
+  /// What every namespace's kept packets cost together (bounded by max_total_bytes); null: none.
+  virtual std::shared_ptr<transport::memory_budget> recovery_budget() const { return nullptr; }
   /// Encodes a packet for the wire (what a replay of a packet read back from elsewhere needs).
   virtual frame_list encode(const parser::packet& packet) const {
     (void)packet;

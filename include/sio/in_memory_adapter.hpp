@@ -129,7 +129,7 @@ class in_memory_adapter : public adapter {
   /// For adapters built on this one that keep no packets of their own here (the Redis pub/sub
   /// adapters: Node's do not recover sessions either) or keep them elsewhere.
   in_memory_adapter(adapter_host& host, bool keep_sessions) : adapter(host) {
-    if (keep_sessions && host.recovery()) store_.emplace(*host.recovery());
+    if (keep_sessions && host.recovery()) store_.emplace(*host.recovery(), host.recovery_budget());
   }
 
  private:

@@ -128,6 +128,10 @@ struct connection_state_recovery_options {
   std::size_t max_bytes = 16u * 1024u * 1024u;
   /// Sessions kept per namespace: past it the one that went away first is forgotten.
   std::size_t max_sessions = 100000;
+  /// Bytes of kept packets in all namespaces together (clients can create namespaces when the
+  /// server has dynamic ones): past it, the namespace that keeps one more packet lets its own
+  /// oldest go first, and keeps none while it is over. 0: no server-wide bound.
+  std::size_t max_total_bytes = 64u * 1024u * 1024u;
 };
 
 struct server_options : engine::options {

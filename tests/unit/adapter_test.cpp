@@ -175,7 +175,9 @@ namespace {
 struct recovering_host : recording_host {
   sio::connection_state_recovery_options options;
   std::vector<std::pair<sio::persisted_session, std::vector<sio::kept_packet>>> resumed;
+  std::shared_ptr<sio::transport::memory_budget> budget;  ///< shared by hosts of one "server"
   const sio::connection_state_recovery_options* recovery() const noexcept override { return &options; }
+  std::shared_ptr<sio::transport::memory_budget> recovery_budget() const override { return budget; }
   void resume(const sio::persisted_session& s, std::vector<sio::kept_packet> missed) override {
     resumed.emplace_back(s, std::move(missed));
   }
@@ -315,6 +317,30 @@ TEST_CASE("recovery: what is kept is bounded in packets, bytes, sessions and tim
   CHECK_FALSE(restore(a, "pa", "30"));
   CHECK(restore(a, "pb", "30"));
   CHECK(restore(a, "pc", "30"));
+}
+
+TEST_CASE("recovery: namespaces share max_total_bytes; over it a namespace gives back its own packets, the new one last") {
+  auto budget = std::make_shared<sio::transport::memory_budget>(150);
+  {
+    recovering_host host_a, host_b;
+    host_a.budget = host_b.budget = budget;
+    sio::in_memory_adapter a{host_a}, b{host_b};
+    for (int i = 10; i < 20; ++i) send(a, "e", i);  // offsets 1..10: 141 bytes
+    CHECK(budget->used() == 141);
+    send(b, "e", 1);  // 14 more would be 155: b keeps nothing, a keeps all
+    CHECK(budget->used() == 141);
+    b.persist_session(session("s", "p", {}));
+    CHECK(restore(b, "p", "1"));  // it got packet 1 itself: nothing missed
+    send(b, "e", 2);              // not kept either
+    b.persist_session(session("s", "p", {}));
+    CHECK_FALSE(restore(b, "p", "1"));  // it missed packet 2, which is gone: a new session
+    a.persist_session(session("s", "p", {}));
+    REQUIRE(restore(a, "p", "1"));
+    CHECK(host_a.resumed.back().second.size() == 9);
+    send(a, "e", 20);  // a is over too: its own oldest goes
+    CHECK(budget->used() <= 150);
+  }
+  CHECK(budget->used() == 0);  // namespaces that go give their bytes back
 }
 
 TEST_CASE("recovery: a session past max_disconnection_duration is not restored") {

@@ -34,8 +34,13 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
  public:
   /// `recovery`: the server's connection_state_recovery options (null: off); outlives this.
   namespace_state(std::string name, asio::any_io_executor executor, const adapter_factory& make_adapter,
-                  const connection_state_recovery_options* recovery = nullptr)
-      : name_(std::move(name)), executor_(std::move(executor)), recovery_(recovery), adapter_(make_adapter(*this)) {}
+                  const connection_state_recovery_options* recovery = nullptr,
+                  std::shared_ptr<transport::memory_budget> recovery_budget = nullptr)
+      : name_(std::move(name)),
+        executor_(std::move(executor)),
+        recovery_(recovery),
+        recovery_budget_(std::move(recovery_budget)),
+        adapter_(make_adapter(*this)) {}
 
   // ---- what the handle forwards (configured before clients arrive) ----------------------------
   const std::string& name() const noexcept override { return name_; }
@@ -72,6 +77,7 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   void disconnect_local(const broadcast_options& opts, bool close) override;
   void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) override;
   const connection_state_recovery_options* recovery() const noexcept override { return recovery_; }
+  std::shared_ptr<transport::memory_budget> recovery_budget() const override { return recovery_budget_; }
   frame_list encode(const parser::packet& packet) const override;
   void resume(const persisted_session& session, std::vector<kept_packet> missed) override;
   /// A restored socket wrote everything queued behind its replay: deliveries go to its connection
@@ -152,6 +158,7 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   std::string name_;
   asio::any_io_executor executor_;                     // before adapter_: the adapter may ask for it when made
   const connection_state_recovery_options* recovery_;  // the same
+  std::shared_ptr<transport::memory_budget> recovery_budget_;
   std::unique_ptr<adapter> adapter_;
   std::vector<middleware> middleware_;
   std::vector<connection_handler> on_connection_;

@@ -4,8 +4,8 @@
 // lately, each once with the options it went out with, and the sessions of sockets that went away.
 // Not synchronised: its adapter holds its lock around every call.
 //
-// Bounds (connection_state_recovery_options): packets by count, bytes and age; sessions by count
-// and age. The oldest go first. A session whose missed packets are no longer all here is not
+// Bounds (connection_state_recovery_options): packets by count, bytes and age, and bytes
+// server-wide; sessions by count and age. The oldest go first. A session whose missed packets are no longer all here is not
 // restored: the client gets a new session rather than a replay with a hole in it.
 #include <chrono>
 #include <cstddef>
@@ -20,6 +20,7 @@
 
 #include "sio/adapter.hpp"
 #include "sio/options.hpp"
+#include "sio/transport/memory_budget.hpp"
 
 namespace sio::detail {
 
@@ -27,7 +28,14 @@ class recovery_store {
  public:
   using clock = std::chrono::steady_clock;
 
-  explicit recovery_store(const connection_state_recovery_options& options) : options_(options) {}
+  /// `total`: what every namespace's store keeps, together (null: no server-wide bound).
+  recovery_store(const connection_state_recovery_options& options, std::shared_ptr<transport::memory_budget> total)
+      : options_(options), total_(std::move(total)) {}
+  recovery_store(const recovery_store&) = delete;
+  recovery_store& operator=(const recovery_store&) = delete;
+  ~recovery_store() {
+    if (total_) total_->remove(bytes_);
+  }
 
   /// Numbers a recoverable packet and keeps it; returns its frames tagged with its offset.
   frame_list keep(const frame_list& frames, const broadcast_options& opts, clock::time_point now) {
@@ -37,7 +45,11 @@ class recovery_store {
     for (const auto& f : *tagged) cost += f.bytes->size();
     packets_.push_back(packet_entry{tagged, opts, now, cost});
     bytes_ += cost;
+    if (total_) total_->add(cost);
     evict_packets(now);
+    // Over the server-wide bound: this namespace gives back its own oldest, this one last. A
+    // packet not kept is a hole for whoever missed it, and they get a new session.
+    while (total_ && total_->exhausted() && !packets_.empty()) pop_oldest();
     return tagged;
   }
 
@@ -119,10 +131,14 @@ class recovery_store {
 
   void evict_packets(clock::time_point now) {
     auto too_old = [&](const packet_entry& p) { return now - p.at > options_.max_disconnection_duration; };
-    while (!packets_.empty() && (packets_.size() > options_.max_packets || bytes_ > options_.max_bytes || too_old(packets_.front()))) {
-      bytes_ -= packets_.front().bytes;
-      packets_.pop_front();
-    }
+    while (!packets_.empty() && (packets_.size() > options_.max_packets || bytes_ > options_.max_bytes || too_old(packets_.front())))
+      pop_oldest();
+  }
+
+  void pop_oldest() {
+    bytes_ -= packets_.front().bytes;
+    if (total_) total_->remove(packets_.front().bytes);
+    packets_.pop_front();
   }
 
   void evict_sessions(clock::time_point now) {
@@ -158,6 +174,7 @@ class recovery_store {
   }
 
   connection_state_recovery_options options_;
+  std::shared_ptr<transport::memory_budget> total_;
   std::deque<packet_entry> packets_;
   std::size_t bytes_ = 0;
   std::uint64_t next_seq_ = 1;

@@ -97,6 +97,7 @@ class server_core : public std::enable_shared_from_this<server_core> {
   std::list<std::weak_ptr<client>> pending_;  ///< oldest first
   std::vector<std::function<void(namespace_)>> on_new_namespace_;
   engine::sid_generator ids_;
+  std::shared_ptr<transport::memory_budget> recovery_budget_;  ///< kept packets of every namespace
   std::atomic<bool> shutting_down_{false};
   mutable std::mutex client_files_mutex_;
   mutable std::map<std::string, std::shared_ptr<const std::string>> client_files_;
