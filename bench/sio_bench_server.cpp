@@ -1,6 +1,6 @@
 // sio's benchmark server: the contract every server of the benchmark implements (bench/README.md).
 //
-//   sio_bench_server PORT [--redis URL [--key KEY]]
+//   sio_bench_server PORT [--recovery] [--redis URL [--key KEY]]
 //
 // Listens on 127.0.0.1:PORT at /socket.io/ with both transports (polling, WebSocket, upgrade),
 // joins every socket to room "bench", acks "echo" with its argument and answers "bcast" with
@@ -11,6 +11,10 @@
 // --redis makes it one node of a cluster (sio::redis_adapter, classic pub/sub; bench/cluster.sh):
 // the broadcast then reaches the room on every node. Without it the server is exactly the
 // single-node one that bench/run.sh measures.
+//
+// --recovery turns connection state recovery on with its default bounds
+// (opts.connection_state_recovery.emplace(); bench/recovery.sh): every packet sent to a room then
+// carries an offset and is kept for a session that may come back.
 #include <sys/resource.h>
 
 #include <csignal>
@@ -25,18 +29,21 @@
 
 int main(int argc, char** argv) {
   std::string redis_url, key = "socket.io";
-  bool usage_error = argc < 2 || argc % 2 != 0;  // PORT, then option-value pairs
-  for (int i = 2; !usage_error && i + 1 < argc; i += 2) {
+  bool recovery = false;
+  bool usage_error = argc < 2;
+  for (int i = 2; !usage_error && i < argc; ++i) {
     const std::string name = argv[i];
-    if (name == "--redis")
-      redis_url = argv[i + 1];
-    else if (name == "--key")
-      key = argv[i + 1];
+    if (name == "--recovery")
+      recovery = true;
+    else if (name == "--redis" && i + 1 < argc)
+      redis_url = argv[++i];
+    else if (name == "--key" && i + 1 < argc)
+      key = argv[++i];
     else
       usage_error = true;
   }
   if (usage_error) {
-    std::cerr << "usage: sio_bench_server PORT [--redis URL [--key KEY]]\n";
+    std::cerr << "usage: sio_bench_server PORT [--recovery] [--redis URL [--key KEY]]\n";
     return 2;
   }
   // Up to the hard limit: the idle-connections scenario holds as many sockets as it may.
@@ -53,6 +60,7 @@ int main(int argc, char** argv) {
   // The echo scenarios send as fast as acks come back (thousands of events a second per client),
   // as the Node peer allows: no per-socket event rate limit.
   opts.max_events_per_second = 0;
+  if (recovery) opts.connection_state_recovery.emplace();
   std::unique_ptr<sio::server<>> server;
   if (redis_url.empty()) {
     server = std::make_unique<sio::server<>>(ctx, opts);
