@@ -20,6 +20,12 @@
 # recovery is on but sends no offsets is visible in the table. Within a repetition the four cases of
 # a scenario run back to back (the order turns each repetition), server on core 0, generator on
 # core 1, like bench/run.sh.
+#
+# "sessions" runs the generator twice against one server: N clients connect and go away (the
+# generator ends them with a TCP reset: "transport error", a recoverable reason, so with recovery
+# on the server keeps N sessions), then N new clients connect. With recovery off the second batch
+# reuses what the first one freed; with recovery on the kept sessions still hold theirs, so the
+# growth of RSS from the first batch to the second, per client, is what a kept session costs.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,6 +54,7 @@ if [ "$smoke" = 1 ]; then
   build_dir=${build_dir:-build-bench-smoke}
   scenarios=(
     "connect|--scenario connect --clients 40 --warmup-conns 10 --settle 0.1"
+    "sessions|--scenario connect --clients 40 --settle 0.1"
     "echo|--scenario echo --clients 5 --window 2 --warmup 0.2 --duration 0.5"
     "bcast|--scenario bcast --clients 20 --window 2 --warmup 0.2 --duration 0.5"
   )
@@ -55,6 +62,7 @@ else
   build_dir=${build_dir:-build-bench}
   scenarios=(
     "connect|--scenario connect --clients 1000 --warmup-conns 200 --settle 0.5"
+    "sessions|--scenario connect --clients 1000 --settle 0.5"
     "echo|--scenario echo --clients 100 --warmup 1 --duration 5"
     "bcast|--scenario bcast --clients 1000 --window 2 --warmup 1 --duration 5"
   )
@@ -170,6 +178,15 @@ for rep in $(seq 1 "$reps"); do
       start_server "$kind" "$recovery"
       loads+=("$(cut -d' ' -f1 /proc/loadavg)")
       read -r steal0 total0 < <(cpu_steal_counters)
+      first=""
+      if [ "$name" = sessions ]; then
+        # shellcheck disable=SC2086
+        first=$(timeout 300 "${pin_gen[@]}" "$bin/sio_bench_loadgen" --port "$server_port" --pid "$server_pid" $args 2>"$work/gen.err") || {
+          echo "recovery.sh: generator failed on the first batch of $name against $kind (recovery $recovery):" >&2
+          cat "$work/gen.err" >&2; exit 1; }
+        first=",\"first\":$first"
+        sleep 1  # the server reads the resets and closes (and keeps) the first batch's sessions
+      fi
       set +e
       # shellcheck disable=SC2086
       json=$(timeout 300 "${pin_gen[@]}" "$bin/sio_bench_loadgen" --port "$server_port" --pid "$server_pid" $args 2>"$work/gen.err")
@@ -186,8 +203,8 @@ for rep in $(seq 1 "$reps"); do
       read -r steal1 total1 < <(cpu_steal_counters)
       steal=$(awk -v s=$((steal1 - steal0)) -v t=$((total1 - total0)) 'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
       stop_server "$kind (recovery $recovery)"
-      printf '{"rep":%s,"name":"%s","server":"%s","recovery":"%s","load":%s,"steal":%s,"r":%s}\n' \
-        "$rep" "$name" "$kind" "$recovery" "${loads[-1]}" "$steal" "$json" >>"$results"
+      printf '{"rep":%s,"name":"%s","server":"%s","recovery":"%s","load":%s,"steal":%s,"r":%s%s}\n' \
+        "$rep" "$name" "$kind" "$recovery" "${loads[-1]}" "$steal" "$json" "$first" >>"$results"
     done
   done
 done
