@@ -32,13 +32,14 @@ namespace detail {
 
 class namespace_state : public std::enable_shared_from_this<namespace_state>, public adapter_host {
  public:
-  /// `recovery`: the server's connection_state_recovery options (null: off); outlives this.
-  namespace_state(std::string name, asio::any_io_executor executor, const adapter_factory& make_adapter,
-                  const connection_state_recovery_options* recovery = nullptr,
+  /// `options`: the server's, which outlive this; `recovery_budget`: what every namespace's kept
+  /// packets may cost together (with connection state recovery on).
+  namespace_state(std::string name, asio::any_io_executor executor, const adapter_factory& make_adapter, const server_options& options,
                   std::shared_ptr<transport::memory_budget> recovery_budget = nullptr)
       : name_(std::move(name)),
         executor_(std::move(executor)),
-        recovery_(recovery),
+        recovery_(options.connection_state_recovery ? &*options.connection_state_recovery : nullptr),
+        max_buffered_bytes_(options.max_buffered_bytes),
         recovery_budget_(std::move(recovery_budget)),
         adapter_(make_adapter(*this)) {}
 
@@ -151,13 +152,14 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   std::shared_ptr<socket_state> holder_of(const std::string& pid) const;
   void accept_restored(std::shared_ptr<socket_state> s, persisted_session session);
   void welcome(const std::shared_ptr<socket_state>& s);
-  /// Where a delivery to `s` goes: its connection, or its replay queue while it catches up. Needs
-  /// the lock.
-  void deliver_locked(socket_state& s, const frame_list& frames, bool is_volatile, engine::fanout* out);
+  /// Hands a delivery to `s` (connected or being restored) to `out`, or to its replay queue while
+  /// it catches up. Needs the lock.
+  void deliver_locked(const socket_id& id, const frame_list& frames, bool is_volatile, engine::fanout& out);
 
   std::string name_;
   asio::any_io_executor executor_;                     // before adapter_: the adapter may ask for it when made
   const connection_state_recovery_options* recovery_;  // the same
+  std::size_t max_buffered_bytes_;                     ///< what a restored socket may get while it catches up
   std::shared_ptr<transport::memory_budget> recovery_budget_;
   std::unique_ptr<adapter> adapter_;
   std::vector<middleware> middleware_;

@@ -7,6 +7,7 @@
 // Bounds (connection_state_recovery_options): packets by count, bytes and age, and bytes
 // server-wide; sessions by count and age. The oldest go first. A session whose missed packets are no longer all here is not
 // restored: the client gets a new session rather than a replay with a hole in it.
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -105,13 +106,13 @@ class recovery_store {
 
   std::uint64_t first_kept_seq() const noexcept { return next_seq_ - packets_.size(); }
 
+  /// An offset this store hands out: decimal digits only (no sign, no space), within 64 bits.
   static std::optional<std::uint64_t> parse_offset(const std::string& offset) {
-    if (offset.empty() || offset.size() > 19) return std::nullopt;
     std::uint64_t n = 0;
-    for (char c : offset) {
-      if (c < '0' || c > '9') return std::nullopt;
-      n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
+    const char* end = offset.data() + offset.size();
+    if (offset.empty() || offset.front() < '0' || offset.front() > '9') return std::nullopt;
+    auto [at, ec] = std::from_chars(offset.data(), end, n);
+    if (ec != std::errc{} || at != end) return std::nullopt;
     return n;
   }
 

@@ -15,19 +15,20 @@ namespace sio::detail {
 
 class replay_queue {
  public:
-  explicit replay_queue(std::vector<kept_packet> missed) {
+  /// `limit`: bytes of what may come meanwhile (the connection's max_buffered_bytes; 0: none).
+  replay_queue(std::vector<kept_packet> missed, std::size_t limit) : limit_(limit) {
     for (auto& p : missed) queue_.push_back(entry{std::move(p.frames), 0});
   }
 
   /// A packet sent to the socket meanwhile. Volatile ones are dropped (the connection cannot take
-  /// them now). False once what came meanwhile is over `limit` bytes: the client does not keep up
+  /// them now). False once what came meanwhile is over the limit: the client does not keep up
   /// with its live traffic, the caller treats it as a slow consumer.
-  bool push(const frame_list& frames, bool is_volatile, std::size_t limit) {
+  bool push(const frame_list& frames, bool is_volatile) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (is_volatile || overflowed_) return !overflowed_;
     std::size_t cost = 0;
     for (const auto& f : *frames) cost += f.bytes ? f.bytes->size() : 0;
-    if (limit && live_bytes_ + cost > limit) {
+    if (limit_ && live_bytes_ + cost > limit_) {
       overflowed_ = true;
       queue_.clear();
       return false;
@@ -52,11 +53,17 @@ class replay_queue {
     return queue_.empty();
   }
 
+  bool overflowed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return overflowed_;
+  }
+
  private:
   struct entry {
     frame_list frames;
     std::size_t live_cost;  ///< bytes counted in live_bytes_ (0 for a missed packet: the store bounds those)
   };
+  const std::size_t limit_;
   mutable std::mutex mutex_;
   std::deque<entry> queue_;
   std::size_t live_bytes_ = 0;  ///< what came meanwhile and is still queued

@@ -94,12 +94,8 @@ inline void client::connect(parser::packet&& p) {
   auto s = std::make_shared<socket_state>(nsp, shared_from_this(), server_->next_socket_id(), std::move(hs));
   if (options().connection_state_recovery) {
     // A client that had a session sends its pid and the offset of the last packet it got.
-    const value* pid = nullptr;
-    const value* offset = nullptr;
-    for (const auto& [key, v] : s->handshake().auth.as_object()) {
-      if (key == "pid") pid = &v;
-      if (key == "offset") offset = &v;
-    }
+    const value* pid = s->handshake().auth.find("pid");
+    const value* offset = s->handshake().auth.find("offset");
     std::optional<std::pair<std::string, std::string>> request;
     if (pid && offset && pid->is_string() && offset->is_string()) request.emplace(pid->as_string(), offset->as_string());
     s->prepare_recovery(server_->next_socket_id(), std::move(request));

@@ -12,34 +12,31 @@
 namespace sio {
 namespace detail {
 
-inline void namespace_state::deliver_locked(socket_state& s, const frame_list& frames, bool is_volatile, engine::fanout* out) {
-  if (auto& replay = s.replay(); replay) {
-    if (!replay->push(frames, is_volatile, s.owner().options().max_buffered_bytes)) s.owner().engine_session().close_slow_consumer();
+inline void namespace_state::deliver_locked(const socket_id& id, const frame_list& frames, bool is_volatile, engine::fanout& out) {
+  if (auto it = sockets_.find(id); it != sockets_.end()) {
+    socket_state& s = *it->second;
+    if (!s.replay()) return out.add(s.owner().session_handle());
+    if (!s.replay()->push(frames, is_volatile)) s.owner().engine_session().close_slow_consumer();
     return;
   }
-  if (out) return out->add(s.owner().session_handle());
-  if (!recovery_) return s.owner().write(frames, is_volatile);
-  // In order with the other deliveries posted there (see engine::fanout's always_post).
-  asio::post(s.strand(), [session = s.owner().session_handle(), frames, is_volatile] { session->send_on_strand(*frames, is_volatile); });
+  if (restoring_.empty()) return;
+  if (auto it = restoring_.find(id); it != restoring_.end()) it->second->push(frames, is_volatile);  // over its bound: see accept_restored
 }
 
 inline void namespace_state::deliver(const socket_id& id, const frame_list& frames, bool is_volatile) {
+  // With recovery on, posted even on this strand: in order with what was posted there before
+  // (see engine::fanout's always_post).
+  engine::fanout out(frames, is_volatile, recovery_ != nullptr);
   std::lock_guard<std::mutex> lock(mutex_);
-  if (auto it = sockets_.find(id); it != sockets_.end()) return deliver_locked(*it->second, frames, is_volatile, nullptr);
-  if (auto it = restoring_.find(id); it != restoring_.end())
-    it->second->push(frames, is_volatile, 0);  // bounded by the socket's catch-up once it is accepted
+  deliver_locked(id, frames, is_volatile, out);
+  out.finish();
 }
 
 inline void namespace_state::deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
   engine::fanout out(frames, is_volatile, recovery_ != nullptr);
   // Under the lock: delivering only queues frames or posts, and never calls back.
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto* id : ids) {
-    if (auto it = sockets_.find(*id); it != sockets_.end())
-      deliver_locked(*it->second, frames, is_volatile, &out);
-    else if (!restoring_.empty())
-      if (auto r = restoring_.find(*id); r != restoring_.end()) r->second->push(frames, is_volatile, 0);
-  }
+  for (const auto* id : ids) deliver_locked(*id, frames, is_volatile, out);
   out.finish();
 }
 
@@ -47,7 +44,7 @@ inline frame_list namespace_state::encode(const parser::packet& packet) const { 
 
 inline void namespace_state::resume(const persisted_session& session, std::vector<kept_packet> missed) {
   std::lock_guard<std::mutex> lock(mutex_);
-  restoring_[session.sid] = std::make_shared<replay_queue>(std::move(missed));
+  restoring_[session.sid] = std::make_shared<replay_queue>(std::move(missed), max_buffered_bytes_);
 }
 
 inline bool namespace_state::end_replay(socket_state& s) {
@@ -119,6 +116,8 @@ inline void namespace_state::accept_restored(std::shared_ptr<socket_state> s, pe
     }
     sockets_[s->id()] = s;
   }
+  // More came for it meanwhile than it may be sent: a slow consumer like any other.
+  if (s->replay() && s->replay()->overflowed()) s->owner().engine_session().close_slow_consumer();
   welcome(s);
 }
 

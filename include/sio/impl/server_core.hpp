@@ -39,7 +39,7 @@ inline void server_core::report_limit(error_source source, const std::string& si
 inline std::shared_ptr<namespace_state> server_core::make_namespace(const std::string& name) {
   const auto& recovery = options().connection_state_recovery;
   if (recovery && !recovery_budget_) recovery_budget_ = std::make_shared<transport::memory_budget>(recovery->max_total_bytes);
-  auto nsp = std::make_shared<namespace_state>(name, executor_, make_adapter_, recovery ? &*recovery : nullptr, recovery_budget_);
+  auto nsp = std::make_shared<namespace_state>(name, executor_, make_adapter_, options(), recovery_budget_);
   nsp->report = [weak = weak_from_this()](const handler_error& e) {
     if (auto self = weak.lock()) self->report(e);
   };

@@ -264,7 +264,7 @@ inline void socket_state::send_connect_reply() {
 
 inline void socket_state::write(const frame_list& frames, bool is_volatile) {
   if (!replay_) return client_->write(frames, is_volatile);
-  if (!replay_->push(frames, is_volatile, options().max_buffered_bytes)) client_->engine_session().close_slow_consumer();
+  if (!replay_->push(frames, is_volatile)) client_->engine_session().close_slow_consumer();
 }
 
 // ---- connection state recovery -----------------------------------------------------------------
