@@ -25,6 +25,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 smoke=0
 reps=3
 client_counts="1000,200"
@@ -80,15 +82,7 @@ else
   exit 1
 fi
 
-if [ "$do_build" = 1 ]; then
-  echo "== build (Release) in $build_dir"
-  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSIO_BUILD_TESTS=OFF -DSIO_BUILD_EXAMPLES=OFF \
-    -DSIO_INSTALL=OFF >/dev/null
-  cmake --build "$build_dir" -j"${SIO_JOBS:-1}" --target sio_bench_server sio_bench_loadgen
-fi
-for p in sio_bench_server sio_bench_loadgen; do
-  [ -x "$bin/$p" ] || { echo "cluster.sh: $bin/$p is missing (build first or drop --no-build)" >&2; exit 1; }
-done
+bench_build cluster.sh "$build_dir" "$do_build" sio_bench_server sio_bench_loadgen
 
 # ---- limits, cores -------------------------------------------------------------------------
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -108,13 +102,6 @@ results="$work/results.jsonl"
 : >"$results"
 pids=()  # what this script started and has not stopped yet
 
-stop_pid() {  # SIGTERM, then SIGKILL after 5 s
-  local pid=$1
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {  # the nodes first, then Redis (so that no node sees Redis go away)
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
@@ -123,7 +110,6 @@ cleanup() {  # the nodes first, then Redis (so that no node sees Redis go away)
 trap 'cleanup; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local port tries=0
   while :; do
@@ -195,7 +181,6 @@ check_logs() {  # $1 = kind: a sanitizer report or a Redis error in a node's log
   done
 }
 
-cpu_steal_counters() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
 
 loads=()
 echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $ncpu cores; $pinning"

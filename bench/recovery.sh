@@ -32,6 +32,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 smoke=0
 reps=3
 build_dir=""
@@ -81,15 +83,7 @@ fi
 command -v node >/dev/null || { echo "recovery.sh: node is required (the Node peer)" >&2; exit 1; }
 [ -d "$root/tests/node_modules/socket.io" ] || { echo "recovery.sh: tests/node_modules is missing: cd tests && npm ci" >&2; exit 1; }
 
-if [ "$do_build" = 1 ]; then
-  echo "== build (Release) in $build_dir"
-  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSIO_BUILD_TESTS=OFF -DSIO_BUILD_EXAMPLES=OFF \
-    -DSIO_INSTALL=OFF >/dev/null
-  cmake --build "$build_dir" -j"${SIO_JOBS:-1}" --target sio_bench_server sio_bench_loadgen
-fi
-for p in sio_bench_server sio_bench_loadgen; do
-  [ -x "$bin/$p" ] || { echo "recovery.sh: $bin/$p is missing (build first or drop --no-build)" >&2; exit 1; }
-done
+bench_build recovery.sh "$build_dir" "$do_build" sio_bench_server sio_bench_loadgen
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 ncpu=$(nproc)
@@ -108,20 +102,12 @@ results="$work/results.jsonl"
 : >"$results"
 server_pid=""
 
-stop_pid() {  # SIGTERM, then SIGKILL after 5 s
-  local pid=$1
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   if [ -n "$server_pid" ]; then stop_pid "$server_pid"; server_pid=""; fi
 }
 trap 'cleanup; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_server() {  # $1 = sio|node, $2 = off|on; sets server_pid, server_port
   local kind=$1 recovery=() tries=0 log="$work/server.log"
@@ -162,7 +148,6 @@ stop_server() {  # $1 = what, for the messages
   fi
 }
 
-cpu_steal_counters() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
 
 loads=()
 echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $ncpu cores; $pinning"

@@ -23,6 +23,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 smoke=0
 reps=3
 build_dir=""
@@ -61,15 +63,7 @@ if [ -z "$out" ]; then
 fi
 
 # ---- build ---------------------------------------------------------------------------------
-if [ "$do_build" = 1 ]; then
-  echo "== build (Release) in $build_dir"
-  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSIO_BUILD_TESTS=OFF -DSIO_BUILD_EXAMPLES=OFF \
-    -DSIO_INSTALL=OFF >/dev/null
-  cmake --build "$build_dir" -j"${SIO_JOBS:-1}" --target sio_bench_server sio_bench_wspp_server sio_bench_loadgen
-fi
-for p in sio_bench_server sio_bench_wspp_server sio_bench_loadgen; do
-  [ -x "$bin/$p" ] || { echo "run.sh: $bin/$p is missing (build first or drop --no-build)" >&2; exit 1; }
-done
+bench_build run.sh "$build_dir" "$do_build" sio_bench_server sio_bench_wspp_server sio_bench_loadgen
 command -v node >/dev/null || { echo "run.sh: node is required (the Node peer)" >&2; exit 1; }
 [ -d "$root/tests/node_modules/socket.io" ] || { echo "run.sh: tests/node_modules is missing: cd tests && npm ci" >&2; exit 1; }
 
@@ -131,7 +125,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_server() {  # $1 = sio|node|wspp; sets server_pid, server_port
   local kind=$1 tries=0
@@ -191,7 +184,6 @@ busy_at_start=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 {printf "%s%s (%s%
 
 # Time the hypervisor gave to other guests (the "steal" column of /proc/stat, all CPUs) and the
 # total, in clock ticks: the share of it during a run says how much the machine was disturbed.
-cpu_steal_counters() { awk '/^cpu / { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
 
 for rep in $(seq 1 "$reps"); do
   # Rotate the server order each repetition so that none always runs first.
