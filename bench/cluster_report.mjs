@@ -3,6 +3,7 @@
 // Every figure is the median over the repetitions; every ratio is the median of the ratios taken
 // within each repetition (the two clusters measured seconds apart).
 import { readFileSync } from "node:fs";
+import { median, fmt, fmtRatio, loadLines } from "./report_common.mjs";
 
 // The third argument names the files as cluster.sh saves them beside the table (default CLUSTER).
 const [resultsFile, machineFile, stem = "CLUSTER"] = process.argv.slice(2);
@@ -35,12 +36,6 @@ for (const row of rows) {
   });
 }
 
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
-  if (!v.length) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 const med = (clients, server, key) => median(rows.filter((r) => r.clients === clients && r.server === server).map((r) => r[key]));
 const ratios = (clients, key) =>
   [...new Set(rows.map((r) => r.rep))]
@@ -55,12 +50,6 @@ const spread = (clients, key) => {
   const v = ratios(clients, key);
   return v.length > 1 ? `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}` : "";
 };
-const fmt = (x, digits = 0) => {
-  if (!Number.isFinite(x)) return "–";
-  if (Math.abs(x) >= 1000 && digits === 0) return Math.round(x).toLocaleString("en-US");
-  return x.toFixed(digits);
-};
-const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
 
 const metrics = [
   ["deliveries", "deliveries/s, both nodes", 0],
@@ -125,17 +114,7 @@ out.push("");
 out.push(`- CPU: ${machine.cpu}, ${machine.ncpu} cores${machine.virt ? `, ${machine.virt} guest` : ""}; ${machine.mem} RAM; Linux ${machine.kernel}`);
 out.push(`- ${machine.compiler} (Release, -O3); Node ${machine.node}; Redis ${machine.redis}`);
 out.push(`- npm packages for the Node nodes from \`${machine.node_modules}\``);
-const runLoads = machine.load_runs.split(" ").map(Number).filter(Number.isFinite);
-out.push(
-  `- /proc/loadavg at start \`${machine.load_start}\`, at end \`${machine.load_end}\`; 1-min load before each run: ` +
-    `min ${fmt(Math.min(...runLoads), 2)}, median ${fmt(median(runLoads), 2)}, max ${fmt(Math.max(...runLoads), 2)} ` +
-    "(the benchmark itself keeps about 2 cores busy)."
-);
-out.push(
-  `- Other processes above 5 % CPU at start: ${machine.busy_at_start || "none"}; compilers (cc1plus) running at start: ${machine.compilers_at_start}.`
-);
-const steal = rows.map((r) => r.steal);
-out.push(`- CPU time stolen by the hypervisor during the runs: median ${fmt(median(steal), 1)} %, max ${fmt(Math.max(...steal), 1)} %.`);
+for (const line of loadLines(machine, rows)) out.push(line);
 out.push("");
 out.push("## Results");
 out.push("");

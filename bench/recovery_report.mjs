@@ -3,6 +3,7 @@
 // Every figure is the median over the repetitions; every cost (on against off) is the median of the
 // differences taken within each repetition (the two cases of a server measured seconds apart).
 import { readFileSync } from "node:fs";
+import { median, fmt, loadLines } from "./report_common.mjs";
 
 // The third argument names the files as recovery.sh saves them beside the table (default RECOVERY).
 const [resultsFile, machineFile, stem = "RECOVERY"] = process.argv.slice(2);
@@ -32,12 +33,6 @@ for (const row of rows) {
   }
 }
 
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
-  if (!v.length) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 const pick = (name, server, recovery) => rows.filter((r) => r.name === name && r.server === server && r.recovery === recovery);
 const med = (name, server, recovery, key) => median(pick(name, server, recovery).map((r) => r[key]));
 const repsOf = [...new Set(rows.map((r) => r.rep))];
@@ -55,11 +50,6 @@ const cost = (name, server, key, relative = false) => median(costs(name, server,
 const spread = (name, server, key, relative, digits) => {
   const v = costs(name, server, key, relative);
   return v.length > 1 ? `${fmtSigned(Math.min(...v), digits)} … ${fmtSigned(Math.max(...v), digits)}` : "";
-};
-const fmt = (x, digits = 0) => {
-  if (!Number.isFinite(x)) return "–";
-  if (Math.abs(x) >= 1000 && digits === 0) return Math.round(x).toLocaleString("en-US");
-  return x.toFixed(digits);
 };
 const fmtSigned = (x, digits = 0) => (Number.isFinite(x) ? `${x >= 0 ? "+" : "−"}${fmt(Math.abs(x), digits)}` : "–");
 const fmtPct = (x) => (Number.isFinite(x) ? `${fmtSigned(x, 1)} %` : "–");
@@ -191,17 +181,7 @@ out.push("## Machine");
 out.push("");
 out.push(`- CPU: ${machine.cpu}, ${machine.ncpu} cores${machine.virt ? `, ${machine.virt} guest` : ""}; ${machine.mem} RAM; Linux ${machine.kernel}`);
 out.push(`- ${machine.compiler} (CMake Release, as bench/run.sh builds); Node ${machine.node}; socket.io ${machine.socketio}`);
-const runLoads = machine.load_runs.split(" ").map(Number).filter(Number.isFinite);
-out.push(
-  `- /proc/loadavg at start \`${machine.load_start}\`, at end \`${machine.load_end}\`; 1-min load before each run: ` +
-    `min ${fmt(Math.min(...runLoads), 2)}, median ${fmt(median(runLoads), 2)}, max ${fmt(Math.max(...runLoads), 2)} ` +
-    "(the benchmark itself keeps about 2 cores busy)."
-);
-out.push(
-  `- Other processes above 5 % CPU at start: ${machine.busy_at_start || "none"}; compilers (cc1plus) running at start: ${machine.compilers_at_start}.`
-);
-const steal = rows.map((r) => r.steal);
-out.push(`- CPU time stolen by the hypervisor during the runs: median ${fmt(median(steal), 1)} %, max ${fmt(Math.max(...steal), 1)} %.`);
+for (const line of loadLines(machine, rows)) out.push(line);
 out.push("");
 out.push("## Per run");
 out.push("");

@@ -3,6 +3,7 @@
 // Every figure is the median over the repetitions; every ratio is the median of the ratios taken
 // within each repetition (sio and its peer measured minutes apart, not hours).
 import { existsSync, readFileSync } from "node:fs";
+import { median, fmt, fmtRatio } from "./report_common.mjs";
 
 const [resultsFile, machineFile] = process.argv.slice(2);
 const rows = readFileSync(resultsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
@@ -11,12 +12,6 @@ const rows = readFileSync(resultsFile, "utf8").split("\n").filter(Boolean).map((
 for (const r of rows) if (r.r.server_cpu_us_per_msg > 0) r.r.per_cpu_s = 1e6 / r.r.server_cpu_us_per_msg;
 const machine = JSON.parse(readFileSync(machineFile, "utf8"));
 
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 const get = (name, server, key) => rows.filter((r) => r.name === name && r.server === server).map((r) => r.r[key]);
 const med = (name, server, key) => median(get(name, server, key));
 const ratios = (name, a, b, key) => {
@@ -35,12 +30,6 @@ const spread = (name, a, b, key) => {
   return v.length > 1 ? `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}` : "";
 };
 
-const fmt = (x, digits = 0) => {
-  if (!Number.isFinite(x)) return "–";
-  if (Math.abs(x) >= 1000 && digits === 0) return Math.round(x).toLocaleString("en-US");
-  return x.toFixed(digits);
-};
-const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
 
 const names = [...new Set(rows.map((r) => r.name))];
 const scenarioLabel = {
