@@ -10,6 +10,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 jobs=${SIO_JOBS:-2}
+# Each stage's heading says how far into the run it starts (CI time goal: under 30 minutes).
+stage() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 
 # In CI (CI=true, as CI services set it) a missing test prerequisite fails the run instead of
 # dropping suites: checked here before anything is built, and by CMake (tests/CMakeLists.txt).
@@ -32,19 +34,19 @@ fi
 # (std::function in _State); a false positive of the compiler, not of sio's code.
 gcc_sanitizer_quirks="-Wno-maybe-uninitialized"
 
-echo "== g++ C++17, ASan+UBSan: all tests"
+stage "g++ C++17, ASan+UBSan: all tests"
 cmake -S . -B build-test-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ \
   -DCMAKE_CXX_FLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined $gcc_sanitizer_quirks" >/dev/null
 cmake --build build-test-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-test-asan --output-on-failure --timeout 300
 
-echo "== clang++ C++20: unit and in-process integration tests (use_awaitable included)"
+stage "clang++ C++20: unit and in-process integration tests (use_awaitable included)"
 cmake -S . -B build-test-clang20 -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_STANDARD=20 -DSIO_BUILD_BENCH=OFF >/dev/null
 cmake --build build-test-clang20 -j"$jobs"
 ctest --test-dir build-test-clang20 --output-on-failure -R '^(unit|integration): '
 
-echo "== g++ ThreadSanitizer: in-process integration tests (emits from many threads)"
+stage "g++ ThreadSanitizer: in-process integration tests (emits from many threads)"
 cmake -S . -B build-test-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DSIO_BUILD_EXAMPLES=ON -DSIO_BUILD_BENCH=OFF \
   -DCMAKE_CXX_FLAGS="-O1 -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" >/dev/null
 cmake --build build-test-tsan -j"$jobs" --target sio_integration_tests sio_fixture
@@ -52,7 +54,7 @@ TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" ./build-test-t
 
 # The Redis client and the Redis adapter and emitter (tests/redis: sio servers on threads of their
 # own, real redis-servers on loopback) under ThreadSanitizer too.
-echo "== g++ ThreadSanitizer: the Redis client, adapter and emitter against real redis-servers"
+stage "g++ ThreadSanitizer: the Redis client, adapter and emitter against real redis-servers"
 redis_targets=$(cmake --build build-test-tsan --target help | grep -oE 'sio_redis[a-z_]*_tests' | sort -u | tr '\n' ' ')
 if [ -z "$redis_targets" ]; then
   echo "no Redis test targets: hiredis, msgpack-cxx or redis-server is missing (scripts/setup.sh installs them)" >&2
@@ -66,13 +68,14 @@ done
 # The fixture's io_context on 4 threads, under the socket.io-client suites (WebSocket, polling and
 # upgrade; rooms and broadcasts) and the raw Socket.IO ones. A ThreadSanitizer report fails the
 # test during which it was printed, and the fixture's exit (status 66).
-echo "== g++ ThreadSanitizer: the Socket.IO fixture on 4 threads through the Node Socket.IO suites"
+stage "g++ ThreadSanitizer: the Socket.IO fixture on 4 threads through the Node Socket.IO suites"
 (cd tests && SIO_BUILD_DIR="$root/build-test-tsan" SIO_THREADS=4 TSAN_OPTIONS="suppressions=$root/tests/tsan.supp" \
   node --test --test-reporter=spec interop/sio_*.test.mjs protocol/sio_*.test.mjs)
 
 # Further stages, each a script of its own (packaging consumer builds, benchmark smoke, ...).
-for stage in scripts/test.d/*.sh; do
-  [ -e "$stage" ] || continue
-  echo "== $(basename "$stage" .sh)"
-  bash "$stage"
+for script in scripts/test.d/*.sh; do
+  [ -e "$script" ] || continue
+  stage "$(basename "$script" .sh)"
+  bash "$script"
 done
+stage "all stages passed"

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -64,6 +65,8 @@ settings parse_args(int argc, char** argv) {
       s.options.cors.credentials = v == "true";
     else if (a == "--threads")
       s.threads = std::max(1, std::stoi(v));
+    else if (a == "--readiness")  // server_options::readiness_path
+      s.options.readiness_path = v;
     else if (a == "--recovery")  // connection state recovery with this max_disconnection_duration (ms)
       s.options.connection_state_recovery.emplace().max_disconnection_duration = std::chrono::milliseconds{std::stoll(v)};
     else {
@@ -82,6 +85,12 @@ std::string lower(std::string text) {
 }
 
 asio::io_context* fixture_context = nullptr;  ///< for the timers of "stream"
+sio::server<>* fixture_server = nullptr;      ///< for "drain"
+std::function<void()> on_drained;             ///< main's: the io_context may run out of work now
+
+/// Acks taken by "hold-ack" and never sent (until the process ends).
+std::mutex held_acks_mutex;
+std::vector<sio::ack_sender> held_acks;
 
 /// The events every accepting namespace shares.
 void install(sio::socket socket) {
@@ -189,6 +198,23 @@ void install(sio::socket socket) {
   socket.on("disconnect-me", [socket](sio::value close) { socket.disconnect(close.is_bool() && close.as_bool()); });
   socket.on("close-transport", [socket]() { socket.conn().close(); });
 
+  // io.drain(ms): the process exits once it is over (see main).
+  socket.on("drain", [](std::int64_t ms) {
+    fixture_server->drain(std::chrono::milliseconds{ms}, [] {
+      std::cerr << "sio_fixture: drained" << std::endl;
+      on_drained();
+    });
+  });
+  socket.on("slow-ack", [](std::int64_t ms, sio::value v, sio::ack_sender ack) {
+    auto timer = std::make_shared<asio::steady_timer>(*fixture_context, std::chrono::milliseconds{ms});
+    timer->async_wait([timer, v = std::move(v), ack](std::error_code) { ack(v); });
+  });
+  socket.on("drop-ack", [](sio::ack_sender) {});  // the ack goes out of scope unsent
+  socket.on("hold-ack", [](sio::ack_sender ack) {
+    std::lock_guard<std::mutex> lock(held_acks_mutex);
+    held_acks.push_back(std::move(ack));
+  });
+
   // socket.conn.on("upgrade"): tell the client which transport it was upgraded to.
   socket.conn().on_upgrade([socket](std::string_view transport) { socket.emit("upgraded", std::string{transport}); });
 
@@ -204,6 +230,7 @@ int main(int argc, char** argv) {
   asio::io_context ctx;
   fixture_context = &ctx;
   sio::server<> io{ctx, s.options};
+  fixture_server = &io;
 
   io.on_connection(install);
   io.of("/custom").on_connection(install);
@@ -247,11 +274,14 @@ int main(int argc, char** argv) {
     io.close();  // run() returns once the sockets, sessions and connections are gone
     deadline.arm();
   });
+  // After a drain nothing of the server's is left: without the signal set, run() returns.
+  on_drained = [&] { asio::post(ctx, [&] { signals.cancel(); }); };
   std::cout << "listening " << io.port() << std::endl;
   std::vector<std::thread> pool;
   for (int i = 1; i < s.threads; ++i) pool.emplace_back([&] { ctx.run(); });
   ctx.run();
   for (auto& t : pool) t.join();
+  held_acks.clear();  // before the server and its sockets go
   if (deadline.disarm()) {
     std::cerr << "sio_fixture: work still pending 5 s after close(): the io_context was stopped\n";
     return 1;

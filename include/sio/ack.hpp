@@ -33,6 +33,10 @@ class ack_sender {
  private:
   friend class detail::socket_state;
   struct state {
+    state() = default;
+    state(const state&) = delete;
+    state& operator=(const state&) = delete;
+    ~state();  ///< an ack never sent is given up: its socket stops waiting for it (drain)
     std::weak_ptr<detail::socket_state> owner;
     std::uint64_t id = 0;
     std::atomic<bool> sent{false};

@@ -150,6 +150,9 @@ struct server_options : engine::options {
   bool cleanup_empty_child_namespaces = false;
   /// Set: connection state recovery is on (see connection_state_recovery_options).
   std::optional<connection_state_recovery_options> connection_state_recovery;
+  /// A readiness probe for a load balancer, e.g. "/ready" (empty: none). GET or HEAD answers 200
+  /// while the server takes new clients and 503 from the moment io.drain() or io.close() starts.
+  std::string readiness_path;
 
   // ---- errors in user code ---------------------------------------------------------------------
   // Nothing user code throws (handlers, middleware, acks callbacks, conversions, hooks) reaches

@@ -200,12 +200,28 @@ class server {
   void disconnect_sockets(bool close = false) { main().disconnect_sockets(close); }
 
   /// Stops listening; every socket is disconnected with "server shutting down" (its client gets
-  /// a close packet after what is already queued).
+  /// a close packet after what is already queued). With connection state recovery the sockets
+  /// persist their sessions; the adapters close after the last of them.
   void close() {
     core_->set_shutting_down();
     engine_.close();
-    core_->close_adapters();
+    core_->close_adapters_after_clients();
   }
+
+  /// Graceful drain for a deploy. From now on new clients are refused (handshake 503; the
+  /// readiness path, if set, answers 503). Each connected client is closed as soon as no ack is
+  /// pending on its sockets either way: its transport closes without a Socket.IO DISCONNECT, so
+  /// the client reconnects (through a load balancer, to another server) and, with connection
+  /// state recovery, gets its session back there (sio::redis_streams_adapter) or here. At
+  /// `deadline` whatever is left is closed as by close(). Then the adapters close and `done`
+  /// runs (on an io thread); the io_context runs out of this server's work. Any thread.
+  void drain(std::chrono::milliseconds deadline, std::function<void()> done = {}) {
+    engine_.stop_accepting();
+    auto hooks = engine_.drain_hooks_now();
+    core_->drain(deadline, std::move(hooks.force), std::move(hooks.finish), std::move(done));
+  }
+  /// True from the moment drain() was called.
+  bool draining() const noexcept { return core_->draining(); }
 
   /// The Engine.IO server under it (io.engine): its session count, its request handler.
   engine::server<Transport>& engine() noexcept { return engine_; }

@@ -13,7 +13,9 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <sio/detail/base64.hpp>
+#include <sio/mount.hpp>
 #include <sio/server.hpp>
+#include <sio/transport/memory_stream.hpp>
 
 #include "test_client.hpp"
 
@@ -1922,6 +1924,158 @@ TEST_CASE("socket.conn().close() drops the transport without a DISCONNECT; conn(
   }));
   CHECK(order == std::vector<std::string>{"socket:forced close", "conn:forced close"});
   CHECK(srv.shut_down());
+}
+
+namespace {
+/// An in-memory adapter that notes when sessions are persisted and when it is closed.
+class recording_adapter : public sio::in_memory_adapter {
+ public:
+  explicit recording_adapter(sio::adapter_host& host) : in_memory_adapter(host) {}
+  void persist_session(const sio::persisted_session& session) override {
+    in_memory_adapter::persist_session(session);
+    note("persist " + session.sid);
+  }
+  void close() override {
+    note("close");
+    in_memory_adapter::close();
+  }
+  static std::vector<std::string> log() {
+    std::lock_guard<std::mutex> lock(mutex());
+    return events();
+  }
+  static void reset() {
+    std::lock_guard<std::mutex> lock(mutex());
+    events().clear();
+  }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<std::string>& events() {
+    static std::vector<std::string> e;
+    return e;
+  }
+  static void note(std::string what) {
+    std::lock_guard<std::mutex> lock(mutex());
+    events().push_back(std::move(what));
+  }
+};
+using recording_server = basic_running_server<sio::server<sio::transport::any, recording_adapter>>;
+}  // namespace
+
+TEST_CASE("io.close() with connection state recovery: every socket persists its session before the adapters close") {
+  recording_adapter::reset();
+  sio::server_options opts;
+  opts.connection_state_recovery.emplace();
+  recording_server srv(opts, 2);
+  std::atomic<int> connected{0};
+  srv.io.on_connection([&](sio::socket) { ++connected; });
+  srv.start();
+  std::vector<std::unique_ptr<sio_test::test_client>> clients;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<sio_test::test_client>(srv.port()));
+    ids.push_back(clients.back()->connect());
+  }
+  REQUIRE(eventually([&] { return connected == 3; }));
+  CHECK(srv.shut_down());
+  auto log = recording_adapter::log();
+  REQUIRE(log.size() == 4);
+  CHECK(log.back() == "close");
+  std::sort(log.begin(), log.end() - 1);
+  std::sort(ids.begin(), ids.end());
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(log[i] == "persist " + ids[i]);
+}
+
+namespace {
+std::string http_get(unsigned short port, const std::string& target) {
+  return http_roundtrip(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+}
+}  // namespace
+
+TEST_CASE("io.drain(): idle clients are closed without DISCONNECT, the handshake of a new one gets 503, then done runs") {
+  sio::server_options opts;
+  opts.readiness_path = "/ready";
+  running_server srv(opts, 2);
+  std::mutex mutex;
+  std::vector<std::string> reasons;
+  std::atomic<int> connected{0};
+  std::promise<std::string> acked;
+  srv.io.on_connection([&](sio::socket s) {
+    s.on_disconnect([&](sio::disconnect_reason r) {
+      std::lock_guard<std::mutex> lock(mutex);
+      reasons.emplace_back(sio::to_string(r));
+    });
+    // The first client is asked for an ack it answers only once the drain has started: the
+    // drain waits for it.
+    if (connected++ == 0) s.emit_with_ack("hold", [&](std::error_code ec, sio::arguments) { acked.set_value(ec ? ec.message() : "ok"); });
+  });
+  srv.start();
+  sio_test::test_client a(srv.port()), b(srv.port());
+  a.connect();
+  a.next_matching([](const std::string& p) { return p.rfind("20[\"hold\"", 0) == 0; });
+  b.connect();
+  CHECK(http_get(srv.port(), "/ready").rfind("HTTP/1.1 200", 0) == 0);
+  std::promise<void> done;
+  srv.io.drain(10s, [&] { done.set_value(); });
+  CHECK(srv.io.draining());
+  CHECK(http_get(srv.port(), "/ready").rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(http_get(srv.port(), "/socket.io/?EIO=4&transport=polling").rfind("HTTP/1.1 503", 0) == 0);
+  b.wait_closed();  // idle: at once
+  a.send_sio("30[]");
+  auto ack = acked.get_future();
+  REQUIRE(ack.wait_for(10s) == std::future_status::ready);
+  CHECK(ack.get() == "ok");
+  a.wait_closed();
+  REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK_THROWS(a.next_matching([](const std::string& p) { return p.rfind("1", 0) == 0; }, 0ms));
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(reasons == std::vector<std::string>{"server shutting down", "server shutting down"});
+  }
+  CHECK(srv.shut_down());
+}
+
+TEST_CASE("io.drain() on a mounted server (it owns no listener): new handshakes get 503, readiness 503, then done runs") {
+  using sio::transport::memory_stream;
+  asio::io_context ctx;
+  sio::server_options opts;
+  opts.readiness_path = "/ready";
+  sio::server<> io(ctx, opts);
+  std::vector<std::unique_ptr<memory_stream::peer>> peers;
+  std::vector<memory_stream> returned;
+  // One request handed over by "the user's server"; returns sio's answer.
+  auto serve = [&](const std::string& target) {
+    auto [stream, peer] = memory_stream::make_pair(ctx.get_executor());
+    peers.push_back(std::make_unique<memory_stream::peer>(std::move(peer)));
+    sio::mounted_request head;
+    head.method = "GET";
+    head.target = target;
+    head.headers.emplace_back("Host", "x");
+    sio::async_serve(io, std::move(stream), std::move(head), "",
+                     [&](std::error_code, memory_stream s, std::string) { returned.push_back(std::move(s)); });
+    ctx.restart();
+    ctx.poll();
+    return peers.back()->receive();
+  };
+  CHECK(serve("/socket.io/?EIO=4&transport=polling").rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(serve("/ready").rfind("HTTP/1.1 200", 0) == 0);
+  bool done = false;
+  io.drain(300ms, [&] { done = true; });
+  CHECK(serve("/socket.io/?EIO=4&transport=polling").rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(serve("/ready").rfind("HTTP/1.1 503", 0) == 0);
+  auto limit = std::chrono::steady_clock::now() + 10s;
+  while (!done && std::chrono::steady_clock::now() < limit) {
+    ctx.restart();
+    ctx.run_for(10ms);
+  }
+  CHECK(done);
+  CHECK(io.engine().session_count() == 0);
+  for (auto& p : peers) p->reset();
+  ctx.restart();
+  ctx.poll();
 }
 
 TEST_CASE("listen: the error_code overload reports a port in use; the throwing one throws") {

@@ -3,6 +3,7 @@
 // routes them to the namespace sockets it holds, enforces the connect timeout and the namespace
 // limit, and writes encoded packets. Everything runs on the session's strand. Users see it
 // through sio::connection (socket.conn()).
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -57,6 +58,14 @@ class client : public std::enable_shared_from_this<client> {
   void add_socket(const std::string& nsp, std::shared_ptr<socket_state> s);
   /// socket.disconnect(true): every namespace gets its DISCONNECT, then the connection closes.
   void disconnect_all();
+  /// The server drains: the connection closes, with no DISCONNECT (the client reconnects, to
+  /// another server) and its sockets persisted, as soon as no ack is pending either way. Any thread.
+  void drain();
+  /// A socket of this client settled an ack (sent one, or got or gave up one); on the strand.
+  void ack_settled() {
+    if (draining_) close_if_drained();
+  }
+  bool draining() const noexcept { return draining_.load(); }
 
   // ---- the server's list of clients that have not joined a namespace (max_pending_handshakes) --
   // Guarded by the server's mutex for that list.
@@ -71,6 +80,7 @@ class client : public std::enable_shared_from_this<client> {
   void on_close(engine::close_reason reason);
   /// A protocol violation: the whole connection goes.
   void fail() { session_->close(); }
+  void close_if_drained();
 
   std::shared_ptr<server_core> server_;
   engine::session_ptr session_;
@@ -89,6 +99,8 @@ class client : public std::enable_shared_from_this<client> {
   bool joined_any_ = false;
   std::vector<std::function<void(disconnect_reason)>> on_connection_close_;
   bool closed_ = false;
+  std::atomic<bool> draining_{false};
+  bool drain_closing_ = false;
 };
 
 }  // namespace sio::detail

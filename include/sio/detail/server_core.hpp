@@ -3,11 +3,13 @@
 // dynamic), the client bundle, CORS, the bridge from Engine.IO sessions to clients, and the
 // server-wide limits (pending handshakes, dynamic namespaces) and error reports.
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -59,14 +61,25 @@ class server_core : public std::enable_shared_from_this<server_core> {
     return children_;
   }
 
-  /// Installs serve_client, CORS and the session bridge on an engine core.
+  /// Installs serve_client, CORS, the readiness path and the session bridge on an engine core.
   void attach(engine::core& engine);
   void on_engine_connection(engine::session_ptr s);
+  /// A client's connection closed and its sockets were told (and persisted). On its strand.
+  void remove_client(const client& c);
   /// Every socket is told (reason "server shutting down"), then the sessions close.
   bool shutting_down() const noexcept { return shutting_down_.load(); }
   void set_shutting_down() noexcept { shutting_down_ = true; }
-  /// io.close(): every namespace's adapter closes (a cluster adapter its connections).
-  void close_adapters();
+  /// io.close(): every namespace's adapter closes (a cluster adapter its connections) once the
+  /// last client is gone, so that the sockets persist their sessions first. `done` runs then
+  /// (at once when there is no client). Any thread.
+  void close_adapters_after_clients(std::function<void()> done = {});
+  /// io.drain(deadline): every client closes its connection once it has no ack pending either
+  /// way (its sockets persisted, recoverable); at the deadline `force_close` closes what is left.
+  /// Once the last client is gone the adapters close, then `finish` (the engine's last sessions
+  /// and its listener) and `done`. Any thread.
+  void drain(std::chrono::milliseconds deadline, std::function<void()> force_close, std::function<void(std::function<void()>)> finish,
+             std::function<void()> done);
+  bool draining() const noexcept { return draining_.load(); }
   std::string next_socket_id() {
     std::lock_guard<std::mutex> lock(mutex_);
     return ids_.next();
@@ -81,6 +94,7 @@ class server_core : public std::enable_shared_from_this<server_core> {
   std::shared_ptr<namespace_state> find_reserved(const std::string& name);
   void child_emptied(namespace_state& child);
   void report_limit(error_source source, const std::string& sid, const std::string& nsp, std::string message) const;
+  void close_adapters();
 
   server_options options_;
   asio::any_io_executor executor_;
@@ -99,6 +113,13 @@ class server_core : public std::enable_shared_from_this<server_core> {
   engine::sid_generator ids_;
   std::shared_ptr<transport::memory_budget> recovery_budget_;  ///< kept packets of every namespace
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> draining_{false};
+  // The clients whose connection is open, for drain and for closing the adapters after them.
+  mutable std::mutex clients_mutex_;
+  std::unordered_map<const client*, std::weak_ptr<client>> clients_;
+  bool closing_ = false;          ///< under clients_mutex_: adapters close when clients_ empties
+  bool adapters_closed_ = false;  ///< under clients_mutex_
+  std::vector<std::function<void()>> after_close_;
   mutable std::mutex client_files_mutex_;
   mutable std::map<std::string, std::shared_ptr<const std::string>> client_files_;
 };

@@ -143,6 +143,10 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   /// socket_disconnected or too_many_pending_acks at once when it cannot be sent.
   void emit_frames_with_ack(std::uint64_t id, frame_list frames, bool is_volatile, ack_handler fn);
   void send_ack(std::uint64_t id, arguments args);
+  /// An ack the client asked for was dropped unsent by the application. Any thread.
+  void ack_dropped();
+  /// No ack pending either way: none the client owes, none owed to it. On the strand.
+  bool acks_settled() const noexcept { return acks_.empty() && owed_acks_.load(std::memory_order_acquire) == 0; }
   const transport::strand_type& strand() const noexcept;
   client& owner() const noexcept { return *client_; }
   void mark_connected() noexcept { connected_.store(true, std::memory_order_release); }
@@ -237,6 +241,7 @@ class socket_state : public std::enable_shared_from_this<socket_state> {
   std::vector<disconnect_handler> on_disconnecting_;
   error_handler on_error_;
   std::unordered_map<std::uint64_t, pending_ack> acks_;
+  std::atomic<std::uint32_t> owed_acks_{0};  ///< asked for by the client, not yet sent
 };
 
 template <class Fn>

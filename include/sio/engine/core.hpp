@@ -3,11 +3,13 @@
 // server's order), answers errors, opens sessions and hands requests to the session they name.
 // It owns the session table. Transport-independent: any listener, or the user's own HTTP server,
 // can feed it through the transport::request_handler interface.
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <asio.hpp>
@@ -58,6 +60,24 @@ class core final : public transport::request_handler, public std::enable_shared_
   }
   /// Closes every session (server shutdown): a client gets a close packet where a transport can
   /// carry one now; a polling session with no GET pending ends at once.
+  /// Runs `fn` once no session is left (at once if none is): a drain's end waits for the last
+  /// close handshakes (a polling client's GET taking its close packet). Any thread.
+  void when_no_sessions(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!sessions_.empty()) {
+        when_no_sessions_ = std::move(fn);
+        return;
+      }
+    }
+    fn();
+  }
+
+  /// A drain started: handshakes of new sessions are refused with 503 from now on; the sessions
+  /// already open go on (their requests still come in). Any thread.
+  void stop_accepting() noexcept { accepting_ = false; }
+  bool accepting() const noexcept { return accepting_.load(); }
+
   void close_all() {
     std::vector<session_ptr> all;
     {
@@ -86,6 +106,7 @@ class core final : public transport::request_handler, public std::enable_shared_
       asio::dispatch(s->strand(), [s, ex = std::move(ex)]() mutable { s->handle_polling(std::move(ex)); });
       return;
     }
+    if (!accepting_) return ex->respond(unavailable_response());
     check_allowed(req, [self = shared_from_this(), ex](std::optional<std::string> refusal) mutable {
       if (refusal) return self->refuse(*ex, request_error::forbidden, *refusal);
       self->open_polling_session(std::move(ex));
@@ -118,6 +139,7 @@ class core final : public transport::request_handler, public std::enable_shared_
       asio::dispatch(s->strand(), [s, up = std::move(up)]() mutable { s->handle_upgrade(std::move(up)); });
       return;
     }
+    if (!accepting_) return up->reject(unavailable_response());
     check_allowed(req, [self = shared_from_this(), up](std::optional<std::string> refusal) mutable {
       if (refusal) return self->refuse(*up, request_error::forbidden, *refusal);
       self->open_websocket_session(std::move(up));
@@ -201,8 +223,13 @@ class core final : public transport::request_handler, public std::enable_shared_
   }
 
   void forget(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    sessions_.erase(id);
+    std::function<void()> fn;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sessions_.erase(id);
+      if (sessions_.empty()) fn = std::exchange(when_no_sessions_, nullptr);
+    }
+    if (fn) fn();
   }
 
   void open_polling_session(std::shared_ptr<transport::http_exchange> ex) {
@@ -237,7 +264,9 @@ class core final : public transport::request_handler, public std::enable_shared_
   connection_handler on_connection_;
   std::vector<http_middleware> middleware_;
   std::function<void(const std::shared_ptr<transport::http_exchange>&)> fallback_;
+  std::atomic<bool> accepting_{true};
   mutable std::mutex mutex_;
+  std::function<void()> when_no_sessions_;  ///< under mutex_
   std::unordered_map<std::string, session_ptr> sessions_;
   sid_generator ids_;
 };

@@ -50,6 +50,18 @@ inline transport::http_response websocket_error_response(request_error e, std::s
   return res;
 }
 
+/// The reply to a new session's handshake while the server drains: 503, so that a load balancer
+/// (or the client's next attempt) goes to another server. Not an Engine.IO error code: the client
+/// sees a failed handshake and retries.
+inline transport::http_response unavailable_response() {
+  transport::http_response res;
+  res.status = 503;
+  res.headers.add("Content-Type", "text/plain");
+  res.headers.add("Retry-After", "1");
+  res.body = "Server draining";
+  return res;
+}
+
 /// Why a session ended (the JavaScript engine's close reasons).
 enum class close_reason {
   transport_close,  ///< the client closed the transport or sent a close packet

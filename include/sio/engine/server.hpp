@@ -92,6 +92,35 @@ class server {
     if (listener_) listener_->close();
     core_->close_all();
   }
+  /// A drain started: new sessions are refused (503). The listening socket stays open, since a
+  /// polling session's next request may come on a new connection; close() ends it.
+  void stop_accepting() { core_->stop_accepting(); }
+  /// What a drain needs of the engine, as callables that may outlive this object: `force` closes
+  /// every session now (the deadline); `finish(then)` waits until no session is left, then stops
+  /// listening and runs `then`.
+  struct drain_hooks {
+    std::function<void()> force;
+    std::function<void(std::function<void()>)> finish;
+  };
+  drain_hooks drain_hooks_now() const {
+    std::weak_ptr<transport::listener<stream_type>> listener = listener_;
+    std::weak_ptr<engine::core> core = core_;
+    drain_hooks h;
+    h.force = [core] {
+      if (auto c = core.lock()) c->close_all();
+    };
+    h.finish = [listener, core](std::function<void()> then) {
+      auto stop = [listener, then = std::move(then)] {
+        if (auto l = listener.lock()) l->close();
+        if (then) then();
+      };
+      if (auto c = core.lock())
+        c->when_no_sessions(std::move(stop));
+      else
+        stop();
+    };
+    return h;
+  }
 
   /// The request handler, for feeding requests from another listener (sharing a port).
   const std::shared_ptr<engine::core>& core() const noexcept { return core_; }

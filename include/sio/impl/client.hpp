@@ -120,10 +120,30 @@ inline void client::disconnect_all() {
   close_connection();
 }
 
+inline void client::drain() {
+  asio::dispatch(strand(), [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->draining_ = true;
+    self->close_if_drained();
+  });
+}
+
+inline void client::close_if_drained() {
+  if (closed_ || drain_closing_) return;
+  for (const auto& [name, entry] : sockets_)
+    if (!entry.s->acks_settled()) return;
+  drain_closing_ = true;
+  // Posted: the caller may be a socket of this client, still in the middle of its work. What
+  // is queued goes out before the close.
+  asio::post(strand(), [self = shared_from_this()] { self->close_connection(); });
+}
+
 inline void client::on_close(engine::close_reason reason) {
   if (connect_timer_) connect_timer_->cancel();
   server_->remove_pending(*this);
-  disconnect_reason why = server_->shutting_down() ? disconnect_reason::server_shutting_down : from_engine(reason);
+  // A drain's close is the server's shutdown as the sockets see it: recoverable, persisted.
+  bool shutdown = server_->shutting_down() || drain_closing_;
+  disconnect_reason why = shutdown ? disconnect_reason::server_shutting_down : from_engine(reason);
   auto all = sockets_by_join_order();
   sockets_.clear();
   auto connecting = std::move(connecting_);
@@ -135,6 +155,7 @@ inline void client::on_close(engine::close_reason reason) {
   auto listeners = std::move(on_connection_close_);
   on_connection_close_.clear();
   for (auto& fn : listeners) fn(from_engine(reason));
+  server_->remove_client(*this);
 }
 
 inline void client::on_connection_close(std::function<void(disconnect_reason)> fn) {

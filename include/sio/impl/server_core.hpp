@@ -61,6 +61,68 @@ inline std::shared_ptr<namespace_state> server_core::of(namespace_matcher matche
   return parent;
 }
 
+inline void server_core::close_adapters_after_clients(std::function<void()> done) {
+  bool close_now = false;
+  {
+    std::lock_guard<std::mutex> lock(clients_mutex_);
+    closing_ = true;
+    if (!adapters_closed_ && !clients_.empty()) {
+      if (done) after_close_.push_back(std::move(done));
+      return;
+    }
+    close_now = !adapters_closed_;
+    adapters_closed_ = true;
+  }
+  if (close_now) close_adapters();
+  if (done) done();
+}
+
+inline void server_core::remove_client(const client& c) {
+  std::vector<std::function<void()>> done;
+  {
+    std::lock_guard<std::mutex> lock(clients_mutex_);
+    clients_.erase(&c);
+    if (!closing_ || adapters_closed_ || !clients_.empty()) return;
+    adapters_closed_ = true;
+    done = std::move(after_close_);
+    after_close_.clear();
+  }
+  close_adapters();
+  for (auto& fn : done) fn();
+}
+
+inline void server_core::drain(std::chrono::milliseconds deadline, std::function<void()> force_close,
+                               std::function<void(std::function<void()>)> finish, std::function<void()> done) {
+  if (draining_.exchange(true) || shutting_down()) {  // under way already: only wait for its end
+    close_adapters_after_clients(std::move(done));
+    return;
+  }
+  std::vector<std::shared_ptr<client>> open;
+  {
+    std::lock_guard<std::mutex> lock(clients_mutex_);
+    for (auto& [key, weak] : clients_)
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+  }
+  // The deadline closes what is still open; the end of the drain cancels it (on its strand, so
+  // that the cancel never races the wait's completion).
+  auto strand = asio::make_strand(executor_);
+  auto timer = std::make_shared<asio::steady_timer>(strand, deadline);
+  timer->async_wait([weak = weak_from_this(), force_close](std::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->set_shutting_down();
+    force_close();
+  });
+  // The deadline holds until the engine's last close handshakes are over too (a polling client
+  // that never comes back for its close packet).
+  close_adapters_after_clients([strand, timer, finish = std::move(finish), done = std::move(done)]() mutable {
+    finish([strand, timer, done = std::move(done)] {
+      asio::post(strand, [timer] { timer->cancel(); });
+      if (done) done();
+    });
+  });
+  for (auto& c : open) c->drain();
+}
+
 inline void server_core::close_adapters() {
   std::vector<std::shared_ptr<namespace_state>> all;
   {
@@ -315,6 +377,21 @@ inline void server_core::attach(engine::core& engine) {
       return true;
     });
   }
+  if (!options_.readiness_path.empty()) {
+    engine.add_http_middleware([weak = weak_from_this()](const std::shared_ptr<transport::http_exchange>& ex) {
+      auto self = weak.lock();
+      const auto& req = ex->request();
+      if (!self || req.path != self->options_.readiness_path || (req.method != "GET" && req.method != "HEAD")) return false;
+      bool ready = !self->draining() && !self->shutting_down();
+      transport::http_response res;
+      res.status = ready ? 200 : 503;
+      res.headers.add("Content-Type", "text/plain");
+      res.headers.add("Cache-Control", "no-store");
+      res.body = ready ? "ready\n" : "draining\n";
+      ex->respond(std::move(res));
+      return true;
+    });
+  }
   // After CORS, as in the reference: a preflight for the bundle is a preflight.
   engine.add_http_middleware([weak = weak_from_this()](const std::shared_ptr<transport::http_exchange>& ex) {
     auto self = weak.lock();
@@ -323,7 +400,14 @@ inline void server_core::attach(engine::core& engine) {
 }
 
 inline void server_core::on_engine_connection(engine::session_ptr s) {
-  std::make_shared<client>(shared_from_this(), std::move(s))->start();
+  auto c = std::make_shared<client>(shared_from_this(), std::move(s));
+  {
+    std::lock_guard<std::mutex> lock(clients_mutex_);
+    clients_.emplace(c.get(), c);
+  }
+  c->start();
+  // A handshake that was under way when the drain started: this client drains too.
+  if (draining_) c->drain();
 }
 
 inline bool server_core::serve_client(const std::shared_ptr<transport::http_exchange>& ex) const {

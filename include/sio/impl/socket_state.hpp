@@ -52,6 +52,11 @@ inline void ack_sender::send(arguments args) const {
   asio::post(owner->strand(), [owner, id, args = std::move(args)]() mutable { owner->send_ack(id, std::move(args)); });
 }
 
+inline ack_sender::state::~state() {
+  if (sent.load()) return;
+  if (auto o = owner.lock()) o->ack_dropped();
+}
+
 namespace detail {
 
 inline socket_state::socket_state(std::shared_ptr<namespace_state> nsp, std::shared_ptr<client> owner, std::string id, handshake_info hs)
@@ -225,6 +230,7 @@ inline void socket_state::emit_with_ack_erased(std::string event, arguments args
         auto done = std::move(it->second.fn);
         s->acks_.erase(it);
         done(make_error_code(errc::ack_timeout), {});
+        s->client_->ack_settled();
       });
     }
     self->acks_[id] = std::move(entry);
@@ -242,7 +248,13 @@ inline void socket_state::emit_frames_with_ack(std::uint64_t id, frame_list fram
   });
 }
 
+inline void socket_state::ack_dropped() {
+  owed_acks_.fetch_sub(1, std::memory_order_acq_rel);
+  if (client_->draining()) asio::post(strand(), [self = shared_from_this()] { self->client_->ack_settled(); });
+}
+
 inline void socket_state::send_ack(std::uint64_t id, arguments args) {
+  owed_acks_.fetch_sub(1, std::memory_order_acq_rel);
   if (!connected_) return;
   parser::packet p;
   p.type = parser::packet_type::ack;
@@ -250,6 +262,7 @@ inline void socket_state::send_ack(std::uint64_t id, arguments args) {
   p.id = id;
   p.data = value(sio::array(std::move(args).values()));
   write(detail::encode_frames(p), false);
+  client_->ack_settled();
 }
 
 inline void socket_state::send_connect_reply() {
@@ -351,7 +364,8 @@ inline void socket_state::handle_packet(parser::packet&& p) {
       if (it == acks_.end()) return;  // unknown or already timed out: ignored
       auto fn = std::move(it->second.fn);
       acks_.erase(it);
-      return fn({}, arguments(std::move(p.data.as_array())));
+      fn({}, arguments(std::move(p.data.as_array())));
+      return client_->ack_settled();
     }
     case parser::packet_type::disconnect: return handle_close(disconnect_reason::client_namespace_disconnect);
     default: return;
@@ -428,6 +442,7 @@ inline void socket_state::deliver_event(arguments&& all, std::optional<std::uint
   std::vector<value> rest_values = std::move(all).values();
   rest_values.erase(rest_values.begin());
   arguments rest(std::move(rest_values));
+  if (id) owed_acks_.fetch_add(1, std::memory_order_acq_rel);
   ack_sender ack = id ? ack_sender{weak_from_this(), *id} : ack_sender{};
   if (any_handlers_) {
     auto handlers = any_handlers_;  // a snapshot: a handler may change the list, or disconnect
