@@ -57,7 +57,7 @@ struct options {
   /// No join, leave or disconnect from the dashboard.
   bool readonly = false;
   /// See the header comment: development leaks handshakes, cookies and event arguments.
-  mode mode = mode::production;
+  admin_ui::mode mode = admin_ui::mode::production;
   /// How this server is named on the dashboard; default: the host name (set it when several
   /// servers share a host).
   std::string server_id;
