@@ -19,7 +19,7 @@ if [ "${CI:-}" = true ]; then
   missing=()
   command -v node >/dev/null || missing+=(node)
   command -v chromium >/dev/null || missing+=(chromium)
-  for module in engine.io engine.io-client socket.io socket.io-client ws playwright-core; do
+  for module in engine.io engine.io-client socket.io socket.io-client ws playwright-core @socket.io/admin-ui; do
     [ -f "tests/node_modules/$module/package.json" ] || missing+=("tests/node_modules/$module")
   done
   if [ ${#missing[@]} -gt 0 ]; then
