@@ -115,9 +115,10 @@ TEST_CASE("admin_ui: login with a bcrypt password, refusals, and the session id 
   srv.start();
 
   // Refused with exactly Node's message, whatever is wrong (non-strings are no error).
-  for (const char* auth : {R"({"username":"admin","password":"nope"})", R"({"username":"root","password":"changeit"})",
-                           R"({"username":"admin"})", R"({"username":"admin","password":42})", R"({"username":["admin"],"password":"changeit"})",
-                           R"({"sessionId":"0123456789abcdef"})", R"({"sessionId":null})", "", R"({"sessionId":7})"}) {
+  for (const char* auth :
+       {R"({"username":"admin","password":"nope"})", R"({"username":"root","password":"changeit"})", R"({"username":"admin"})",
+        R"({"username":"admin","password":42})", R"({"username":["admin"],"password":"changeit"})", R"({"sessionId":"0123456789abcdef"})",
+        R"({"sessionId":null})", "", R"({"sessionId":7})"}) {
     sio_test::test_client c(srv.port());
     CHECK(admin_connect(c, auth) == R"(4/admin,{"message":"invalid credentials"})");
   }
@@ -192,9 +193,9 @@ TEST_CASE("admin_ui: production mode sends stats, and no socket, handshake or ev
   user.connect();
   user.send_sio(R"(2["hello","secret"])");
   user.next_matching([](const std::string& p) { return p == R"(2["hi","secret"])"; });
-  // Stats until one shows the user's connection and its traffic.
-  bool seen = false;
-  for (int i = 0; i < 50 && !seen; ++i) {
+  // Stats until they have shown the user's socket, a connection and traffic in.
+  bool seen = false, connection = false, bytes_in = false;
+  for (int i = 0; i < 100 && !(seen && connection && bytes_in); ++i) {
     auto stats = args_of(admin.next_matching(admin_event("server_stats")))[1];
     CHECK(str(stats, "serverId") == "node-a");
     CHECK(stats.find("pid")->is_integer());
@@ -202,21 +203,23 @@ TEST_CASE("admin_ui: production mode sends stats, and no socket, handshake or ev
     CHECK(stats.find("clientsCount")->as_double() >= 1);
     for (const auto& ns : stats.find("namespaces")->as_array())
       if (str(ns, "name") == "/") seen = ns.find("socketsCount")->as_double() == 1;
-    bool connection = false, bytes_in = false;
     for (const auto& e : stats.find("aggregatedEvents")->as_array()) {
       connection |= str(e, "type") == "rawConnection";
       bytes_in |= str(e, "type") == "bytesIn";
       CHECK(e.find("timestamp")->as_double() > 1.7e12);
     }
-    if (i == 0) CHECK((connection && bytes_in));  // the first stats after the login counted both
   }
   CHECK(seen);
+  CHECK(connection);
+  CHECK(bytes_in);
   user.close();
-  for (bool closed = false; !closed;) {
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
     auto stats = args_of(admin.next_matching(admin_event("server_stats")))[1];
     for (const auto& e : stats.find("aggregatedEvents")->as_array())
       if (str(e, "type") == "rawDisconnection") closed = str(e, "subType") == "transport close";
   }
+  CHECK(closed);
   // Nothing about the user's socket, handshake or events reached the dashboard.
   for (const char* ev : {"all_sockets", "socket_connected", "room_joined", "event_received", "event_sent", "socket_disconnected"})
     CHECK_THROWS(admin.next_matching(admin_event(ev), 1ms));
@@ -257,7 +260,7 @@ TEST_CASE("admin_ui: development mode reports sockets, rooms and events; the das
   CHECK(sock.find("handshake")->find("issued")->is_integer());
   CHECK(sock.find("handshake")->find("auth") == nullptr);
   CHECK(sio::json::stringify(*sock.find("rooms")) == "[\"" + id + "\"]");  // before the connection handler
-  CHECK(connected[2].as_string().size() == 24);                              // "2026-12-05T06:54:22.311Z"
+  CHECK(connected[2].as_string().size() == 24);                            // "2026-12-05T06:54:22.311Z"
   CHECK(connected[2].as_string().back() == 'Z');
   auto joined = args_of(admin.next_matching(admin_event("room_joined")));
   CHECK(sio::json::stringify(joined).rfind(R"(["room_joined","/","lobby",")" + id + "\"", 0) == 0);
@@ -268,7 +271,8 @@ TEST_CASE("admin_ui: development mode reports sockets, rooms and events; the das
   auto sent = args_of(admin.next_matching(admin_event("event_sent")));
   CHECK(sio::json::stringify(sent).rfind(R"(["event_sent","/",")" + id + R"(",["hi","x"],")", 0) == 0);
   user.send_sio(R"(2["shout","y"])");
-  auto broadcast = args_of(admin.next_matching([](const std::string& p) { return is_admin_event(p, "event_sent") && p.find("\"all\"") != std::string::npos; }));
+  auto broadcast = args_of(
+      admin.next_matching([](const std::string& p) { return is_admin_event(p, "event_sent") && p.find("\"all\"") != std::string::npos; }));
   CHECK(sio::json::stringify(broadcast[3]) == R"(["all","y"])");  // a room broadcast, reported per recipient
 
   // A second dashboard is sent every socket at once, with its rooms and client.
@@ -289,7 +293,8 @@ TEST_CASE("admin_ui: development mode reports sockets, rooms and events; the das
 
   // Commands: join, leave, through the adapter; a namespace that does not exist is not created.
   admin.send_sio(R"(2/admin,["join","/","room2",")" + id + "\"]");
-  CHECK(sio::json::stringify(args_of(admin.next_matching(admin_event("room_joined")))).rfind(R"(["room_joined","/","room2",")" + id, 0) == 0);
+  CHECK(sio::json::stringify(args_of(admin.next_matching(admin_event("room_joined")))).rfind(R"(["room_joined","/","room2",")" + id, 0) ==
+        0);
   admin.send_sio(R"(2/admin,["leave","/","room2",")" + id + "\"]");
   CHECK(sio::json::stringify(args_of(admin.next_matching(admin_event("room_left")))).rfind(R"(["room_left","/","room2",")" + id, 0) == 0);
   admin.send_sio(R"(2/admin,["join","/nowhere","r"])");
@@ -309,7 +314,8 @@ TEST_CASE("admin_ui: development mode reports sockets, rooms and events; the das
   std::string id2 = user2.connect();
   admin.send_sio(R"(2/admin,["_disconnect","/",true,"lobby"])");
   user2.wait_closed();
-  auto gone2 = args_of(admin.next_matching([&](const std::string& p) { return is_admin_event(p, "socket_disconnected") && p.find(id2) != std::string::npos; }));
+  auto gone2 = args_of(admin.next_matching(
+      [&](const std::string& p) { return is_admin_event(p, "socket_disconnected") && p.find(id2) != std::string::npos; }));
   CHECK(gone2[3].as_string() == "forced server close");
   CHECK(srv.shut_down());
 }

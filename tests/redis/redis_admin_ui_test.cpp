@@ -96,7 +96,8 @@ TEST_CASE("admin_ui over Redis: one dashboard sees and acts on both nodes; a log
 
   // Stats of both servers reach the dashboard on a.
   std::set<std::string> servers;
-  for (int i = 0; i < 100 && servers.size() < 2; ++i) servers.insert(str(args_of(dash.next_matching(admin_event("server_stats")))[1], "serverId"));
+  for (int i = 0; i < 100 && servers.size() < 2; ++i)
+    servers.insert(str(args_of(dash.next_matching(admin_event("server_stats")))[1], "serverId"));
   CHECK(servers == std::set<std::string>{"node-a", "node-b"});
 
   // The session made on a is valid on b (one Redis store).

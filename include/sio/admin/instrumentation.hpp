@@ -63,6 +63,7 @@ class instrumentation : public detail::observer, public std::enable_shared_from_
     if (opts.namespace_name.empty() || opts.namespace_name.front() != '/') opts.namespace_name = "/" + opts.namespace_name;
     if (opts.server_id.empty()) opts.server_id = host_name();
     if (!opts.store) opts.store = std::make_shared<admin_ui::in_memory_session_store>(opts.session_duration);
+    core->of("/");  // Node's servers always have it: all_sockets and the stats list it
     auto self = std::shared_ptr<instrumentation>(new instrumentation(core, engine, std::move(opts)));
     self->install();
     core->set_observer(self);
@@ -151,7 +152,7 @@ class instrumentation : public detail::observer, public std::enable_shared_from_
     if (!data.is_null() && !data.is_object()) return data;
     if (data.is_null()) data = value{sio::object{}};
     data.as_object().emplace_back("_admin", value{sio::object{{"clientId", value{client_id(s)}},
-                                                               {"transport", value{std::string{s.owner().session().transport_name()}}}}});
+                                                              {"transport", value{std::string{s.owner().session().transport_name()}}}}});
     return data;
   }
   void server_closing() override {

@@ -17,9 +17,7 @@ namespace sio::admin {
 
 using system_time = std::chrono::system_clock::time_point;
 
-inline std::int64_t epoch_ms(system_time t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
+inline std::int64_t epoch_ms(system_time t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
 
 /// "2026-12-05T06:54:22.311Z", as JSON.stringify writes a Date.
 inline std::string iso_time(system_time t) {
@@ -27,7 +25,7 @@ inline std::string iso_time(system_time t) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[96];  // room for any int the fields could hold (-Wformat-truncation)
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                 tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
@@ -87,7 +85,8 @@ inline std::string member_string(const value& v, std::string_view key) {
 
 /// The SerializedSocket of Node's admin-ui.
 inline value socket_value(const std::string& id, const std::string& client_id, const std::string& transport, const std::string& nsp,
-                          const value& data, const handshake_info& hs, const std::vector<std::string>& rooms, const std::string& own_room_first) {
+                          const value& data, const handshake_info& hs, const std::vector<std::string>& rooms,
+                          const std::string& own_room_first) {
   sio::array room_list;
   room_list.reserve(rooms.size());
   // The socket's own room first, as Node lists it.

@@ -483,7 +483,8 @@ inline bool socket_state::join(const std::vector<room_id>& rooms) {
   if (watcher)
     for (std::size_t i = 0; i < rooms.size(); ++i) {
       const auto& r = rooms[i];
-      bool seen = std::find(before.begin(), before.end(), r) != before.end() || std::find(rooms.begin(), rooms.begin() + i, r) != rooms.begin() + i;
+      bool seen =
+          std::find(before.begin(), before.end(), r) != before.end() || std::find(rooms.begin(), rooms.begin() + i, r) != rooms.begin() + i;
       if (!seen) watcher->room_joined(*nsp_, r, id_);
     }
   return true;
