@@ -79,6 +79,7 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
                                 remote_ack_handler on_ack) override;
   void join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) override;
+  bool leave_local(const broadcast_options& opts, const std::vector<room_id>& rooms) override;
   void disconnect_local(const broadcast_options& opts, bool close) override;
   void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) override;
   const connection_state_recovery_options* recovery() const noexcept override { return recovery_; }

@@ -270,6 +270,18 @@ inline void namespace_state::join_local(const broadcast_options& opts, const std
   for (auto& s : selected(opts)) s->join(rooms);  // through the socket: its room limit, and not after it left
 }
 
+inline bool namespace_state::leave_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+  for (const auto& id : adapter_->select(opts)) {
+    auto s = find(id);
+    for (const auto& r : rooms)
+      if (s)
+        s->leave(r);  // reports a real change to the observer
+      else
+        adapter_->del(id, r);  // not connected (leaving, or being restored)
+  }
+  return true;
+}
+
 inline void namespace_state::disconnect_local(const broadcast_options& opts, bool close) {
   for (auto& s : selected(opts)) s->disconnect(close);
 }
