@@ -100,6 +100,9 @@ TEST_CASE("admin_ui: auth must be chosen, and a configured hash must be bcrypt")
   CHECK_THROWS_AS(sio::admin_ui::instrument(io, o), std::invalid_argument);
   o.auth = sio::admin_ui::basic_auth{"admin", "$2b$10$short"};
   CHECK_THROWS_AS(sio::admin_ui::instrument(io, o), std::invalid_argument);
+  o.auth = sio::admin_ui::no_auth{};
+  o.stats_interval = std::chrono::milliseconds{0};  // would send stats without end
+  CHECK_THROWS_AS(sio::admin_ui::instrument(io, o), std::invalid_argument);
   CHECK(sio::admin::is_bcrypt_hash(fast_hash));
   CHECK(sio::admin::bcrypt_verify("changeit", fast_hash));
   CHECK_FALSE(sio::admin::bcrypt_verify("changeiT", fast_hash));

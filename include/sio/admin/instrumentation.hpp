@@ -60,6 +60,8 @@ class instrumentation : public detail::observer, public std::enable_shared_from_
       throw std::invalid_argument("sio admin_ui: choose options.auth: admin_ui::no_auth{} or admin_ui::basic_auth{user, bcrypt hash}");
     if (const auto* basic = std::get_if<admin_ui::basic_auth>(&opts.auth); basic && !is_bcrypt_hash(basic->password_hash))
       throw std::invalid_argument("sio admin_ui: basic_auth.password_hash is not a bcrypt hash ($2a$/$2b$/$2y$, 60 characters)");
+    if (opts.stats_interval <= std::chrono::milliseconds::zero())
+      throw std::invalid_argument("sio admin_ui: stats_interval must be positive");
     if (opts.namespace_name.empty() || opts.namespace_name.front() != '/') opts.namespace_name = "/" + opts.namespace_name;
     if (opts.server_id.empty()) opts.server_id = host_name();
     if (!opts.store) opts.store = std::make_shared<admin_ui::in_memory_session_store>(opts.session_duration);
