@@ -38,8 +38,10 @@
 #include <sstream>
 #include <string>
 
-#include <sio/admin_ui.hpp>
 #include <sio/server.hpp>
+#ifdef SIO_CHAT_WITH_ADMIN_UI
+#include <sio/admin_ui.hpp>
+#endif
 #ifdef SIO_CHAT_WITH_REDIS
 #include <sio/redis_adapter.hpp>
 #endif
@@ -168,11 +170,16 @@ int main(int argc, char** argv) {
   }
   sio::server<>& io = *server;
   if (admin_ui) {
+#ifdef SIO_CHAT_WITH_ADMIN_UI
     sio::admin_ui::options admin;
     admin.auth = sio::admin_ui::no_auth{};
     admin.mode = sio::admin_ui::mode::development;
     admin.server_id = "chat-" + std::to_string(port);
     sio::admin_ui::instrument(io, admin);
+#else
+    std::cerr << "this sio_chat was built without the Admin UI (libxcrypt's libcrypt-dev)\n";
+    return 2;
+#endif
   }
 
   // Requests that are not for /socket.io/ come here: the page's three files.
