@@ -49,6 +49,9 @@ cmake -S . -B build-test-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ 
   -DCMAKE_CXX_FLAGS="-O1 -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" >/dev/null
 cmake --build build-test-tsan -j"$jobs" --target sio_integration_tests sio_fixture
 TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" ./build-test-tsan/tests/sio_integration_tests
+# The Admin UI's namespace (a login thread, stats timer and hooks from every strand).
+cmake --build build-test-tsan -j"$jobs" --target sio_admin_ui_tests
+TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" ./build-test-tsan/tests/sio_admin_ui_tests
 
 # The Redis client and the Redis adapter and emitter (tests/redis: sio servers on threads of their
 # own, real redis-servers on loopback) under ThreadSanitizer too.
