@@ -5,6 +5,7 @@
 #                            sioTargets.cmake        the exported INTERFACE target
 #                            sioDependencies.cmake   normalises Asio/RapidJSON/OpenSSL to sio_dep::*
 #                            sioRedisDependencies.cmake  hiredis/msgpack-cxx, for the component redis
+#                            sioAdminUiDependencies.cmake  libxcrypt, for the component admin_ui
 #                            Findasio.cmake          for Asio installs without a CMake package (Debian)
 #   <prefix>/share/pkgconfig/sio.pc               pkg-config --cflags --libs sio
 #   <prefix>/share/doc/sio/{LICENSE,CHANGELOG.md}
@@ -37,6 +38,7 @@ install(FILES
   "${PROJECT_BINARY_DIR}/sioConfigVersion.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/sioDependencies.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/sioRedisDependencies.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/sioAdminUiDependencies.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/Findasio.cmake"
   DESTINATION "${SIO_INSTALL_CMAKEDIR}")
 

@@ -21,7 +21,7 @@ if [ "${CI:-}" = true ]; then
   missing=()
   command -v node >/dev/null || missing+=(node)
   command -v chromium >/dev/null || missing+=(chromium)
-  for module in engine.io engine.io-client socket.io socket.io-client ws playwright-core; do
+  for module in engine.io engine.io-client socket.io socket.io-client ws playwright-core @socket.io/admin-ui; do
     [ -f "tests/node_modules/$module/package.json" ] || missing+=("tests/node_modules/$module")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -51,6 +51,9 @@ cmake -S . -B build-test-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ 
   -DCMAKE_CXX_FLAGS="-O1 -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" >/dev/null
 cmake --build build-test-tsan -j"$jobs" --target sio_integration_tests sio_fixture
 TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" ./build-test-tsan/tests/sio_integration_tests
+# The Admin UI's namespace (a login thread, stats timer and hooks from every strand).
+cmake --build build-test-tsan -j"$jobs" --target sio_admin_ui_tests
+TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" ./build-test-tsan/tests/sio_admin_ui_tests
 
 # The Redis client and the Redis adapter and emitter (tests/redis: sio servers on threads of their
 # own, real redis-servers on loopback) under ThreadSanitizer too.

@@ -1,11 +1,15 @@
 // The chat app every Socket.IO tutorial ends with, on sio: a page and Socket.IO on one port.
 //
-//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL]
+//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--admin-ui]
 //
 // --port 0 picks a free port; the line "listening on http://HOST:PORT/" says which.
 // --redis redis://127.0.0.1:6379 makes this server one node of a cluster: run several, each on its
 // own port, with the same URL. Users on every node see one user list, nicknames are unique across
 // the cluster, and messages, private messages and typing hints cross nodes.
+// --admin-ui opens the server to the official dashboard (@socket.io/admin-ui 0.5) WITHOUT a login
+// and in development mode (every socket, room and event, cookies included): a local demo only.
+// Open https://admin.socket.io (or its files served from http://localhost) and connect it to
+// http://HOST:PORT with "websocket only"; see README "Operating sio" for production use.
 //
 // Events, client -> server:
 //   "set nickname"    (name, ack)        ack({ok:true}) or ack({ok:false, error:"..."})
@@ -35,6 +39,9 @@
 #include <string>
 
 #include <sio/server.hpp>
+#ifdef SIO_CHAT_WITH_ADMIN_UI
+#include <sio/admin_ui.hpp>
+#endif
 #ifdef SIO_CHAT_WITH_REDIS
 #include <sio/redis_adapter.hpp>
 #endif
@@ -85,9 +92,10 @@ std::int64_t claimed_at(const sio::value& data) {
 }
 
 int usage(std::ostream& out, int status) {
-  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL]\n"
+  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--admin-ui]\n"
          "  --port 0 picks a free port; the page is served on http://HOST:PORT/\n"
-         "  --redis redis://HOST:PORT joins the cluster of chat servers on that Redis\n";
+         "  --redis redis://HOST:PORT joins the cluster of chat servers on that Redis\n"
+         "  --admin-ui accepts the Admin UI dashboard without a login (a local demo)\n";
   return status;
 }
 
@@ -98,9 +106,15 @@ int main(int argc, char** argv) {
   int port = 3000;
   sio::server_options opts;
   opts.serve_client_dir = SIO_CHAT_CLIENT_DIR;  // GET /socket.io/socket.io.js, as socket.io's serveClient
+  bool admin_ui = false;
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
     if (a == "-h" || a == "--help") return usage(std::cout, 0);
+    if (a == "--admin-ui") {
+      admin_ui = true;
+      --i;  // a flag: no value follows
+      continue;
+    }
     if (a == "--host" && !v.empty())
       host = v;
     else if (a == "--port" && !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos)
@@ -119,6 +133,15 @@ int main(int argc, char** argv) {
   // Redis pub/sub adapter of a cluster cannot, as in Node: there pages "rejoin".
   const bool recovery = redis_url.empty();
   if (recovery) opts.connection_state_recovery.emplace();
+  if (admin_ui) {
+    // The dashboard is another page (the hosted one, or its files served locally): it connects
+    // cross-origin, with credentials.
+    opts.cors.allow_origin = [](const std::string& origin) {
+      auto local = [&origin](const char* prefix) { return origin.rfind(prefix, 0) == 0; };
+      return origin == "https://admin.socket.io" || local("http://localhost:") || local("http://127.0.0.1:");
+    };
+    opts.cors.credentials = true;
+  }
 
   asio::io_context ctx;
   asio::thread_pool file_reads{1};  // the page's files are read there, off the clients' strands
@@ -146,6 +169,18 @@ int main(int argc, char** argv) {
 #endif
   }
   sio::server<>& io = *server;
+  if (admin_ui) {
+#ifdef SIO_CHAT_WITH_ADMIN_UI
+    sio::admin_ui::options admin;
+    admin.auth = sio::admin_ui::no_auth{};
+    admin.mode = sio::admin_ui::mode::development;
+    admin.server_id = "chat-" + std::to_string(port);
+    sio::admin_ui::instrument(io, admin);
+#else
+    std::cerr << "this sio_chat was built without the Admin UI (libxcrypt's libcrypt-dev)\n";
+    return 2;
+#endif
+  }
 
   // Requests that are not for /socket.io/ come here: the page's three files.
   io.on_http_request(file_reads.get_executor(), [public_dir](const std::shared_ptr<sio::transport::http_exchange>& ex) {

@@ -187,6 +187,13 @@ class adapter_host {
     (void)opts;
     (void)rooms;
   }
+  /// Takes the local sockets `opts` selects out of `rooms`, through the sockets (which report it
+  /// to an observer). False: this host leaves that to the adapter (del per socket and room).
+  virtual bool leave_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+    (void)opts;
+    (void)rooms;
+    return false;
+  }
   /// Disconnects the local sockets `opts` selects (close: also close the underlying connection).
   virtual void disconnect_local(const broadcast_options& opts, bool close) {
     (void)opts;
@@ -268,6 +275,7 @@ class adapter {
   /// socketsJoin / socketsLeave / disconnectSockets, on every server (opts.local: this one only).
   virtual void add_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) { host_.join_local(opts, rooms); }
   virtual void del_sockets(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+    if (host_.leave_local(opts, rooms)) return;
     for (const auto& id : select(opts))
       for (const auto& r : rooms) del(id, r);
   }

@@ -226,6 +226,9 @@ class server {
   /// The Engine.IO server under it (io.engine): its session count, its request handler.
   engine::server<Transport>& engine() noexcept { return engine_; }
   const server_options& options() const noexcept { return core_->options(); }
+  /// The Socket.IO layer under the handle, for sio's own instruments (sio/admin_ui.hpp); not
+  /// an API for applications.
+  const std::shared_ptr<detail::server_core>& core() const noexcept { return core_; }
 
  private:
   static adapter_factory default_adapter() {

@@ -7,6 +7,8 @@
 #   find_package       tests/cmake/find_package     (find_package(sio CONFIG) + sio::sio, nothing else)
 #   find_package_redis tests/cmake/find_package_redis (COMPONENTS redis + sio::redis: the Redis adapter
 #                      and emitter; made, closed and run without a Redis)
+#   find_package_admin_ui tests/cmake/find_package_admin_ui (COMPONENTS admin_ui + sio::admin_ui:
+#                      instrument, close, a bcrypt check through libxcrypt)
 #   add_subdirectory   tests/cmake/add_subdirectory (sio's tests/examples must stay off)
 #   FetchContent       tests/cmake/fetchcontent     (from an archive of this working tree)
 #   pkg-config         g++ $(pkg-config --cflags --libs sio), no CMake
@@ -110,7 +112,7 @@ install_sio() {
   local f missing=0
   for f in include/sio/server.hpp include/sio/version.hpp share/cmake/sio/sioConfig.cmake \
     share/cmake/sio/sioConfigVersion.cmake share/cmake/sio/sioTargets.cmake \
-    share/cmake/sio/sioDependencies.cmake share/cmake/sio/sioRedisDependencies.cmake share/cmake/sio/Findasio.cmake \
+    share/cmake/sio/sioDependencies.cmake share/cmake/sio/sioRedisDependencies.cmake share/cmake/sio/sioAdminUiDependencies.cmake share/cmake/sio/Findasio.cmake \
     share/pkgconfig/sio.pc \
     share/doc/sio/LICENSE; do
     [ -f "$prefix/$f" ] || { echo "missing $prefix/$f"; missing=1; }
@@ -167,6 +169,10 @@ build_find_package_redis() {
   cmake_release -S tests/cmake/find_package_redis -B "$work/find_package_redis" -DCMAKE_PREFIX_PATH="$prefix" &&
     cmake --build "$work/find_package_redis" -j"$jobs" && no_websocketpp_opened "$work/find_package_redis"
 }
+build_find_package_admin_ui() {
+  cmake_release -S tests/cmake/find_package_admin_ui -B "$work/find_package_admin_ui" -DCMAKE_PREFIX_PATH="$prefix" &&
+    cmake --build "$work/find_package_admin_ui" -j"$jobs" && no_websocketpp_opened "$work/find_package_admin_ui"
+}
 build_add_subdirectory() {
   cmake_release -S tests/cmake/add_subdirectory -B "$work/add_subdirectory" -DSIO_SOURCE_DIR="$root" &&
     cmake --build "$work/add_subdirectory" -j"$jobs" && no_websocketpp_opened "$work/add_subdirectory"
@@ -215,7 +221,7 @@ build_vcpkg() {
   no_websocketpp_opened "$work/vcpkg_example"
 }
 
-builds=(find_package find_package_redis add_subdirectory fetchcontent pkg_config conan_test_package vcpkg)
+builds=(find_package find_package_redis find_package_admin_ui add_subdirectory fetchcontent pkg_config conan_test_package vcpkg)
 run_build() {  # runs in the background: records status and duration
   local name=$1 t0=$SECONDS rc
   "build_$name" >"$work/logs/build_$name.log" 2>&1
@@ -279,6 +285,10 @@ run_find_package_redis() {
   timeout 30 "$work/find_package_redis/consumer" | tee /dev/stderr | grep -q "^sio redis consumer ran$"
 }
 step run_find_package_redis run_find_package_redis
+run_find_package_admin_ui() {
+  timeout 30 "$work/find_package_admin_ui/consumer" | tee /dev/stderr | grep -q "^sio admin_ui consumer ran$"
+}
+step run_find_package_admin_ui run_find_package_admin_ui
 step run_conan_test_package run_test_package
 step run_vcpkg_example run_with_client "$work/vcpkg_example/sio_vcpkg_example" "this is sio $version (vcpkg example)" 0 --once
 

@@ -28,9 +28,13 @@ class client : public std::enable_shared_from_this<client> {
   client(std::shared_ptr<server_core> server, engine::session_ptr session);
 
   void start();
-  void write(const frame_list& frames, bool is_volatile) { session_->send(frames, is_volatile); }
+  void write(const frame_list& frames, bool is_volatile) {
+    count_sent(frames);
+    session_->send(frames, is_volatile);
+  }
   /// The same, on the session's strand, saying what became of the packet.
   emit_status write_now(const frame_list& frames, bool is_volatile) {
+    count_sent(frames);
     switch (session_->send_on_strand(*frames, is_volatile)) {
       case engine::send_status::queued: return emit_status::queued;
       case engine::send_status::dropped: return emit_status::dropped;
@@ -81,6 +85,7 @@ class client : public std::enable_shared_from_this<client> {
   /// A protocol violation: the whole connection goes.
   void fail() { session_->close(); }
   void close_if_drained();
+  void count_sent(const frame_list& frames) const;
 
   std::shared_ptr<server_core> server_;
   engine::session_ptr session_;

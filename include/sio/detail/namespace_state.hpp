@@ -15,6 +15,7 @@
 
 #include "sio/adapter.hpp"
 #include "sio/broadcast_operator.hpp"
+#include "sio/detail/observer.hpp"
 #include "sio/detail/replay_queue.hpp"
 #include "sio/engine/fanout.hpp"
 #include "sio/error.hpp"
@@ -58,6 +59,9 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
 
   // ---- internal ----------------------------------------------------------------------------
   adapter& get_adapter() noexcept { return *adapter_; }
+  /// The server's observer (detail/observer.hpp), or null: what the hooks test.
+  observer* watcher() const noexcept { return observer_.load(std::memory_order_acquire); }
+  void set_observer(observer* o) noexcept { observer_.store(o, std::memory_order_release); }
   /// The connected local sockets `opts` selects.
   std::vector<std::shared_ptr<socket_state>> selected(const broadcast_options& opts) const;
   /// The connected socket with this id, or null.
@@ -75,6 +79,7 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   void broadcast_local_with_ack(const parser::packet& packet, const broadcast_options& opts, client_count_handler client_count,
                                 remote_ack_handler on_ack) override;
   void join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) override;
+  bool leave_local(const broadcast_options& opts, const std::vector<room_id>& rooms) override;
   void disconnect_local(const broadcast_options& opts, bool close) override;
   void deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) override;
   const connection_state_recovery_options* recovery() const noexcept override { return recovery_; }
@@ -178,6 +183,7 @@ class namespace_state : public std::enable_shared_from_this<namespace_state>, pu
   std::vector<std::weak_ptr<namespace_state>> children_;
   std::size_t prune_children_at_ = 16;
   std::atomic<bool> is_parent_{false};
+  std::atomic<observer*> observer_{nullptr};
 };
 
 }  // namespace detail

@@ -16,6 +16,7 @@
 
 #include "sio/engine/core.hpp"
 #include "sio/detail/namespace_state.hpp"
+#include "sio/detail/observer.hpp"
 #include "sio/namespace.hpp"
 #include "sio/options.hpp"
 
@@ -87,6 +88,20 @@ class server_core : public std::enable_shared_from_this<server_core> {
   /// Engine options with the Socket.IO layer's hooks (CORS headers) installed.
   engine::options engine_options() const;
 
+  /// The instrument watching this server (detail/observer.hpp), or null. Set it before the
+  /// io_context runs; every namespace, present and future, reports to it. Kept until the server goes.
+  void set_observer(std::shared_ptr<observer> o);
+  observer* get_observer() const noexcept { return observer_.load(std::memory_order_acquire); }
+  /// Every namespace that exists now (children of dynamic ones included, their parents not), with
+  /// its connected sockets on this server.
+  std::vector<std::pair<std::string, std::size_t>> namespace_counts() const;
+  /// The namespace `name` if it exists (never creates one).
+  std::shared_ptr<namespace_state> find(const std::string& name) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = namespaces_.find(name);
+    return it == namespaces_.end() ? nullptr : it->second;
+  }
+
  private:
   bool serve_client(const std::shared_ptr<transport::http_exchange>& ex) const;
   void add_cors_headers(transport::header_list& headers, const transport::http_request& req) const;
@@ -120,6 +135,8 @@ class server_core : public std::enable_shared_from_this<server_core> {
   bool closing_ = false;          ///< under clients_mutex_: adapters close when clients_ empties
   bool adapters_closed_ = false;  ///< under clients_mutex_
   std::vector<std::function<void()>> after_close_;
+  std::atomic<observer*> observer_{nullptr};
+  std::shared_ptr<observer> observer_keep_;
   mutable std::mutex client_files_mutex_;
   mutable std::map<std::string, std::shared_ptr<const std::string>> client_files_;
 };

@@ -14,6 +14,11 @@ inline client::client(std::shared_ptr<server_core> server, engine::session_ptr s
       session_(std::move(session)),
       decoder_(parser::decoder_options{server_->options().max_attachments, json::default_max_depth}) {}
 
+inline void client::count_sent(const frame_list& frames) const {
+  if (auto* o = server_->get_observer())
+    for (const auto& f : *frames) o->message_sent(f.bytes->size());
+}
+
 inline const server_options& client::options() const noexcept { return server_->options(); }
 inline void client::report(const handler_error& e) const noexcept { server_->report(e); }
 
@@ -21,6 +26,13 @@ inline void client::start() {
   // These callbacks keep the client alive; the session drops them when it closes.
   session_->on_message([self = shared_from_this()](std::string data, bool binary) { self->on_message(std::move(data), binary); });
   session_->on_close([self = shared_from_this()](engine::close_reason r) { self->on_close(r); });
+  if (auto* o = server_->get_observer()) {
+    o->connection_opened(*this);
+    session_->on_upgrade([weak = weak_from_this()](std::string_view) {
+      if (auto self = weak.lock())
+        if (auto* w = self->server_->get_observer()) w->connection_upgraded(*self);
+    });
+  }
   connect_timer_ = std::make_unique<asio::steady_timer>(session_->strand(), server_->options().connect_timeout);
   connect_timer_->async_wait([weak = weak_from_this()](std::error_code ec) {
     auto self = weak.lock();
@@ -40,6 +52,7 @@ inline void client::add_socket(const std::string& nsp, std::shared_ptr<socket_st
 }
 
 inline void client::on_message(std::string data, bool binary) {
+  if (auto* o = server_->get_observer()) o->message_received(data.size());
   // Every call into user code below catches what it throws; this is the net for sio's own
   // failures (out of memory while decoding, ...): this client goes, the server and the session's
   // own bookkeeping (it is still inside its callback) do not notice.
@@ -139,6 +152,7 @@ inline void client::close_if_drained() {
 }
 
 inline void client::on_close(engine::close_reason reason) {
+  if (auto* o = server_->get_observer()) o->connection_closed(*this, engine::to_string(reason));
   if (connect_timer_) connect_timer_->cancel();
   server_->remove_pending(*this);
   // A drain's close is the server's shutdown as the sockets see it: recoverable, persisted.

@@ -30,6 +30,10 @@ inline void namespace_state::deliver(const socket_id& id, const frame_list& fram
   std::lock_guard<std::mutex> lock(mutex_);
   deliver_locked(id, frames, is_volatile, out);
   out.finish();
+  if (auto* o = watcher()) {
+    for (const auto& f : *frames) o->message_sent(f.bytes->size());
+    o->event_sent(*this, id, frames);
+  }
 }
 
 inline void namespace_state::deliver_all(const std::vector<const socket_id*>& ids, const frame_list& frames, bool is_volatile) {
@@ -38,6 +42,11 @@ inline void namespace_state::deliver_all(const std::vector<const socket_id*>& id
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto* id : ids) deliver_locked(*id, frames, is_volatile, out);
   out.finish();
+  if (auto* o = watcher())
+    for (const auto* id : ids) {
+      for (const auto& f : *frames) o->message_sent(f.bytes->size());
+      o->event_sent(*this, *id, frames);  // per recipient, as Node's onAnyOutgoing
+    }
 }
 
 inline frame_list namespace_state::encode(const parser::packet& packet) const { return detail::encode_frames(packet); }
@@ -179,6 +188,7 @@ inline void namespace_state::welcome(const std::shared_ptr<socket_state>& s) {
   s->owner().add_socket(name_, s);
   s->send_connect_reply();
   if (s->replay()) s->pump_replay();
+  if (auto* o = watcher()) o->socket_connected(*s);  // before the handlers, as Node's prependListener
   for (auto& h : on_connection_) {
     if (!s->connected()) break;
     try {
@@ -226,6 +236,7 @@ inline void namespace_state::local_socket_details(const broadcast_options& opts,
   for (auto& s : found) {
     s->on_strand([self = shared_from_this(), g, s] {
       socket_details d{s->id(), s->handshake(), self->adapter_->socket_rooms(s->id()), s->data_value()};
+      if (auto* o = self->watcher()) d.data = o->socket_data(*s, std::move(d.data));
       std::unique_lock<std::mutex> lock(g->mutex);
       if (s->connected()) g->details.push_back(std::move(d));  // gone meanwhile: not reported
       if (--g->pending != 0) return;
@@ -257,6 +268,18 @@ inline void namespace_state::broadcast_local_with_ack(const parser::packet& pack
 
 inline void namespace_state::join_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
   for (auto& s : selected(opts)) s->join(rooms);  // through the socket: its room limit, and not after it left
+}
+
+inline bool namespace_state::leave_local(const broadcast_options& opts, const std::vector<room_id>& rooms) {
+  for (const auto& id : adapter_->select(opts)) {
+    auto s = find(id);
+    for (const auto& r : rooms)
+      if (s)
+        s->leave(r);  // reports a real change to the observer
+      else
+        adapter_->del(id, r);  // not connected (leaving, or being restored)
+  }
+  return true;
 }
 
 inline void namespace_state::disconnect_local(const broadcast_options& opts, bool close) {

@@ -43,7 +43,28 @@ inline std::shared_ptr<namespace_state> server_core::make_namespace(const std::s
   nsp->report = [weak = weak_from_this()](const handler_error& e) {
     if (auto self = weak.lock()) self->report(e);
   };
+  nsp->set_observer(get_observer());
   return nsp;
+}
+
+inline void server_core::set_observer(std::shared_ptr<observer> o) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  observer_.store(o.get(), std::memory_order_release);
+  for (auto& [name, nsp] : namespaces_) nsp->set_observer(o.get());
+  for (auto& [matcher, parent] : parents_) parent->set_observer(o.get());
+  observer_keep_ = std::move(o);
+}
+
+inline std::vector<std::pair<std::string, std::size_t>> server_core::namespace_counts() const {
+  std::vector<std::shared_ptr<namespace_state>> all;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [name, nsp] : namespaces_) all.push_back(nsp);
+  }
+  std::vector<std::pair<std::string, std::size_t>> out;
+  out.reserve(all.size());
+  for (const auto& nsp : all) out.emplace_back(nsp->name(), nsp->socket_count());
+  return out;
 }
 
 inline std::shared_ptr<namespace_state> server_core::of(const std::string& name) {
@@ -130,6 +151,7 @@ inline void server_core::close_adapters() {
     for (auto& [name, nsp] : namespaces_) all.push_back(nsp);
     for (auto& [matcher, parent] : parents_) all.push_back(parent);
   }
+  if (auto* o = get_observer()) o->server_closing();
   for (auto& nsp : all) nsp->get_adapter().close();
 }
 

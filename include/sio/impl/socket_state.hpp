@@ -180,11 +180,13 @@ inline emit_status socket_state::emit_arguments(std::string_view event, argument
       only_me.rooms.push_back(self->id_);
       return adapter.broadcast(packet, detail::encode_frames(packet), only_me) ? emit_status::queued : emit_status::closed;
     }
+    auto frames = detail::encode_frames(packet);
+    if (auto* o = self->nsp_->watcher()) o->event_sent(*self->nsp_, self->id_, frames);
     if (self->replay_) {
-      self->write(detail::encode_frames(packet), is_volatile);
+      self->write(frames, is_volatile);
       return emit_status::queued;
     }
-    return self->client_->write_now(detail::encode_frames(packet), is_volatile);
+    return self->client_->write_now(frames, is_volatile);
   };
   if (strand().running_in_this_thread()) return send(std::string{event}, std::move(args));
   asio::post(strand(),
@@ -234,7 +236,9 @@ inline void socket_state::emit_with_ack_erased(std::string event, arguments args
       });
     }
     self->acks_[id] = std::move(entry);
-    self->write(detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), id)), false);
+    auto frames = detail::encode_frames(detail::event_packet(self->nsp_->name(), event, std::move(args), id));
+    if (auto* o = self->nsp_->watcher()) o->event_sent(*self->nsp_, self->id_, frames);
+    self->write(frames, false);
   });
 }
 
@@ -244,6 +248,7 @@ inline void socket_state::emit_frames_with_ack(std::uint64_t id, frame_list fram
     std::size_t limit = self->options().max_pending_acks;
     if (limit && self->acks_.size() >= limit) return fn(make_error_code(errc::too_many_pending_acks), {});
     self->acks_[id] = pending_ack{std::move(fn), nullptr};
+    if (auto* o = self->nsp_->watcher()) o->event_sent(*self->nsp_, self->id_, frames);
     self->write(frames, is_volatile);
   });
 }
@@ -437,6 +442,7 @@ inline bool socket_state::run_listener(const detail::erased_handler& fn, const s
 
 inline void socket_state::deliver_event(arguments&& all, std::optional<std::uint64_t> id) {
   if (!connected_ || all.empty()) return;
+  if (auto* o = nsp_->watcher()) o->event_received(*this, all);
   const value& name = all[0];
   std::string event = name.is_string() ? name.as_string() : json::stringify(name);
   std::vector<value> rest_values = std::move(all).values();
@@ -480,15 +486,32 @@ inline void socket_state::deliver_event(arguments&& all, std::optional<std::uint
 inline bool socket_state::join(const std::vector<room_id>& rooms) {
   if (abandoned_.load()) return false;
   auto& adapter = nsp_->get_adapter();
+  auto* watcher = nsp_->watcher();
+  std::vector<room_id> before;
+  if (watcher) before = adapter.socket_rooms(id_);  // to report real changes only
   if (!adapter.try_add_all(id_, rooms, options().max_rooms_per_socket)) return false;
   // Joined from another thread while the socket closed: undo, or the rooms would keep it forever.
   if (abandoned_.load()) {
     adapter.del_all(id_);
     return false;
   }
+  if (watcher)
+    for (std::size_t i = 0; i < rooms.size(); ++i) {
+      const auto& r = rooms[i];
+      bool seen =
+          std::find(before.begin(), before.end(), r) != before.end() || std::find(rooms.begin(), rooms.begin() + i, r) != rooms.begin() + i;
+      if (!seen) watcher->room_joined(*nsp_, r, id_);
+    }
   return true;
 }
-inline void socket_state::leave(const room_id& room) { nsp_->get_adapter().del(id_, room); }
+inline void socket_state::leave(const room_id& room) {
+  auto& adapter = nsp_->get_adapter();
+  auto* watcher = nsp_->watcher();
+  if (!watcher) return adapter.del(id_, room);
+  auto before = adapter.socket_rooms(id_);
+  adapter.del(id_, room);
+  if (std::find(before.begin(), before.end(), room) != before.end()) watcher->room_left(*nsp_, room, id_);
+}
 inline std::vector<room_id> socket_state::rooms() const { return nsp_->get_adapter().socket_rooms(id_); }
 
 inline broadcast_operator socket_state::broadcast() const {
@@ -536,7 +559,15 @@ inline void socket_state::handle_close(disconnect_reason reason) {
   for (auto& [id, a] : acks) a.fn(make_error_code(errc::socket_disconnected), {});
   nsp_->remove(*this);
   client_->remove_socket(nsp_->name());
-  abandon();
+  if (auto* o = nsp_->watcher()) {
+    // Node's order: the disconnection, then one room_left per room.
+    o->socket_disconnected(*this, reason);
+    auto rooms = nsp_->get_adapter().socket_rooms(id_);
+    abandon();
+    for (const auto& r : rooms) o->room_left(*nsp_, r, id_);
+  } else {
+    abandon();
+  }
   auto handlers = std::move(on_disconnect_);
   on_disconnect_.clear();
   for (auto& h : handlers) {
