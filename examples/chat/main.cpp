@@ -1,11 +1,13 @@
 // The chat app every Socket.IO tutorial ends with, on sio: a page and Socket.IO on one port.
 //
-//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL]
+//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--metrics]
 //
 // --port 0 picks a free port; the line "listening on http://HOST:PORT/" says which.
 // --redis redis://127.0.0.1:6379 makes this server one node of a cluster: run several, each on its
 // own port, with the same URL. Users on every node see one user list, nicknames are unique across
 // the cluster, and messages, private messages and typing hints cross nodes.
+// --metrics serves the server's metrics in the Prometheus text format at /metrics (no access check:
+// a local demo).
 //
 // Events, client -> server:
 //   "set nickname"    (name, ack)        ack({ok:true}) or ack({ok:false, error:"..."})
@@ -85,9 +87,10 @@ std::int64_t claimed_at(const sio::value& data) {
 }
 
 int usage(std::ostream& out, int status) {
-  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL]\n"
+  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--metrics]\n"
          "  --port 0 picks a free port; the page is served on http://HOST:PORT/\n"
-         "  --redis redis://HOST:PORT joins the cluster of chat servers on that Redis\n";
+         "  --redis redis://HOST:PORT joins the cluster of chat servers on that Redis\n"
+         "  --metrics serves Prometheus metrics at http://HOST:PORT/metrics\n";
   return status;
 }
 
@@ -101,6 +104,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
     if (a == "-h" || a == "--help") return usage(std::cout, 0);
+    if (a == "--metrics") {  // a flag without a value
+      opts.metrics.enabled = true;
+      --i;
+      continue;
+    }
     if (a == "--host" && !v.empty())
       host = v;
     else if (a == "--port" && !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos)

@@ -33,6 +33,7 @@
 #include "sio/namespace.hpp"
 #include "sio/socket.hpp"
 #include "sio/in_memory_adapter.hpp"
+#include "sio/metrics.hpp"
 #include "sio/options.hpp"
 #include "sio/version.hpp"
 
@@ -210,6 +211,9 @@ class server {
   /// The Engine.IO server under it (io.engine): its session count, its request handler.
   engine::server<Transport>& engine() noexcept { return engine_; }
   const server_options& options() const noexcept { return core_->options(); }
+  /// What the server has counted so far (server_options::metrics.enabled; all zero when off);
+  /// write_prometheus(io.metrics(), text) gives the text format. Any thread.
+  metrics_snapshot metrics() const { return core_->metrics(); }
 
  private:
   static adapter_factory default_adapter() {
