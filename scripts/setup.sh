@@ -20,10 +20,12 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # the sio::redis target); redis-server: the real server its tests (tests/redis) start on loopback.
 # libmsgpack-cxx-dev: msgpack (notepack.io-compatible) for include/sio/redis_adapter.hpp's broadcasts.
 # haproxy: the load balancer in front of the chat cluster (examples/chat/haproxy.cfg) and its test.
+# prometheus: its promtool checks sio's /metrics text (tests/metrics; a parser that is not ours).
 apt_packages=(build-essential cmake pkg-config clang clang-format libasio-dev libwebsocketpp-dev rapidjson-dev
               libssl-dev openssl curl chromium g++-mingw-w64-x86-64-posix xz-utils gpgv
               debian-archive-keyring python3-socketio python3-engineio python3-requests
-              python3-websocket libboost-dev libhiredis-dev redis-server libmsgpack-cxx-dev haproxy)
+              python3-websocket libboost-dev libhiredis-dev redis-server libmsgpack-cxx-dev haproxy
+              prometheus)
 missing=()
 # Node may come from another source (e.g. NodeSource, which bundles npm): only ask apt when absent.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)

@@ -39,8 +39,8 @@ using labelled_values = std::vector<std::pair<std::string, double>>;
 
 struct metrics_snapshot {
   // Engine.IO connections (sessions), by transport ("polling", "websocket").
-  labelled_values connections_open;   ///< open now, by the transport in use
-  labelled_values connections_total;  ///< opened, by the transport of the handshake
+  labelled_values connections_open;    ///< open now, by the transport in use
+  labelled_values connections_total;   ///< opened, by the transport of the handshake
   std::uint64_t handshakes = 0;        ///< sessions opened
   std::uint64_t upgrades = 0;          ///< polling -> WebSocket upgrades completed
   std::uint64_t upgrade_failures = 0;  ///< upgrades begun and abandoned (timeout, bad probe, closed)
@@ -54,28 +54,32 @@ struct metrics_snapshot {
   // Engine.IO packets and their bytes (as encoded, without transport framing), by packet type
   // ("open", "close", "ping", "pong", "message", "upgrade", "noop").
   labelled_values packets_in, bytes_in, packets_out, bytes_out;
-  std::uint64_t broadcasts = 0;            ///< broadcasts that reached a socket of this server
-  std::uint64_t broadcast_deliveries = 0;  ///< the sockets they reached, in all
-  histogram_snapshot ack_latency;          ///< emit_with_ack to the client's answer, seconds
-  std::uint64_t send_buffered_bytes = 0;   ///< output waiting in every session's queue now
-  std::uint64_t volatile_dropped = 0;      ///< volatile packets a transport could not take
-  std::uint64_t closed_max_buffered = 0;   ///< sessions closed over max_buffered_bytes
-  std::uint64_t shed_max_memory = 0;       ///< sessions shed while over max_memory
+  std::uint64_t broadcasts = 0;                          ///< broadcasts that reached a socket of this server
+  std::uint64_t broadcast_deliveries = 0;                ///< the sockets they reached, in all
+  histogram_snapshot ack_latency;                        ///< emit_with_ack to the client's answer, seconds
+  std::uint64_t send_buffered_bytes = 0;                 ///< output waiting in every session's queue now
+  std::uint64_t volatile_dropped = 0;                    ///< volatile packets a transport could not take
+  std::uint64_t closed_max_buffered = 0;                 ///< sessions closed over max_buffered_bytes
+  std::uint64_t shed_max_memory = 0;                     ///< sessions shed while over max_memory
   std::uint64_t namespaces = 0, rooms = 0, sockets = 0;  ///< now, on this server
-  // With a Redis adapter (else 0).
-  std::uint64_t redis_links_up = 0;           ///< adapters whose Redis link is up now
-  labelled_values redis_requests;             ///< requests to other servers, by outcome
-  histogram_snapshot redis_request_latency;   ///< their answer time, seconds
+  // Reserved for the Redis adapters (not fed yet: always 0, and not written by write_prometheus).
+  std::uint64_t redis_links_up = 0;          ///< adapters whose Redis link is up now
+  labelled_values redis_requests;            ///< requests to other servers, by outcome
+  histogram_snapshot redis_request_latency;  ///< their answer time, seconds
 };
 
 namespace detail {
 
 inline void prometheus_escape(std::string& out, std::string_view s, bool label) {
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"' && label) out += "\\\"";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && label)
+      out += "\\\"";
+    else
+      out += c;
   }
 }
 
@@ -92,8 +96,7 @@ inline void prometheus_family(std::string& out, std::string_view name, std::stri
   out.append(type).push_back('\n');
 }
 
-inline void prometheus_sample(std::string& out, std::string_view name, std::string_view label, std::string_view value_of_label,
-                              double v) {
+inline void prometheus_sample(std::string& out, std::string_view name, std::string_view label, std::string_view value_of_label, double v) {
   out.append(name);
   if (!label.empty()) {
     out.append("{").append(label).append("=\"");
@@ -139,8 +142,8 @@ inline void write_prometheus(const metrics_snapshot& m, std::string& out) {
   auto u = [](std::uint64_t v) { return static_cast<double>(v); };
   prometheus_labelled(out, "sio_engine_connections", "gauge", "Engine.IO connections open now, by transport in use.", "transport",
                       m.connections_open);
-  prometheus_labelled(out, "sio_engine_connections_total", "counter", "Engine.IO connections opened, by handshake transport.",
-                      "transport", m.connections_total);
+  prometheus_labelled(out, "sio_engine_connections_total", "counter", "Engine.IO connections opened, by handshake transport.", "transport",
+                      m.connections_total);
   prometheus_scalar(out, "sio_engine_handshakes_total", "counter", "Engine.IO handshakes completed (sessions opened).", u(m.handshakes));
   prometheus_scalar(out, "sio_engine_upgrades_total", "counter", "Upgrades from polling to WebSocket completed.", u(m.upgrades));
   prometheus_scalar(out, "sio_engine_upgrade_failures_total", "counter", "Upgrades begun and abandoned.", u(m.upgrade_failures));
@@ -152,19 +155,16 @@ inline void write_prometheus(const metrics_snapshot& m, std::string& out) {
   prometheus_labelled(out, "sio_disconnects_total", "counter", "Socket.IO sockets disconnected, by reason.", "reason", m.disconnects);
   prometheus_labelled(out, "sio_engine_packets_received_total", "counter", "Engine.IO packets received, by packet type.", "type",
                       m.packets_in);
-  prometheus_labelled(out, "sio_engine_received_bytes_total", "counter", "Bytes of the Engine.IO packets received, by packet type.",
-                      "type", m.bytes_in);
+  prometheus_labelled(out, "sio_engine_received_bytes_total", "counter", "Bytes of the Engine.IO packets received, by packet type.", "type",
+                      m.bytes_in);
   prometheus_labelled(out, "sio_engine_packets_sent_total", "counter", "Engine.IO packets queued to send, by packet type.", "type",
                       m.packets_out);
   prometheus_labelled(out, "sio_engine_sent_bytes_total", "counter", "Bytes of the Engine.IO packets queued to send, by packet type.",
                       "type", m.bytes_out);
-  prometheus_scalar(out, "sio_broadcasts_total", "counter", "Broadcasts that reached at least one socket of this server.",
-                    u(m.broadcasts));
-  prometheus_scalar(out, "sio_broadcast_deliveries_total", "counter", "Sockets the broadcasts reached, in all.",
-                    u(m.broadcast_deliveries));
+  prometheus_scalar(out, "sio_broadcasts_total", "counter", "Broadcasts that reached at least one socket of this server.", u(m.broadcasts));
+  prometheus_scalar(out, "sio_broadcast_deliveries_total", "counter", "Sockets the broadcasts reached, in all.", u(m.broadcast_deliveries));
   prometheus_histogram(out, "sio_ack_latency_seconds", "Time from emit_with_ack to the client's acknowledgement.", m.ack_latency);
-  prometheus_scalar(out, "sio_send_buffered_bytes", "gauge", "Output waiting in the sessions' send queues now.",
-                    u(m.send_buffered_bytes));
+  prometheus_scalar(out, "sio_send_buffered_bytes", "gauge", "Output waiting in the sessions' send queues now.", u(m.send_buffered_bytes));
   prometheus_scalar(out, "sio_volatile_dropped_total", "counter", "Volatile packets dropped: the transport could not take them.",
                     u(m.volatile_dropped));
   prometheus_scalar(out, "sio_slow_consumer_closed_total", "counter", "Sessions closed for going over max_buffered_bytes.",
@@ -174,11 +174,6 @@ inline void write_prometheus(const metrics_snapshot& m, std::string& out) {
   prometheus_scalar(out, "sio_namespaces", "gauge", "Namespaces on this server.", u(m.namespaces));
   prometheus_scalar(out, "sio_rooms", "gauge", "Rooms in the local adapters (each socket's own room included).", u(m.rooms));
   prometheus_scalar(out, "sio_sockets", "gauge", "Socket.IO sockets connected to this server.", u(m.sockets));
-  prometheus_scalar(out, "sio_redis_links_up", "gauge", "Redis adapters whose link to Redis is up.", u(m.redis_links_up));
-  prometheus_labelled(out, "sio_redis_requests_total", "counter", "Requests to other servers through Redis, by outcome.", "outcome",
-                      m.redis_requests);
-  prometheus_histogram(out, "sio_redis_request_latency_seconds", "Time until a request to other servers completed.",
-                       m.redis_request_latency);
 }
 
 }  // namespace sio

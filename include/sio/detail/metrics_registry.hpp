@@ -16,30 +16,29 @@
 namespace sio::detail {
 
 /// Upper bounds (seconds) of the latency histograms' buckets; a last bucket takes the rest (+Inf).
-inline constexpr std::array<double, 14> latency_bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                       0.1,    0.25,  0.5,    1,     2.5,   5,     10};
+inline constexpr std::array<double, 14> latency_bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 class metrics_registry {
  public:
-  static constexpr std::size_t transports = 2;        ///< polling, websocket
-  static constexpr std::size_t packet_types = 7;      ///< engine packet types '0'..'6'
-  static constexpr std::size_t request_errors = 6;    ///< engine::request_error 0..5
-  static constexpr std::size_t close_reasons = 6;     ///< engine::close_reason
+  static constexpr std::size_t transports = 2;           ///< polling, websocket
+  static constexpr std::size_t packet_types = 7;         ///< engine packet types '0'..'6'
+  static constexpr std::size_t request_errors = 6;       ///< engine::request_error 0..5
+  static constexpr std::size_t close_reasons = 6;        ///< engine::close_reason
   static constexpr std::size_t disconnect_reasons = 10;  ///< sio::disconnect_reason
   static constexpr std::size_t buckets = latency_bounds.size() + 1;
-  static constexpr std::size_t redis_outcomes = 2;    ///< answered, timed out
+  static constexpr std::size_t redis_outcomes = 2;  ///< answered, timed out
 
   // The layout of one shard: an index per counter.
   enum index : std::size_t {
-    connections_open = 0,                                         // [transport]
-    connections_total = connections_open + transports,            // [transport]
+    connections_open = 0,                               // [transport]
+    connections_total = connections_open + transports,  // [transport]
     handshakes = connections_total + transports,
     upgrades,
     upgrade_failures,
-    connection_errors,                                            // [request_error]
-    engine_closes = connection_errors + request_errors,           // [close_reason]
-    disconnects = engine_closes + close_reasons,                  // [disconnect_reason]
-    packets_in = disconnects + disconnect_reasons,                // [packet type]
+    connection_errors,                                   // [request_error]
+    engine_closes = connection_errors + request_errors,  // [close_reason]
+    disconnects = engine_closes + close_reasons,         // [disconnect_reason]
+    packets_in = disconnects + disconnect_reasons,       // [packet type]
     bytes_in = packets_in + packet_types,
     packets_out = bytes_in + packet_types,
     bytes_out = packets_out + packet_types,
@@ -48,11 +47,11 @@ class metrics_registry {
     volatile_dropped,
     closed_max_buffered,
     shed_max_memory,
-    ack_buckets,                                                  // [bucket], not cumulative
+    ack_buckets,  // [bucket], not cumulative
     ack_sum_ns = ack_buckets + buckets,
     redis_links_up,
-    redis_requests,                                               // [outcome]
-    redis_buckets = redis_requests + redis_outcomes,              // [bucket]
+    redis_requests,                                   // [outcome]
+    redis_buckets = redis_requests + redis_outcomes,  // [bucket]
     redis_sum_ns = redis_buckets + buckets,
     size
   };

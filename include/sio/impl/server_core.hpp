@@ -449,7 +449,8 @@ inline metrics_snapshot server_core::metrics() const {
   m.connection_errors = labelled(R::connection_errors, {"0", "1", "2", "3", "4", "5"});
   labelled_values closes;
   for (std::size_t i = 0; i < R::close_reasons; ++i)
-    closes.emplace_back(std::string{engine::to_string(static_cast<engine::close_reason>(i))}, static_cast<double>(get(R::engine_closes + i)));
+    closes.emplace_back(std::string{engine::to_string(static_cast<engine::close_reason>(i))},
+                        static_cast<double>(get(R::engine_closes + i)));
   m.engine_closes = std::move(closes);
   labelled_values disconnects;
   for (std::size_t i = 0; i < R::disconnect_reasons; ++i)
