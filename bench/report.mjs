@@ -130,6 +130,23 @@ for (const name of names) {
   }
 }
 p();
+if (rows.some((r) => r.server === "sio-metrics")) {
+  // bench/run.sh --servers sio,sio-metrics: what the metrics cost (a ratio below 1 is a loss).
+  p("### Metrics on ÷ off (sio-metrics ÷ sio; rate and per-CPU rows: below 1 is slower)");
+  p();
+  p("| scenario | metric | sio | sio-metrics | sio-metrics ÷ sio | spread |");
+  p("|---|---|--:|--:|--:|--:|");
+  for (const name of names) {
+    if (name.startsWith("connect") || name === "idle") continue;
+    const key = name.startsWith("bcast") ? "deliveries_per_s" : "acks_per_s";
+    for (const k of [key, "per_cpu_s", "p99_us"]) {
+      const sp = spread(name, "sio-metrics", "sio", k);
+      p(`| ${scenarioLabel[name] ?? name} | ${k} | ${fmt(med(name, "sio", k), 0)} | ${fmt(med(name, "sio-metrics", k), 0)} | ` +
+        `${fmtRatio(ratio(name, "sio-metrics", "sio", k))} | ${sp ?? ""} |`);
+    }
+  }
+  p();
+}
 p("† the generator was the busier process (≥ 90 % of its core while the server used less): this server could carry more");
 p("than measured; compare the per-CPU-second rows, which do not depend on the generator.");
 p();

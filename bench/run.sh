@@ -11,7 +11,9 @@
 #                      the per-repetition ratios)
 #   --build-dir DIR    build tree (default build-bench, or build-bench-smoke with --smoke)
 #   --no-build         use the programs already in the build tree
-#   --servers LIST     comma list among sio,node,wspp (default all three)
+#   --servers LIST     comma list among sio,node,wspp (default all three), and sio-metrics: sio
+#                      with its metrics on (e.g. --servers sio,sio-metrics --only echo,bcast-1k,bcast-10k
+#                      measures their overhead; the report adds a "sio-metrics ÷ sio" table)
 #   --only LIST        comma list of scenarios (connect-1k,connect-5k,connect-10k,echo,bcast-1k,
 #                      bcast-10k,poll-echo,idle)
 #   --out FILE         results table (default bench/RESULTS.md; with --smoke: <build-dir>/bench-smoke.md)
@@ -137,6 +139,7 @@ start_server() {  # $1 = sio|node|wspp; sets server_pid, server_port
   : >"$log"  # truncated here, not in the background job: no stale "listening" line
   case "$kind" in
     sio)  "${pin_server[@]}" "$bin/sio_bench_server" "$server_port" >"$log" 2>&1 & ;;
+    sio-metrics) "${pin_server[@]}" "$bin/sio_bench_server" "$server_port" --metrics >"$log" 2>&1 & ;;
     node) "${pin_server[@]}" node "$root/bench/peers/node_server.mjs" "$server_port" >"$log" 2>&1 & ;;
     wspp) "${pin_server[@]}" "$bin/sio_bench_wspp_server" "$server_port" >"$log" 2>&1 & ;;
   esac
@@ -194,7 +197,7 @@ for rep in $(seq 1 "$reps"); do
     IFS='|' read -r name allowed args <<<"$entry"
     want "$name" "$only" || continue
     for kind in "${order[@]}"; do
-      want "$kind" "$allowed" || continue
+      want "${kind%-metrics}" "$allowed" || continue  # sio-metrics runs where sio does
       mode=sio; [ "$kind" = wspp ] && mode=raw
       start_server "$kind"
       load=$(cut -d' ' -f1 /proc/loadavg)

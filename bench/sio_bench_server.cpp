@@ -1,6 +1,6 @@
 // sio's benchmark server: the contract every server of the benchmark implements (bench/README.md).
 //
-//   sio_bench_server PORT [--recovery] [--redis URL [--key KEY]]
+//   sio_bench_server PORT [--recovery] [--metrics] [--redis URL [--key KEY]]
 //
 // Listens on 127.0.0.1:PORT at /socket.io/ with both transports (polling, WebSocket, upgrade),
 // joins every socket to room "bench", acks "echo" with its argument and answers "bcast" with
@@ -15,6 +15,9 @@
 // --recovery turns connection state recovery on with its default bounds
 // (opts.connection_state_recovery.emplace(); bench/recovery.sh): every packet sent to a room then
 // carries an offset and is kept for a session that may come back.
+//
+// --metrics turns the metrics on (opts.metrics.enabled, /metrics served): bench/run.sh
+// --servers sio,sio-metrics measures what counting costs.
 #include <sys/resource.h>
 
 #include <csignal>
@@ -29,12 +32,14 @@
 
 int main(int argc, char** argv) {
   std::string redis_url, key = "socket.io";
-  bool recovery = false;
+  bool recovery = false, metrics = false;
   bool usage_error = argc < 2;
   for (int i = 2; !usage_error && i < argc; ++i) {
     const std::string name = argv[i];
     if (name == "--recovery")
       recovery = true;
+    else if (name == "--metrics")
+      metrics = true;
     else if (name == "--redis" && i + 1 < argc)
       redis_url = argv[++i];
     else if (name == "--key" && i + 1 < argc)
@@ -43,7 +48,7 @@ int main(int argc, char** argv) {
       usage_error = true;
   }
   if (usage_error) {
-    std::cerr << "usage: sio_bench_server PORT [--recovery] [--redis URL [--key KEY]]\n";
+    std::cerr << "usage: sio_bench_server PORT [--recovery] [--metrics] [--redis URL [--key KEY]]\n";
     return 2;
   }
   // Up to the hard limit: the idle-connections scenario holds as many sockets as it may.
@@ -61,6 +66,7 @@ int main(int argc, char** argv) {
   // as the Node peer allows: no per-socket event rate limit.
   opts.max_events_per_second = 0;
   if (recovery) opts.connection_state_recovery.emplace();
+  opts.metrics.enabled = metrics;
   std::unique_ptr<sio::server<>> server;
   if (redis_url.empty()) {
     server = std::make_unique<sio::server<>>(ctx, opts);

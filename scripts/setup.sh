@@ -22,11 +22,12 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # haproxy: the load balancer in front of the chat cluster (examples/chat/haproxy.cfg) and its test.
 # libcrypt-dev: libxcrypt's bcrypt (crypt_rn, crypt_checksalt) for sio::admin_ui's logins
 # (include/sio/admin/password_check.hpp); the chat example links it for --admin-ui.
+# prometheus: its promtool checks sio's /metrics text (tests/metrics; a parser that is not ours).
 apt_packages=(build-essential cmake pkg-config clang clang-format libasio-dev libwebsocketpp-dev rapidjson-dev
               libssl-dev openssl curl chromium g++-mingw-w64-x86-64-posix xz-utils gpgv
               debian-archive-keyring python3-socketio python3-engineio python3-requests
               python3-websocket libboost-dev libhiredis-dev redis-server libmsgpack-cxx-dev haproxy
-              libcrypt-dev)
+              libcrypt-dev prometheus)
 missing=()
 # Node may come from another source (e.g. NodeSource, which bundles npm): only ask apt when absent.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)

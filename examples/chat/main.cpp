@@ -1,6 +1,6 @@
 // The chat app every Socket.IO tutorial ends with, on sio: a page and Socket.IO on one port.
 //
-//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--admin-ui]
+//   sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--admin-ui] [--metrics]
 //
 // --port 0 picks a free port; the line "listening on http://HOST:PORT/" says which.
 // --redis redis://127.0.0.1:6379 makes this server one node of a cluster: run several, each on its
@@ -10,6 +10,8 @@
 // and in development mode (every socket, room and event, cookies included): a local demo only.
 // Open https://admin.socket.io (or its files served from http://localhost) and connect it to
 // http://HOST:PORT with "websocket only"; see README "Operating sio" for production use.
+// --metrics serves the server's metrics in the Prometheus text format at /metrics (no access check:
+// a local demo).
 //
 // Events, client -> server:
 //   "set nickname"    (name, ack)        ack({ok:true}) or ack({ok:false, error:"..."})
@@ -92,10 +94,11 @@ std::int64_t claimed_at(const sio::value& data) {
 }
 
 int usage(std::ostream& out, int status) {
-  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--admin-ui]\n"
+  out << "usage: sio_chat [--host 127.0.0.1] [--port 3000] [--public DIR] [--client-dir DIR] [--redis URL] [--admin-ui] [--metrics]\n"
          "  --port 0 picks a free port; the page is served on http://HOST:PORT/\n"
          "  --redis redis://HOST:PORT joins the cluster of chat servers on that Redis\n"
-         "  --admin-ui accepts the Admin UI dashboard without a login (a local demo)\n";
+         "  --admin-ui accepts the Admin UI dashboard without a login (a local demo)\n"
+         "  --metrics serves Prometheus metrics at http://HOST:PORT/metrics\n";
   return status;
 }
 
@@ -110,9 +113,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
     if (a == "-h" || a == "--help") return usage(std::cout, 0);
-    if (a == "--admin-ui") {
-      admin_ui = true;
-      --i;  // a flag: no value follows
+    if (a == "--metrics" || a == "--admin-ui") {  // flags: no value follows
+      if (a == "--metrics") opts.metrics.enabled = true;
+      if (a == "--admin-ui") admin_ui = true;
+      --i;
       continue;
     }
     if (a == "--host" && !v.empty())

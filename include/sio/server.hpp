@@ -33,6 +33,7 @@
 #include "sio/namespace.hpp"
 #include "sio/socket.hpp"
 #include "sio/in_memory_adapter.hpp"
+#include "sio/metrics.hpp"
 #include "sio/options.hpp"
 #include "sio/version.hpp"
 
@@ -229,6 +230,9 @@ class server {
   /// The Socket.IO layer under the handle, for sio's own instruments (sio/admin_ui.hpp); not
   /// an API for applications.
   const std::shared_ptr<detail::server_core>& core() const noexcept { return core_; }
+  /// What the server has counted so far (server_options::metrics.enabled; all zero when off);
+  /// write_prometheus(io.metrics(), text) gives the text format. Any thread.
+  metrics_snapshot metrics() const { return core_->metrics(); }
 
  private:
   static adapter_factory default_adapter() {

@@ -17,6 +17,7 @@
 #include "sio/engine/core.hpp"
 #include "sio/detail/namespace_state.hpp"
 #include "sio/detail/observer.hpp"
+#include "sio/metrics.hpp"
 #include "sio/namespace.hpp"
 #include "sio/options.hpp"
 
@@ -30,7 +31,9 @@ class server_core : public std::enable_shared_from_this<server_core> {
  public:
   /// `executor`: where namespaces and adapters run their timers (the server's io_context).
   server_core(asio::any_io_executor executor, server_options opts, adapter_factory make_adapter)
-      : options_(std::move(opts)), executor_(std::move(executor)), make_adapter_(std::move(make_adapter)) {}
+      : options_(std::move(opts)), executor_(std::move(executor)), make_adapter_(std::move(make_adapter)) {
+    if (options_.metrics.enabled && !options_.metrics_registry) options_.metrics_registry = std::make_shared<metrics_registry>();
+  }
 
   const server_options& options() const noexcept { return options_; }
   /// The namespace `name`, created on first use.
@@ -87,6 +90,8 @@ class server_core : public std::enable_shared_from_this<server_core> {
   }
   /// Engine options with the Socket.IO layer's hooks (CORS headers) installed.
   engine::options engine_options() const;
+  /// What the counters say now (all zero when metrics are off). Any thread.
+  metrics_snapshot metrics() const;
 
   /// The instrument watching this server (detail/observer.hpp), or null. Set it before the
   /// io_context runs; every namespace, present and future, reports to it. Kept until the server goes.
@@ -104,6 +109,7 @@ class server_core : public std::enable_shared_from_this<server_core> {
 
  private:
   bool serve_client(const std::shared_ptr<transport::http_exchange>& ex) const;
+  bool serve_metrics(const std::shared_ptr<transport::http_exchange>& ex) const;
   void add_cors_headers(transport::header_list& headers, const transport::http_request& req) const;
   std::shared_ptr<namespace_state> make_namespace(const std::string& name);
   std::shared_ptr<namespace_state> find_reserved(const std::string& name);
@@ -137,6 +143,7 @@ class server_core : public std::enable_shared_from_this<server_core> {
   std::vector<std::function<void()>> after_close_;
   std::atomic<observer*> observer_{nullptr};
   std::shared_ptr<observer> observer_keep_;
+  std::shared_ptr<transport::memory_budget> send_budget_;  ///< the engine's output memory (set by attach)
   mutable std::mutex client_files_mutex_;
   mutable std::map<std::string, std::shared_ptr<const std::string>> client_files_;
 };

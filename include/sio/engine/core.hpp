@@ -159,6 +159,8 @@ class core final : public transport::request_handler, public std::enable_shared_
   static std::shared_ptr<const options> restricted(options o, bool policy_polling, bool policy_websocket) {
     o.polling = o.polling && policy_polling;
     o.websocket = o.websocket && policy_websocket;
+    // A raw engine with metrics on gets its own counters; sio::server passes its own in.
+    if (o.metrics.enabled && !o.metrics_registry) o.metrics_registry = std::make_shared<detail::metrics_registry>();
     return std::make_shared<const options>(std::move(o));
   }
 

@@ -24,9 +24,16 @@ class fanout {
   fanout(const fanout&) = delete;
   fanout& operator=(const fanout&) = delete;
   /// Posts what is left for other strands.
-  ~fanout() { finish(); }
+  ~fanout() {
+    finish();
+    if (metrics_) metrics_->broadcast(deliveries_);
+  }
 
   void add(const session_ptr& s) {
+    if (auto* m = s->metrics()) {
+      metrics_ = m;
+      ++deliveries_;
+    }
     if (!always_post_ && s->strand().running_in_this_thread()) {
       s->send_on_strand(*frames_, is_volatile_);
       return;
@@ -54,6 +61,8 @@ class fanout {
   bool is_volatile_;
   bool always_post_;
   std::vector<group> groups_;
+  detail::metrics_registry* metrics_ = nullptr;  ///< from the sessions: null when metrics are off
+  std::size_t deliveries_ = 0;
 };
 
 }  // namespace sio::engine

@@ -3,11 +3,14 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "sio/detail/metrics_registry.hpp"
 #include "sio/engine/error.hpp"
+#include "sio/metrics_options.hpp"
 #include "sio/transport/http_message.hpp"
 #include "sio/transport/http_parser.hpp"
 
@@ -101,6 +104,10 @@ struct options {
   std::function<void(const transport::http_request&, request_error, std::string_view message)> on_connection_error;
   /// Where sio writes what it does; silent unless set. Called from any strand: make it thread-safe.
   std::function<void(log_level, std::string_view)> logger;
+  /// Counting what the server does (sio/metrics.hpp); off by default.
+  metrics_options metrics;
+  /// Internal: the counters, made by the server when metrics.enabled (null: nothing counted).
+  std::shared_ptr<detail::metrics_registry> metrics_registry;
 };
 
 inline void log(const options& o, log_level level, std::string_view message) {
@@ -111,6 +118,7 @@ inline void log(const options& o, log_level level, std::string_view message) {
 inline void report_connection_error(const options& o, const transport::http_request& req, request_error code,
                                     std::string_view custom_message = {}) {
   std::string_view text = custom_message.empty() ? message(code) : custom_message;
+  if (o.metrics_registry) o.metrics_registry->add(detail::metrics_registry::connection_errors + static_cast<std::size_t>(code));
   if (o.on_connection_error) o.on_connection_error(req, code, text);
   if (o.logger)
     o.logger(log_level::info,

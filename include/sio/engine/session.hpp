@@ -56,6 +56,7 @@ class session : public std::enable_shared_from_this<session> {
       : id_(std::move(id)),
         slot_(std::move(slot)),
         options_(std::move(opts)),
+        metrics_(options_->metrics_registry.get()),
         handshake_(std::move(handshake)),
         on_removed_(std::move(on_removed)),
         polling_(id_, *options_, std::move(budget)),
@@ -70,6 +71,8 @@ class session : public std::enable_shared_from_this<session> {
   const transport::http_request& handshake() const noexcept { return handshake_; }
   const transport::strand_type& strand() const noexcept { return slot_->strand(); }
   bool is_open() const noexcept { return state_ == state::open; }
+  /// The server's counters, or null when metrics are off (library-internal).
+  detail::metrics_registry* metrics() const noexcept { return metrics_; }
 
   /// Set these in the connection callback, before returning from it.
   void on_message(message_handler fn) { on_message_ = std::move(fn); }
@@ -165,6 +168,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void start_polling(std::shared_ptr<transport::http_exchange> first_get) {
     transport_ = transport_kind::polling;
+    if (metrics_) metrics_->opened(0);
     queue().push_uncounted(open_frame(options_->allow_upgrades && options_->websocket));
     schedule_ping();
     handle_get(std::move(first_get));
@@ -172,6 +176,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void start_websocket(std::shared_ptr<transport::websocket_channel> ws) {
     transport_ = transport_kind::websocket;
+    if (metrics_) metrics_->opened(1);
     attach_main_websocket(std::move(ws));
     send_here(open_frame(false), false);
     schedule_ping();
@@ -313,12 +318,16 @@ class session : public std::enable_shared_from_this<session> {
   /// shed_threshold behind while the server is over its memory budget.
   send_status admit(std::size_t cost, bool is_volatile) {
     if (state_ != state::open || overflowed_) return send_status::closed;
-    if (is_volatile && !writable()) return send_status::dropped;
+    if (is_volatile && !writable()) {
+      if (metrics_) metrics_->add(detail::metrics_registry::volatile_dropped);
+      return send_status::dropped;
+    }
     std::size_t mine = buffered_memory();
     bool over_own = mine + cost > options_->max_buffered_bytes;
     const auto& budget = queue().budget();
     bool shed = budget && budget->exhausted() && mine > options_->shed_threshold;
     if (over_own || shed) {
+      if (metrics_) metrics_->add(over_own ? detail::metrics_registry::closed_max_buffered : detail::metrics_registry::shed_max_memory);
       overflowed();
       return send_status::slow_consumer;
     }
@@ -326,6 +335,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void enqueue(frame f) {
+    if (metrics_ && f.bytes) metrics_->packet_out(f.binary ? '4' : f.bytes->empty() ? '\0' : f.bytes->front(), f.bytes->size() + f.binary);
     if (transport_ == transport_kind::websocket && !upgrade_.active()) return websocket_.send(std::move(f));
     // Flush on the next turn of the strand: what a handler sends in one go leaves in one response.
     if (polling_.send(std::move(f))) asio::post(strand(), [self = shared_from_this()] { self->flush_polling(); });
@@ -354,6 +364,7 @@ class session : public std::enable_shared_from_this<session> {
   // ---- incoming packets and heartbeat ------------------------------------------------------
 
   void on_packet(packet p) {
+    if (metrics_) metrics_->packet_in(static_cast<char>(p.type), p.data.size() + 1);
     if (p.type != packet_type::pong && heartbeat_.grant_grace()) {
       // Incoming data is a sign of life: give the pong one more ping_timeout (as the reference does).
       arm_heartbeat(options_->ping_timeout, &session::on_ping_timeout);
@@ -449,6 +460,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void abort_upgrade() {
     if (!upgrade_.active()) return;
+    if (metrics_) metrics_->add(detail::metrics_registry::upgrade_failures);
     upgrade_.abort();
     if (polling_.holding() && !queue().empty()) flush_polling();
   }
@@ -456,6 +468,7 @@ class session : public std::enable_shared_from_this<session> {
   void complete_upgrade() {
     auto ws = upgrade_.complete();
     transport_ = transport_kind::websocket;
+    if (metrics_) metrics_->upgraded();
     attach_main_websocket(std::move(ws));
     if (polling_.holding()) polling_.answer("6");
     queue().take_each([this](frame& f) { websocket_.send(std::move(f)); });
@@ -469,6 +482,7 @@ class session : public std::enable_shared_from_this<session> {
     if (options_->logger) log(*options_, log_level::debug, "session " + id_ + " closed: " + std::string{to_string(reason)});
     heartbeat_.stop();
     if (upgrade_.active()) abort_upgrade();
+    if (metrics_) metrics_->closed(transport_ == transport_kind::websocket ? 1 : 0, static_cast<std::size_t>(reason));
     bool forced = reason == close_reason::forced_close;
     if (transport_ == transport_kind::websocket) {
       // No close packet on a WebSocket, as in the reference (PROTOCOL.md §8): the client sees the
@@ -516,6 +530,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string id_;
   transport::strand_slot_ptr slot_;  ///< the strand this session runs on (shared with others)
   std::shared_ptr<const options> options_;
+  detail::metrics_registry* metrics_;  ///< null when metrics are off (owned by options_)
   transport::http_request handshake_;
   std::function<void(const std::string&)> on_removed_;
 

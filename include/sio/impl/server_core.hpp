@@ -381,6 +381,13 @@ inline void server_core::add_cors_headers(transport::header_list& h, const trans
 }
 
 inline void server_core::attach(engine::core& engine) {
+  send_budget_ = engine.budget();
+  if (options_.metrics_registry && !options_.metrics.path.empty()) {
+    engine.add_http_middleware([weak = weak_from_this()](const std::shared_ptr<transport::http_exchange>& ex) {
+      auto self = weak.lock();
+      return self && self->serve_metrics(ex);
+    });
+  }
   engine.on_connection([weak = weak_from_this()](engine::session_ptr s) {
     if (auto self = weak.lock()) self->on_engine_connection(std::move(s));
   });
@@ -478,6 +485,109 @@ inline bool server_core::serve_client(const std::shared_ptr<transport::http_exch
   res.body = *content;
   ex->respond(std::move(res));
   return true;
+}
+
+inline bool server_core::serve_metrics(const std::shared_ptr<transport::http_exchange>& ex) const {
+  const auto& req = ex->request();
+  if (req.path != options_.metrics.path) return false;
+  transport::http_response res;
+  if (req.method != "GET" && req.method != "HEAD") {
+    res.status = 405;
+    res.headers.set("Allow", "GET, HEAD");
+    ex->respond(std::move(res));
+    return true;
+  }
+  if (options_.metrics.access) {
+    int refusal = 500;
+    try {
+      refusal = options_.metrics.access(req);
+    } catch (...) {
+      report_http(req.target, std::current_exception());
+    }
+    if (refusal != 0) {
+      res.status = refusal >= 400 && refusal <= 599 ? refusal : 403;
+      if (res.status == 401) res.headers.set("WWW-Authenticate", "Bearer");
+      ex->respond(std::move(res));
+      return true;
+    }
+  }
+  res.status = 200;
+  res.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  res.headers.set("Cache-Control", "no-store");
+  write_prometheus(metrics(), res.body);
+  ex->respond(std::move(res));
+  return true;
+}
+
+inline metrics_snapshot server_core::metrics() const {
+  metrics_snapshot m;
+  const metrics_registry* r = options_.metrics_registry.get();
+  auto get = [r](std::size_t i) -> std::uint64_t {
+    std::int64_t v = r ? r->read(i) : 0;
+    return v > 0 ? static_cast<std::uint64_t>(v) : 0;  // a gauge read while shards move may dip below 0
+  };
+  auto labelled = [&](std::size_t first, std::initializer_list<std::string_view> names) {
+    labelled_values out;
+    std::size_t i = 0;
+    for (auto name : names) out.emplace_back(std::string{name}, static_cast<double>(get(first + i++)));
+    return out;
+  };
+  auto histogram = [&](std::size_t first, std::size_t sum) {
+    histogram_snapshot h;
+    std::uint64_t running = 0;
+    for (std::size_t i = 0; i < latency_bounds.size(); ++i) {
+      running += get(first + i);
+      h.bounds.push_back(latency_bounds[i]);
+      h.counts.push_back(running);
+    }
+    h.count = running + get(first + latency_bounds.size());
+    h.sum = static_cast<double>(get(sum)) / 1e9;
+    return h;
+  };
+  using R = metrics_registry;
+  const std::initializer_list<std::string_view> transports{"polling", "websocket"};
+  const std::initializer_list<std::string_view> types{"open", "close", "ping", "pong", "message", "upgrade", "noop"};
+  m.connections_open = labelled(R::connections_open, transports);
+  m.connections_total = labelled(R::connections_total, transports);
+  m.handshakes = get(R::handshakes);
+  m.upgrades = get(R::upgrades);
+  m.upgrade_failures = get(R::upgrade_failures);
+  m.connection_errors = labelled(R::connection_errors, {"0", "1", "2", "3", "4", "5"});
+  labelled_values closes;
+  for (std::size_t i = 0; i < R::close_reasons; ++i)
+    closes.emplace_back(std::string{engine::to_string(static_cast<engine::close_reason>(i))},
+                        static_cast<double>(get(R::engine_closes + i)));
+  m.engine_closes = std::move(closes);
+  labelled_values disconnects;
+  for (std::size_t i = 0; i < R::disconnect_reasons; ++i)
+    disconnects.emplace_back(std::string{to_string(static_cast<disconnect_reason>(i))}, static_cast<double>(get(R::disconnects + i)));
+  m.disconnects = std::move(disconnects);
+  m.packets_in = labelled(R::packets_in, types);
+  m.bytes_in = labelled(R::bytes_in, types);
+  m.packets_out = labelled(R::packets_out, types);
+  m.bytes_out = labelled(R::bytes_out, types);
+  m.broadcasts = get(R::broadcasts);
+  m.broadcast_deliveries = get(R::broadcast_deliveries);
+  m.ack_latency = histogram(R::ack_buckets, R::ack_sum_ns);
+  m.send_buffered_bytes = r && send_budget_ ? send_budget_->used() : 0;
+  m.volatile_dropped = get(R::volatile_dropped);
+  m.closed_max_buffered = get(R::closed_max_buffered);
+  m.shed_max_memory = get(R::shed_max_memory);
+  m.redis_links_up = get(R::redis_links_up);
+  m.redis_requests = labelled(R::redis_requests, {"answered", "timed out"});
+  m.redis_request_latency = histogram(R::redis_buckets, R::redis_sum_ns);
+  if (!r) return m;
+  std::vector<std::shared_ptr<namespace_state>> all;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [name, nsp] : namespaces_) all.push_back(nsp);
+  }
+  m.namespaces = all.size();
+  for (const auto& nsp : all) {
+    m.sockets += nsp->socket_count();
+    m.rooms += nsp->get_adapter().all_rooms().size();
+  }
+  return m;
 }
 
 }  // namespace sio::detail

@@ -221,7 +221,7 @@ inline void socket_state::emit_with_ack_erased(std::string event, arguments args
       if (!self->connected_) return fn(make_error_code(errc::socket_disconnected), {});
     }
     std::uint64_t id = self->nsp_->next_ack_id();
-    pending_ack entry{std::move(fn), nullptr};
+    pending_ack entry{timed_ack(self->options().metrics_registry.get(), std::move(fn)), nullptr};
     if (timeout) {
       entry.timer = std::make_unique<asio::steady_timer>(self->strand(), *timeout);
       entry.timer->async_wait([weak = self->weak_from_this(), id](std::error_code ec) {
@@ -542,6 +542,7 @@ inline void socket_state::abandon() {
 inline void socket_state::handle_close(disconnect_reason reason) {
   if (!connected_ || closing_) return;
   closing_ = true;  // a handler below that disconnects again finds the close under way
+  if (auto* m = options().metrics_registry.get()) m->add(metrics_registry::disconnects + static_cast<std::size_t>(reason));
   auto keep = shared_from_this();
   auto disconnecting = std::move(on_disconnecting_);
   on_disconnecting_.clear();
