@@ -3,10 +3,11 @@
 // Prometheus text format 0.0.4 (write_prometheus, and the opt-in `metrics_options::path`).
 //
 // Example:
+//   asio::io_context ctx;
 //   sio::server_options opts;
 //   opts.metrics.enabled = true;                       // serves /metrics on the server's port
 //   sio::server<> io{ctx, opts};
-//   ...
+//   // ... later, from any thread:
 //   sio::metrics_snapshot m = io.metrics();            // feed your own system
 //   std::string text;
 //   sio::write_prometheus(m, text);
