@@ -12,6 +12,8 @@
 #include <sio/admin_ui.hpp>
 #include <sio/server.hpp>
 
+#include "admin_test_support.hpp"
+#include "running_server.hpp"
 #include "test_client.hpp"
 
 using namespace std::chrono_literals;
@@ -22,65 +24,13 @@ namespace {
 const std::string fast_hash = "$2b$04$MyLmbI1ftycrvqjVNzGVrepL1Xju57d94IdGW.HmvF59TZjIS7v4u";
 const std::string slow_hash = "$2b$12$V6rhvlPTpoBjYhzB1cxsxOrFS8L1EA2s78hVIv1H1DW8NEfYaP1dO";
 
-struct running_server {
-  explicit running_server(sio::server_options opts = {}) : io(ctx, std::move(opts)), guard(ctx.get_executor()) {}
-  void start() {
-    io.listen(0, "127.0.0.1");
-    for (int i = 0; i < 2; ++i)
-      pool.emplace_back([this] {
-        ctx.run();
-        std::lock_guard<std::mutex> lock(mutex);
-        ++finished;
-        done.notify_all();
-      });
-  }
-  /// io.close(), then the io_context runs out of work by itself (the stats timer and the login
-  /// thread end too).
-  bool shut_down() {
-    if (stopped) return true;
-    stopped = true;
-    io.close();
-    guard.reset();
-    std::unique_lock<std::mutex> lock(mutex);
-    bool drained = done.wait_for(lock, 10s, [this] { return finished == static_cast<int>(pool.size()); });
-    lock.unlock();
-    if (!drained) ctx.stop();
-    for (auto& t : pool) t.join();
-    return drained;
-  }
-  ~running_server() { shut_down(); }
-  unsigned short port() const { return io.port(); }
+using sio_test::running_server;
 
-  asio::io_context ctx;
-  sio::server<> io;
-  asio::executor_work_guard<asio::io_context::executor_type> guard;
-  std::vector<std::thread> pool;
-  std::mutex mutex;
-  std::condition_variable done;
-  int finished = 0;
-  bool stopped = false;
-};
-
-bool is_admin_event(const std::string& p, const std::string& name) { return p.rfind("2/admin,[\"" + name + "\"", 0) == 0; }
-std::function<bool(const std::string&)> admin_event(const std::string& name) {
-  return [name](const std::string& p) { return is_admin_event(p, name); };
-}
-/// The arguments of an admin EVENT packet, the event name first.
-sio::value args_of(const std::string& p) {
-  sio::value v;
-  REQUIRE(sio::json::parse(std::string_view{p}.substr(std::string{"2/admin,"}.size()), v) == sio::json::json_error::none);
-  return v;
-}
-std::string str(const sio::value& v, const char* key) {
-  const sio::value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string{};
-}
-
-/// Sends the dashboard's CONNECT; returns the reply ("0/admin,{...}" or "4/admin,{...}").
-std::string admin_connect(sio_test::test_client& c, const std::string& auth) {
-  c.send_sio("0/admin," + auth);
-  return c.next_matching([](const std::string& p) { return p.rfind("0/admin,", 0) == 0 || p.rfind("4/admin,", 0) == 0; });
-}
+using sio_test::admin_connect;
+using sio_test::admin_event;
+using sio_test::args_of;
+using sio_test::is_admin_event;
+using sio_test::str;
 
 sio::admin_ui::options basic(const std::string& hash = fast_hash) {
   sio::admin_ui::options o;

@@ -18,39 +18,15 @@
 #include <catch2/catch_test_macros.hpp>
 #include <sio/server.hpp>
 
+#include "../integration/running_server.hpp"
 #include "../integration/test_client.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-struct running_server {
-  explicit running_server(sio::server_options opts = {}) : io(ctx, std::move(opts)), guard(ctx.get_executor()) {}
-  void start() {
-    io.listen(0, "127.0.0.1");
-    for (int i = 0; i < 2; ++i) pool.emplace_back([this] { ctx.run(); });
-  }
-  ~running_server() {
-    io.close();
-    guard.reset();
-    for (auto& t : pool) t.join();
-  }
-  unsigned short port() const { return io.port(); }
-  asio::io_context ctx;
-  sio::server<> io;
-  asio::executor_work_guard<asio::io_context::executor_type> guard;
-  std::vector<std::thread> pool;
-};
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using sio_test::eventually;
+using sio_test::running_server;
 
 /// One HTTP/1.1 request on its own connection; the whole response.
 std::string http(unsigned short port, const std::string& method, const std::string& target, const std::string& body = {},

@@ -17,6 +17,7 @@
 #include <sio/redis/connection.hpp>
 #include <sio/server.hpp>
 
+#include "../integration/running_server.hpp"
 #include "../integration/test_client.hpp"
 #include "redis_server.hpp"
 
@@ -92,16 +93,6 @@ inline bool wait_count(const redis_process& redis, const std::vector<std::string
   conn->close();
   io.run_for(100ms);
   return ok;
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
 }
 
 inline bool is_event(const std::string& p, const std::string& name) { return p.rfind("2[\"" + name + "\"", 0) == 0; }

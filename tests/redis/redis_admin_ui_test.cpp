@@ -13,6 +13,7 @@
 #include <sio/redis_adapter.hpp>
 #include <sio/server.hpp>
 
+#include "../integration/admin_test_support.hpp"
 #include "adapter_test_support.hpp"
 
 namespace {
@@ -40,23 +41,11 @@ struct node : sio_test::redis_node {
   }
 };
 
-bool is_admin_event(const std::string& p, const std::string& name) { return p.rfind("2/admin,[\"" + name + "\"", 0) == 0; }
-std::function<bool(const std::string&)> admin_event(const std::string& name) {
-  return [name](const std::string& p) { return is_admin_event(p, name); };
-}
-sio::value args_of(const std::string& p) {
-  sio::value v;
-  REQUIRE(sio::json::parse(std::string_view{p}.substr(std::string{"2/admin,"}.size()), v) == sio::json::json_error::none);
-  return v;
-}
-std::string str(const sio::value& v, const char* key) {
-  const sio::value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string{};
-}
-std::string admin_connect(sio_test::test_client& c, const std::string& auth) {
-  c.send_sio("0/admin," + auth);
-  return c.next_matching([](const std::string& p) { return p.rfind("0/admin,", 0) == 0 || p.rfind("4/admin,", 0) == 0; });
-}
+using sio_test::admin_connect;
+using sio_test::admin_event;
+using sio_test::args_of;
+using sio_test::is_admin_event;
+using sio_test::str;
 
 }  // namespace
 

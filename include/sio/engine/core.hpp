@@ -76,7 +76,6 @@ class core final : public transport::request_handler, public std::enable_shared_
   /// A drain started: handshakes of new sessions are refused with 503 from now on; the sessions
   /// already open go on (their requests still come in). Any thread.
   void stop_accepting() noexcept { accepting_ = false; }
-  bool accepting() const noexcept { return accepting_.load(); }
 
   void close_all() {
     std::vector<session_ptr> all;
